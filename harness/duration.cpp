@@ -1,0 +1,94 @@
+#include "harness/duration.hpp"
+
+#include <array>
+#include <charconv>
+#include <cstdint>
+
+#include <fmt/format.h>
+
+namespace cutover {
+namespace {
+
+struct Unit {
+  std::string_view suffix;
+  std::int64_t nanoseconds;
+};
+
+// Longest suffixes first so that "ms" is not read as "m" followed by garbage.
+constexpr std::array<Unit, 7> kUnits{{
+    {"ns", 1},
+    {"us", 1'000},
+    {"ms", 1'000'000},
+    {"s", 1'000'000'000},
+    {"m", 60'000'000'000},
+    {"h", 3'600'000'000'000},
+    {"d", 86'400'000'000'000},
+}};
+
+}  // namespace
+
+std::optional<Duration> parse_duration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  long double total = 0;
+  while (!text.empty()) {
+    std::size_t digits = 0;
+    while (digits < text.size() &&
+           ((text[digits] >= '0' && text[digits] <= '9') || text[digits] == '.')) {
+      ++digits;
+    }
+    if (digits == 0) return std::nullopt;
+    double value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + digits, value);
+    if (error != std::errc{} || end != text.data() + digits) return std::nullopt;
+    text.remove_prefix(digits);
+
+    const Unit* unit = nullptr;
+    for (const Unit& candidate : kUnits) {
+      if (text.starts_with(candidate.suffix) &&
+          (unit == nullptr || candidate.suffix.size() > unit->suffix.size())) {
+        unit = &candidate;
+      }
+    }
+    if (unit == nullptr) return std::nullopt;
+    text.remove_prefix(unit->suffix.size());
+    total += static_cast<long double>(value) * static_cast<long double>(unit->nanoseconds);
+  }
+  // A century is far past any sensible deadline and still fits in 64-bit nanoseconds.
+  if (total > 100.0L * 365 * 86'400'000'000'000.0L) return std::nullopt;
+  return Duration(static_cast<std::int64_t>(total + 0.5L));
+}
+
+std::string format_duration(Duration duration) {
+  std::int64_t remaining = duration.count();
+  if (remaining == 0) return "0s";
+  std::string text;
+  if (remaining < 0) {
+    text = "-";
+    remaining = -remaining;
+  }
+  // Whole units from the largest down; sub-second values use the single finest exact unit.
+  for (auto it = kUnits.rbegin(); it != kUnits.rend(); ++it) {
+    if (it->nanoseconds < 1'000'000'000) break;
+    if (remaining >= it->nanoseconds) {
+      text += fmt::format("{}{}", remaining / it->nanoseconds, it->suffix);
+      remaining %= it->nanoseconds;
+    }
+  }
+  if (remaining > 0) {
+    for (auto it = kUnits.rbegin() + 4; it != kUnits.rend(); ++it) {
+      if (remaining % it->nanoseconds == 0) {
+        text += fmt::format("{}{}", remaining / it->nanoseconds, it->suffix);
+        break;
+      }
+    }
+  }
+  return text;
+}
+
+std::string format_seconds(Duration duration) {
+  // Integer arithmetic: no locale, no binary floating point rounding surprises.
+  const std::int64_t milliseconds = (duration.count() + 500'000) / 1'000'000;
+  return fmt::format("{}.{:03}", milliseconds / 1000, milliseconds % 1000);
+}
+
+}  // namespace cutover

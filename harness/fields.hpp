@@ -1,0 +1,88 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/diagnostics.hpp"
+#include "harness/duration.hpp"
+
+namespace cutover {
+
+enum class FieldType {
+  string,
+  integer,
+  number,
+  boolean,
+  duration,     // "250ms", "5s"
+  string_list,  // a list of strings; a single string is read as a list of one
+  choice,       // a string from FieldSpec::choices
+  object,       // any structure (maps, lists, scalars), handed over as JSON
+};
+
+std::string_view to_string(FieldType type);
+
+// One field a check kind reads from its entry in a suite file.
+struct FieldSpec {
+  std::string name;
+  FieldType type = FieldType::string;
+  bool required = false;
+  std::string description;
+  std::vector<std::string> choices;  // for FieldType::choice
+  std::string default_value;         // shown by `cutover kinds`; the kind applies it
+  std::int64_t min = 0;              // for FieldType::integer when min < max
+  std::int64_t max = 0;
+};
+
+// Everything a check kind declares about itself, in one place: validation, `cutover kinds`
+// and the README's field tables all read it.
+struct KindSpec {
+  std::string description;
+  std::vector<FieldSpec> fields;
+};
+
+using FieldValue = std::variant<std::string, std::int64_t, double, bool, Duration,
+                                std::vector<std::string>, nlohmann::json>;
+
+// The validated, typed values of one check's kind-specific fields, handed to the kind's
+// constructor. Types were checked against the KindSpec before; a kind only adds checks that
+// involve several fields or value ranges, through error().
+class Fields {
+ public:
+  Fields(std::map<std::string, FieldValue, std::less<>> values,
+         std::map<std::string, SourceLocation, std::less<>> locations, SourceLocation check,
+         Duration timeout);
+
+  bool has(std::string_view name) const { return values_.find(name) != values_.end(); }
+
+  // The value of a field; a field that is absent returns `fallback`.
+  std::string string(std::string_view name, std::string fallback = {}) const;
+  std::int64_t integer(std::string_view name, std::int64_t fallback = 0) const;
+  double number(std::string_view name, double fallback = 0) const;
+  bool boolean(std::string_view name, bool fallback = false) const;
+  Duration duration(std::string_view name, Duration fallback = {}) const;
+  std::vector<std::string> strings(std::string_view name) const;
+  nlohmann::json object(std::string_view name) const;
+
+  // The check's timeout for one attempt, for kinds that budget stages within it.
+  Duration timeout() const { return timeout_; }
+
+  // Records a mistake at the field's place in the suite file (the check's when it is absent).
+  void error(std::string_view name, std::string message);
+
+  Diagnostics take_diagnostics() { return std::move(diagnostics_); }
+
+ private:
+  std::map<std::string, FieldValue, std::less<>> values_;
+  std::map<std::string, SourceLocation, std::less<>> locations_;
+  SourceLocation check_;
+  Duration timeout_;
+  Diagnostics diagnostics_;
+};
+
+}  // namespace cutover

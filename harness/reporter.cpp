@@ -1,0 +1,57 @@
+#include "harness/reporter.hpp"
+
+#include <exception>
+#include <stdexcept>
+
+namespace cutover {
+
+std::size_t RunSummary::count(Outcome outcome) const {
+  auto it = counts.find(outcome);
+  return it == counts.end() ? 0 : it->second;
+}
+
+std::size_t RunSummary::total() const {
+  std::size_t total = 0;
+  for (const auto& [outcome, count] : counts) total += count;
+  return total;
+}
+
+Reporter::~Reporter() = default;
+void Reporter::run_started(const RunInfo&) {}
+void Reporter::check_started(const PlannedCheck&) {}
+void Reporter::check_finished(const PlannedCheck&, const Result&) {}
+void Reporter::run_finished(const RunInfo&, const RunSummary&) {}
+
+void ReporterFanOut::add(std::unique_ptr<Reporter> reporter) {
+  reporters_.push_back(std::move(reporter));
+}
+
+void ReporterFanOut::run_started(const RunInfo& info) {
+  for (auto& reporter : reporters_) reporter->run_started(info);
+}
+
+void ReporterFanOut::check_started(const PlannedCheck& check) {
+  for (auto& reporter : reporters_) reporter->check_started(check);
+}
+
+void ReporterFanOut::check_finished(const PlannedCheck& check, const Result& result) {
+  for (auto it = reporters_.rbegin(); it != reporters_.rend(); ++it) {
+    (*it)->check_finished(check, result);
+  }
+}
+
+void ReporterFanOut::run_finished(const RunInfo& info, const RunSummary& summary) {
+  // Every reporter gets its chance to write, even when an earlier one fails; the first failure
+  // is rethrown afterwards.
+  std::exception_ptr first_failure;
+  for (auto it = reporters_.rbegin(); it != reporters_.rend(); ++it) {
+    try {
+      (*it)->run_finished(info, summary);
+    } catch (const std::exception&) {
+      if (!first_failure) first_failure = std::current_exception();
+    }
+  }
+  if (first_failure) std::rethrow_exception(first_failure);
+}
+
+}  // namespace cutover

@@ -1,0 +1,114 @@
+#include "harness/text.hpp"
+
+#include <fmt/format.h>
+
+namespace cutover {
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+
+// Length of the valid UTF-8 sequence starting at text[i], or 0 when it is invalid
+// (overlong forms, surrogates and code points above U+10FFFF are invalid).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (std::size_t k = 2; k < length; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return length;
+}
+
+// Length of the ANSI escape sequence at text[i] (ESC already seen), covering CSI
+// ("ESC [ ... final") and two-byte escapes.
+std::size_t escape_sequence_length(std::string_view text, std::size_t i) {
+  if (i + 1 >= text.size()) return 1;
+  if (text[i + 1] != '[') return 2;
+  std::size_t k = i + 2;
+  while (k < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[k]);
+    ++k;
+    if (c >= 0x40 && c <= 0x7E) break;
+  }
+  return k - i;
+}
+
+bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+}  // namespace
+
+std::string clean_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == '\x1b') {
+      i += escape_sequence_length(text, i);
+      continue;
+    }
+    const std::size_t length = utf8_sequence_length(text, i);
+    if (length == 0) {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    out.append(text.substr(i, length));
+    i += length;
+  }
+  return out;
+}
+
+std::string one_line(std::string_view text) {
+  std::string cleaned = clean_text(text);
+  std::string out;
+  out.reserve(cleaned.size());
+  bool in_break = false;
+  for (char c : cleaned) {
+    if (c == '\n' || c == '\r' || c == '\t') {
+      if (!in_break && !out.empty()) out += ' ';
+      in_break = true;
+      continue;
+    }
+    in_break = false;
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+std::string truncate_middle(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) return std::string(text);
+  const std::size_t keep = limit / 2;
+  std::size_t head_end = keep;
+  while (head_end > 0 && is_continuation(text[head_end])) --head_end;
+  std::size_t tail_start = text.size() - keep;
+  while (tail_start < text.size() && is_continuation(text[tail_start])) ++tail_start;
+  return fmt::format("{}\n[... {} bytes cut ...]\n{}", text.substr(0, head_end),
+                     tail_start - head_end, text.substr(tail_start));
+}
+
+std::string shorten(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) return std::string(text);
+  std::size_t end = limit;
+  while (end > 0 && is_continuation(text[end])) --end;
+  return std::string(text.substr(0, end)) + "...";
+}
+
+}  // namespace cutover

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace cutover {
+
+// Replaces invalid UTF-8 with U+FFFD and removes ANSI escape sequences (colour codes from a
+// target's output must not reach a report as garbage or as live terminal control).
+std::string clean_text(std::string_view text);
+
+// One line: clean_text, then every run of line breaks and tabs becomes one space.
+std::string one_line(std::string_view text);
+
+// Keeps at most `limit` bytes: the head and the tail, with a marker in between that says how
+// much was cut. Cuts fall on UTF-8 character boundaries.
+std::string truncate_middle(std::string_view text, std::size_t limit);
+
+// Keeps at most `limit` bytes from the start, ending in "..." when cut.
+std::string shorten(std::string_view text, std::size_t limit);
+
+}  // namespace cutover
