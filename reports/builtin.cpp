@@ -1,0 +1,22 @@
+#include "reports/builtin.hpp"
+
+#include "reports/console.hpp"
+#include "reports/json.hpp"
+#include "reports/junit.hpp"
+
+namespace cutover {
+
+std::vector<ReportFormat> builtin_report_formats() {
+  return {
+      {"junit", "write JUnit XML for CI test views (Jenkins, GitLab, GitHub) to FILE",
+       [](const std::filesystem::path& path) { return std::make_unique<JunitReporter>(path); }},
+      {"json", "write every result as JSON (format cutover-results, version 1) to FILE",
+       [](const std::filesystem::path& path) { return std::make_unique<JsonReporter>(path); }},
+  };
+}
+
+std::unique_ptr<Reporter> make_console_reporter(const ConsoleSettings& settings) {
+  return std::make_unique<ConsoleReporter>(settings);
+}
+
+}  // namespace cutover

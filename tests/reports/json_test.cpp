@@ -1,0 +1,206 @@
+#include "reports/json.hpp"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "reports/builtin.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace cutover {
+namespace {
+
+using namespace std::chrono;
+using Json = nlohmann::ordered_json;
+
+const system_clock::time_point kStart =
+    sys_days{year{2026} / 11 / 25} + hours{22} + minutes{1} + seconds{2} + milliseconds{123};
+
+PlannedCheck make_check(std::string suite, std::string phase, std::string name) {
+  PlannedCheck check;
+  check.suite = std::move(suite);
+  check.phase = std::move(phase);
+  check.name = std::move(name);
+  check.kind = "tcp";
+  return check;
+}
+
+Attempt make_attempt(Outcome outcome, std::string message, Duration started, Duration duration) {
+  return {outcome, std::move(message), "", kStart + started, duration};
+}
+
+Result make_result(std::vector<Attempt> attempts) {
+  Result result;
+  const Attempt& last = attempts.back();
+  result.outcome = last.outcome;
+  result.message = last.message;
+  result.started = attempts.front().started;
+  result.duration = duration_cast<Duration>(last.started + last.duration - result.started);
+  result.attempts = std::move(attempts);
+  return result;
+}
+
+RunInfo make_info() {
+  RunInfo info;
+  info.tool_version = "0.1.0";
+  info.hostname = "ci-runner-7";
+  info.started = kStart;
+  info.suites = {{"db", "Row counts", "suites/db.yaml"}, {"web", "", "suites/web.yaml"}};
+  info.phases = {"pre", "post"};
+  info.selected_phases = {"pre", "post"};
+  info.shard_count = 1;
+  info.selected_checks = 4;
+  return info;
+}
+
+RunSummary make_summary() {
+  RunSummary summary;
+  summary.counts = {{Outcome::passed, 3}, {Outcome::skipped, 1}};
+  summary.flaky = 1;
+  summary.duration = microseconds(12'345'600);
+  return summary;
+}
+
+Json write_and_read(const std::filesystem::path& path) {
+  JsonReporter reporter(path);
+  PlannedCheck rows = make_check("db", "pre", "rows");
+  rows.kind = "postgres.rowcount";
+  rows.tags = {"smoke", "db"};
+  rows.description = "users match";
+  rows.location = {"suites/db.yaml", 12, 5};
+  const PlannedCheck flaky = make_check("db", "pre", "flaky");
+  const PlannedCheck reindex = make_check("db", "post", "reindex");
+  const PlannedCheck home = make_check("web", "pre", "home");
+
+  reporter.run_started(make_info());
+  reporter.check_started(rows);
+  reporter.check_started(flaky);
+  reporter.check_started(home);
+  reporter.check_finished(
+      home, make_result({make_attempt(Outcome::passed, "got \x1b[32m200\x1b[0m \xff", 500ms,
+                                      microseconds(1500))}));
+  Result flaky_result =
+      make_result({make_attempt(Outcome::failed, "expected 1, got 0", 1000ms, 400ms),
+                   make_attempt(Outcome::passed, "1 row", 1500ms, 200ms)});
+  flaky_result.attempts.front().details = "cold cache";
+  reporter.check_finished(flaky, flaky_result);
+  Result reindex_result;
+  reindex_result.message = "needs 'rows', which did not finish";
+  reindex_result.interrupted = true;
+  reporter.check_finished(reindex, reindex_result);
+  Result rows_result = make_result({make_attempt(Outcome::passed, "1204 rows", 1000ms, 500ms)});
+  rows_result.details = "source: 1204\ntarget: 1204\n";
+  rows_result.measurements = {{"rows", 1204, "rows"}, {"latency_ms", 12.5, "ms"}};
+  reporter.check_finished(rows, rows_result);
+  reporter.run_finished(make_info(), make_summary());
+
+  return Json::parse(test::read_file(path));
+}
+
+TEST(JsonReporter, WritesTheDocumentedDocument) {
+  test::TempDir folder;
+  const Json document = write_and_read(folder.path() / "results.json");
+
+  // ordered_json compares keys in order, so this pins the documented layout too.
+  EXPECT_EQ(document, Json::parse(R"({
+    "format": "cutover-results",
+    "version": 1,
+    "tool": {"name": "cutover", "version": "0.1.0"},
+    "run": {
+      "started": "2026-11-25T22:01:02.123Z",
+      "duration_ms": 12345.6,
+      "hostname": "ci-runner-7",
+      "interrupted": false,
+      "selection": {"phases": ["pre", "post"], "tags": [], "filter": null,
+                    "shard_index": 0, "shard_count": 1},
+      "phases": ["pre", "post"]
+    },
+    "suites": [
+      {"name": "db", "description": "Row counts", "file": "suites/db.yaml"},
+      {"name": "web", "description": "", "file": "suites/web.yaml"}
+    ],
+    "summary": {"total": 4, "passed": 3, "failed": 0, "error": 0, "skipped": 1, "flaky": 1},
+    "checks": [
+      {
+        "suite": "db", "name": "rows", "kind": "postgres.rowcount", "phase": "pre",
+        "tags": ["smoke", "db"], "description": "users match",
+        "location": "suites/db.yaml:12:5",
+        "outcome": "passed", "message": "1204 rows", "details": "source: 1204\ntarget: 1204\n",
+        "started": "2026-11-25T22:01:03.123Z", "duration_ms": 500.0,
+        "measurements": [{"name": "rows", "value": 1204.0, "unit": "rows"},
+                         {"name": "latency_ms", "value": 12.5, "unit": "ms"}],
+        "attempts": [{"outcome": "passed", "message": "1204 rows", "details": "",
+                      "started": "2026-11-25T22:01:03.123Z", "duration_ms": 500.0}],
+        "interrupted": false
+      },
+      {
+        "suite": "db", "name": "flaky", "kind": "tcp", "phase": "pre", "tags": [],
+        "description": "", "location": "",
+        "outcome": "passed", "message": "1 row", "details": "",
+        "started": "2026-11-25T22:01:03.123Z", "duration_ms": 700.0,
+        "measurements": [],
+        "attempts": [{"outcome": "failed", "message": "expected 1, got 0",
+                      "details": "cold cache",
+                      "started": "2026-11-25T22:01:03.123Z", "duration_ms": 400.0},
+                     {"outcome": "passed", "message": "1 row", "details": "",
+                      "started": "2026-11-25T22:01:03.623Z", "duration_ms": 200.0}],
+        "interrupted": false
+      },
+      {
+        "suite": "db", "name": "reindex", "kind": "tcp", "phase": "post", "tags": [],
+        "description": "", "location": "",
+        "outcome": "skipped", "message": "needs 'rows', which did not finish", "details": "",
+        "started": null, "duration_ms": 0.0, "measurements": [], "attempts": [],
+        "interrupted": true
+      },
+      {
+        "suite": "web", "name": "home", "kind": "tcp", "phase": "pre", "tags": [],
+        "description": "", "location": "",
+        "outcome": "passed", "message": "got 200 \ufffd", "details": "",
+        "started": "2026-11-25T22:01:02.623Z", "duration_ms": 1.5,
+        "measurements": [],
+        "attempts": [{"outcome": "passed", "message": "got 200 \ufffd", "details": "",
+                      "started": "2026-11-25T22:01:02.623Z", "duration_ms": 1.5}],
+        "interrupted": false
+      }
+    ]
+  })"));
+}
+
+TEST(JsonReporter, WritesAtomicallyIntoANewFolder) {
+  test::TempDir folder;
+  const std::filesystem::path path = folder.path() / "out" / "nested" / "results.json";
+  write_and_read(path);
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(path.parent_path())) {
+    files.push_back(entry.path().filename().string());
+  }
+  EXPECT_EQ(files, std::vector<std::string>{"results.json"});
+}
+
+TEST(JsonReporter, ThrowsWhenItCannotWrite) {
+  test::TempDir folder;
+  JsonReporter reporter(folder.path());  // a folder, not a file
+  EXPECT_THROW(reporter.run_finished(make_info(), make_summary()), std::runtime_error);
+}
+
+TEST(JsonReporter, IsABuiltinFormat) {
+  test::TempDir folder;
+  const std::filesystem::path path = folder.path() / "empty.json";
+  std::vector<std::string> names;
+  for (const ReportFormat& format : builtin_report_formats()) {
+    names.push_back(format.name);
+    if (format.name == "json") {
+      format.make(path)->run_finished(make_info(), RunSummary{});
+    }
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"junit", "json"}));
+  const Json document = Json::parse(test::read_file(path));
+  EXPECT_EQ(document["summary"]["total"], 0);
+  EXPECT_EQ(document["checks"], Json::array());
+}
+
+}  // namespace
+}  // namespace cutover

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstddef>
+#include <iosfwd>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "harness/reporter.hpp"
+
+namespace cutover {
+
+// Streams one line per finished check (only failures and errors when quiet; details, measured
+// values and attempts too when verbose), keeps a progress line on terminals, and ends with a
+// summary and a PASSED/FAILED verdict. Writes to settings.out, or std::cout when it is null.
+class ConsoleReporter : public Reporter {
+ public:
+  explicit ConsoleReporter(const ConsoleSettings& settings);
+  ~ConsoleReporter() override;
+
+  void run_started(const RunInfo& info) override;
+  void check_started(const PlannedCheck& check) override;
+  void check_finished(const PlannedCheck& check, const Result& result) override;
+  void run_finished(const RunInfo& info, const RunSummary& summary) override;
+
+ private:
+  // Writes `text` (whole lines) and flushes; with live progress, writes it over the progress
+  // line and draws that again below, so print("") just redraws it.
+  void print(std::string_view text);
+  std::string display_name(const PlannedCheck& check) const;
+  std::string paint(std::string_view text, std::string_view colour) const;
+
+  std::ostream& out_;
+  ConsoleSettings settings_;
+  bool show_suite_ = false;
+  bool printed_ = false;
+  std::size_t selected_ = 0;
+  std::size_t finished_ = 0;
+  std::map<Outcome, std::size_t> counts_;
+  std::set<std::pair<std::string, std::string>> running_;  // (suite, name)
+  std::vector<std::pair<std::string, Duration>> timings_;  // checks that ran, for "slowest"
+};
+
+}  // namespace cutover

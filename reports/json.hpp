@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "harness/reporter.hpp"
+
+namespace cutover {
+namespace detail {
+struct JsonEntry;
+}  // namespace detail
+
+// Writes the whole run as one JSON document at run_finished: format "cutover-results",
+// version 1, documented in the README. The version changes when a field changes meaning or
+// goes away; new fields may appear without a change.
+class JsonReporter : public Reporter {
+ public:
+  explicit JsonReporter(std::filesystem::path path);
+  ~JsonReporter() override;
+
+  void check_started(const PlannedCheck& check) override;
+  void check_finished(const PlannedCheck& check, const Result& result) override;
+  void run_finished(const RunInfo& info, const RunSummary& summary) override;
+
+ private:
+  std::filesystem::path path_;
+  std::map<std::pair<std::string, std::string>, std::size_t> first_seen_;  // (suite, name)
+  std::vector<detail::JsonEntry> entries_;
+};
+
+}  // namespace cutover
