@@ -1,0 +1,379 @@
+#include "checks/tcp.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
+#include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include "checks/resolver.hpp"
+
+namespace cutover {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace detail {
+
+enum class TcpState { open, closed, refused, filtered };
+
+struct TcpTarget {
+  std::string host;  // as written, brackets included
+  std::uint16_t port = 0;
+  bool literal = false;  // an IP address: nothing to look up
+  std::string label;     // "10.0.0.1:5432", "[::1]:5432", "db.internal:5432"
+  TcpState expect = TcpState::open;
+  std::optional<Duration> max_latency;
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::TcpState;
+
+constexpr std::int64_t kMinPort = 1;
+constexpr std::int64_t kMaxPort = 65535;
+
+// The check reports a connect that gets no answer itself, this long before the scheduler's
+// watchdog, so that "filtered" is a verdict rather than a timeout.
+constexpr Duration kBudgetMargin = std::chrono::milliseconds(100);
+
+constexpr std::array<std::pair<TcpState, std::string_view>, 4> kStateNames{{
+    {TcpState::open, "open"},
+    {TcpState::closed, "closed"},
+    {TcpState::refused, "refused"},
+    {TcpState::filtered, "filtered"},
+}};
+
+std::string_view to_string(TcpState state) {
+  for (const auto& [candidate, name] : kStateNames) {
+    if (candidate == state)
+      return name;
+  }
+  return "unknown";
+}
+
+std::optional<TcpState> parse_state(std::string_view name) {
+  for (const auto& [state, candidate] : kStateNames) {
+    if (candidate == name)
+      return state;
+  }
+  return std::nullopt;
+}
+
+// Milliseconds with one decimal; two below 1ms, where loopback and LAN latencies would all
+// read "0.0ms".
+std::string format_latency(Duration latency) {
+  const double milliseconds = std::chrono::duration<double, std::milli>(latency).count();
+  if (milliseconds < 1)
+    return fmt::format("{:.2f}ms", milliseconds);
+  return fmt::format("{:.1f}ms", milliseconds);
+}
+
+// The connect budget as people write it: "1.9s", "270ms". It derives from the configured
+// timeout, not from a measurement, so the text is stable.
+std::string format_budget(Duration budget) {
+  const auto milliseconds = std::chrono::round<std::chrono::milliseconds>(budget).count();
+  if (milliseconds < 1000)
+    return fmt::format("{}ms", milliseconds);
+  std::string text = fmt::format("{}.{:03}", milliseconds / 1000, milliseconds % 1000);
+  while (text.back() == '0')
+    text.pop_back();
+  if (text.back() == '.')
+    text.pop_back();
+  return text + "s";
+}
+
+// One attempt: resolve, connect, compare what the port did with what was expected.
+class TcpSession : public std::enable_shared_from_this<TcpSession> {
+ public:
+  TcpSession(net::io_context& io, std::shared_ptr<const detail::TcpTarget> target, Completion done,
+             Clock::time_point budget_end, Duration budget)
+      : io_(io),
+        target_(std::move(target)),
+        done_(std::move(done)),
+        budget_end_(budget_end),
+        budget_(budget),
+        resolver_(io),
+        resolve_timer_(io),
+        stream_(io) {}
+
+  void run(Cancellation& cancellation) {
+    cancellation.on_cancel([weak = weak_from_this()] {
+      if (auto self = weak.lock())
+        self->cancel();
+    });
+    if (stopped_)
+      return;  // cancelled before it began
+    if (!target_->literal) {
+      resolve_timer_.expires_at(budget_end_);
+      resolve_timer_.async_wait(
+          beast::bind_front_handler(&TcpSession::on_resolve_timeout, shared_from_this()));
+    }
+    resolver_.async_resolve(target_->host, target_->port,
+                            beast::bind_front_handler(&TcpSession::on_resolve, shared_from_this()));
+  }
+
+ private:
+  void on_resolve(beast::error_code ec, Resolver::Endpoints endpoints) {
+    if (stopped_)
+      return;
+    resolve_timer_.cancel();
+    if (ec)
+      return fail(ec, fmt::format("resolve {}", target_->host));
+
+    endpoints_ = std::move(endpoints);
+    stream_.expires_at(budget_end_);
+    connect_started_ = Clock::now();
+    // Tries the addresses in order and stops at the first that accepts.
+    stream_.async_connect(endpoints_,
+                          beast::bind_front_handler(&TcpSession::on_connect, shared_from_this()));
+  }
+
+  void on_resolve_timeout(beast::error_code ec) {
+    if (ec || stopped_)
+      return;  // the lookup answered first
+    resolver_.cancel();
+    finish(CheckResult::error(
+        fmt::format("timed out after {} resolving {}", format_budget(budget_), target_->host)));
+  }
+
+  void on_connect(beast::error_code ec, const tcp::endpoint& endpoint) {
+    if (stopped_)
+      return;
+    const Duration latency = Clock::now() - connect_started_;
+    if (ec == net::error::connection_refused) {
+      return conclude(TcpState::refused, fmt::format("{} refused the connection", target_->label),
+                      latency);
+    }
+    if (ec == beast::error::timeout) {
+      if (target_->expect == TcpState::open) {
+        return finish(
+            CheckResult::error(fmt::format("timed out after {} connecting to {}, expected open",
+                                           format_budget(budget_), target_->label)));
+      }
+      return conclude(
+          TcpState::filtered,
+          fmt::format("no answer from {} within {}", target_->label, format_budget(budget_)),
+          std::nullopt);
+    }
+    // Like nmap: an ICMP unreachable from a router or a failed neighbour lookup is a filter, not
+    // a closed port that answered.
+    if (ec == net::error::host_unreachable || ec == net::error::network_unreachable) {
+      return conclude(TcpState::filtered,
+                      fmt::format("{} is unreachable: {}", target_->label, ec.message()),
+                      std::nullopt);
+    }
+    if (ec)
+      return fail(ec, fmt::format("connect to {}", target_->label));
+
+    const std::string via =
+        target_->literal ? std::string() : fmt::format(" ({})", endpoint.address().to_string());
+    std::string found =
+        fmt::format("connected to {}{} in {}", target_->label, via, format_latency(latency));
+    if (target_->expect == TcpState::open && target_->max_latency &&
+        latency > *target_->max_latency) {
+      found += fmt::format(", expected at most {}", format_duration(*target_->max_latency));
+      return finish(with_latency(CheckResult::failed(std::move(found)), latency));
+    }
+    conclude(TcpState::open, std::move(found), latency);
+  }
+
+  // Compares the state the port showed with the expected one. `latency` is set when the target
+  // answered (accepted or refused).
+  void conclude(TcpState found, std::string what, std::optional<Duration> latency) {
+    const TcpState expect = target_->expect;
+    const bool held = found == expect || (expect == TcpState::closed && found != TcpState::open);
+    CheckResult result;
+    if (held) {
+      if (found == TcpState::filtered)
+        what += " (filtered)";
+      result = CheckResult::passed(std::move(what));
+    } else if (expect == TcpState::open && found == TcpState::filtered) {
+      // The port could not be seen at all: the check could not be carried out.
+      result = CheckResult::error(fmt::format("expected open, got filtered: {}", what));
+    } else {
+      result = CheckResult::failed(
+          fmt::format("expected {}, got {}: {}", to_string(expect), to_string(found), what));
+    }
+    finish(latency ? with_latency(std::move(result), *latency) : std::move(result));
+  }
+
+  static CheckResult with_latency(CheckResult result, Duration latency) {
+    result.measurements.push_back(
+        {"connect_ms", std::chrono::duration<double, std::milli>(latency).count(), "ms"});
+    return result;
+  }
+
+  // A stage that could not be carried out: an error whatever was expected.
+  void fail(beast::error_code ec, std::string_view what) {
+    finish(CheckResult::error(fmt::format("could not {}: {}", what, ec.message())));
+  }
+
+  // Called through the attempt's Cancellation, which the scheduler triggers after it has
+  // recorded the outcome: stop all work, and answer from the loop rather than from inside
+  // cancel(), which the scheduler is still running.
+  void cancel() {
+    if (stopped_)
+      return;
+    stop();
+    net::post(io_, [self = shared_from_this()] {
+      self->report(
+          CheckResult::error(fmt::format("cancelled while checking {}", self->target_->label)));
+    });
+  }
+
+  void finish(CheckResult result) {
+    stop();
+    report(std::move(result));
+  }
+
+  void stop() {
+    stopped_ = true;
+    resolver_.cancel();
+    resolve_timer_.cancel();
+    stream_.close();
+  }
+
+  void report(CheckResult result) {
+    auto done = std::move(done_);
+    done(std::move(result));
+  }
+
+  net::io_context& io_;
+  std::shared_ptr<const detail::TcpTarget> target_;
+  Completion done_;
+  Clock::time_point budget_end_;
+  Duration budget_;
+  Resolver resolver_;
+  net::steady_timer resolve_timer_;
+  beast::tcp_stream stream_;
+  Resolver::Endpoints endpoints_;
+  Clock::time_point connect_started_;
+  bool stopped_ = false;  // done is called, or about to be: later completions are stale
+};
+
+}  // namespace
+
+KindSpec TcpCheck::spec() {
+  std::vector<std::string> states;
+  for (const auto& [state, name] : kStateNames)
+    states.emplace_back(name);
+  return {
+      .description =
+          "Connects to a TCP port and checks that it is open, or that it is closed: "
+          "refused or filtered.",
+      .fields =
+          {
+              {.name = "host",
+               .required = true,
+               .description = "Host name or IP address; an IPv6 address may be written in "
+                              "brackets ([::1])"},
+              {.name = "port",
+               .type = FieldType::integer,
+               .required = true,
+               .description = "TCP port",
+               .min = kMinPort,
+               .max = kMaxPort},
+              {.name = "expect",
+               .type = FieldType::choice,
+               .description = "open: a connection is accepted. refused: the host answers with a "
+                              "reset. filtered: no answer within the timeout, or the network "
+                              "reports the host unreachable. closed: refused or filtered",
+               .choices = std::move(states),
+               .default_value = "open"},
+              {.name = "max_latency",
+               .type = FieldType::duration,
+               .description =
+                   "With expect open: the longest the connection may take to be accepted"},
+          },
+  };
+}
+
+TcpCheck::TcpCheck(Fields& fields) {
+  auto target = std::make_shared<detail::TcpTarget>();
+
+  target->host = fields.string("host");
+  const std::optional<net::ip::address> address = parse_ip_literal(target->host);
+  target->literal = address.has_value();
+  if (fields.has("host") && target->host.empty()) {
+    fields.error("host", "expected a host name or IP address, got an empty string");
+  } else if (!address && target->host.starts_with('[')) {
+    fields.error("host",
+                 fmt::format("expected an IPv6 address inside brackets, got \"{}\"", target->host));
+  } else if (!address && target->host.find(':') != std::string::npos) {
+    fields.error("host", fmt::format("expected a host name or IP address, got \"{}\" (the port "
+                                     "goes in `port`)",
+                                     target->host));
+  }
+
+  // The suite loader checks the range declared in spec(); this covers Fields built in C++.
+  const std::int64_t port = fields.integer("port");
+  if (fields.has("port") && (port < kMinPort || port > kMaxPort)) {
+    fields.error("port",
+                 fmt::format("expected a port from {} to {}, got {}", kMinPort, kMaxPort, port));
+  }
+  target->port = static_cast<std::uint16_t>(std::clamp(port, std::int64_t{0}, kMaxPort));
+
+  const std::string expect = fields.string("expect", "open");
+  if (const auto state = parse_state(expect)) {
+    target->expect = *state;
+  } else {
+    fields.error(
+        "expect",
+        fmt::format("expected one of open, closed, refused, filtered, got \"{}\"", expect));
+  }
+
+  if (fields.has("max_latency")) {
+    const Duration max_latency = fields.duration("max_latency");
+    if (target->expect != TcpState::open) {
+      fields.error("max_latency",
+                   fmt::format("max_latency applies to expect open only, this check expects {}",
+                               to_string(target->expect)));
+    } else if (max_latency <= Duration::zero()) {
+      fields.error("max_latency", fmt::format("expected a positive duration, got {}",
+                                              format_duration(max_latency)));
+    } else {
+      target->max_latency = max_latency;
+    }
+  }
+
+  if (address && address->is_v6()) {
+    target->label = fmt::format("[{}]:{}", address->to_string(), target->port);
+  } else {
+    target->label = fmt::format("{}:{}", target->host, target->port);
+  }
+  target_ = std::move(target);
+}
+
+TcpCheck::~TcpCheck() = default;
+
+void TcpCheck::start(CheckContext& context, Completion done) {
+  const Duration margin = std::min(kBudgetMargin, context.timeout / 10);
+  auto session = std::make_shared<TcpSession>(context.io, target_, std::move(done),
+                                              context.deadline - margin, context.timeout - margin);
+  session->run(*context.cancellation);
+}
+
+std::string TcpCheck::describe() const {
+  std::string text = fmt::format("{} expect {}", target_->label, to_string(target_->expect));
+  if (target_->max_latency)
+    text += " within " + format_duration(*target_->max_latency);
+  return text;
+}
+
+}  // namespace cutover

@@ -1,0 +1,398 @@
+#include "checks/tcp.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "checks/builtin.hpp"
+#include "checks/resolver.hpp"
+#include "harness/registry.hpp"
+#include "tests/support/tcp_servers.hpp"
+
+namespace cutover {
+namespace {
+
+using namespace std::chrono_literals;
+using FieldMap = std::map<std::string, FieldValue, std::less<>>;
+
+// Short enough to keep the suite fast; the check's own budget is 270ms of it.
+constexpr Duration kShortTimeout = 300ms;
+constexpr Duration kTimeout = 5s;
+
+Fields make_fields(FieldMap values) {
+  return Fields(std::move(values), {}, SourceLocation{"suite.yaml", 7, 5}, kTimeout);
+}
+
+FieldMap target(std::string host, std::uint16_t port, std::string expect = "open") {
+  return {{"host", std::move(host)}, {"port", std::int64_t{port}}, {"expect", std::move(expect)}};
+}
+
+std::unique_ptr<TcpCheck> make_check(FieldMap values) {
+  Fields fields = make_fields(std::move(values));
+  auto check = std::make_unique<TcpCheck>(fields);
+  const Diagnostics diagnostics = fields.take_diagnostics();
+  EXPECT_TRUE(diagnostics.empty()) << to_string(diagnostics.front());
+  return check;
+}
+
+std::vector<std::string> construction_errors(FieldMap values) {
+  Fields fields = make_fields(std::move(values));
+  TcpCheck check(fields);
+  std::vector<std::string> errors;
+  for (const Diagnostic& diagnostic : fields.take_diagnostics()) {
+    errors.push_back(to_string(diagnostic));
+  }
+  return errors;
+}
+
+struct Completed {
+  CheckResult result;
+  int completions = 0;
+  Duration elapsed{};
+};
+
+// Runs one attempt to the end, as the scheduler would, minus the watchdog. `cancel_after`
+// cancels the attempt that long after it starts.
+Completed run_check(Check& check, Duration timeout = kTimeout,
+                    std::optional<Duration> cancel_after = std::nullopt) {
+  boost::asio::io_context io;
+  boost::asio::thread_pool pool(1);
+  const auto started = std::chrono::steady_clock::now();
+  CheckContext context{io, pool, started + timeout, timeout, std::make_shared<Cancellation>()};
+  boost::asio::steady_timer canceller(io);
+  if (cancel_after) {
+    canceller.expires_after(*cancel_after);
+    canceller.async_wait([&](boost::system::error_code error) {
+      if (!error)
+        context.cancellation->cancel();
+    });
+  }
+  Completed run;
+  check.start(context, [&](CheckResult result) {
+    ++run.completions;
+    run.result = std::move(result);
+    run.elapsed = std::chrono::steady_clock::now() - started;
+    canceller.cancel();
+  });
+  io.run();
+  pool.join();
+  return run;
+}
+
+Completed run_check(FieldMap values, Duration timeout = kTimeout) {
+  auto check = make_check(std::move(values));
+  return run_check(*check, timeout);
+}
+
+void expect_result(const Completed& run, Outcome outcome, const std::string& message) {
+  EXPECT_EQ(run.completions, 1);
+  EXPECT_EQ(to_string(run.result.outcome), to_string(outcome)) << run.result.message;
+  EXPECT_EQ(run.result.message, message);
+}
+
+// Latencies vary; everything around them is asserted exactly.
+void expect_result_matching(const Completed& run, Outcome outcome, const std::string& pattern) {
+  EXPECT_EQ(run.completions, 1);
+  EXPECT_EQ(to_string(run.result.outcome), to_string(outcome)) << run.result.message;
+  EXPECT_TRUE(std::regex_match(run.result.message, std::regex(pattern)))
+      << "message: " << run.result.message << "\npattern: " << pattern;
+}
+
+const Measurement* find_measurement(const CheckResult& result, const std::string& name) {
+  for (const Measurement& measurement : result.measurements) {
+    if (measurement.name == name)
+      return &measurement;
+  }
+  return nullptr;
+}
+
+std::string port_text(std::uint16_t port) {
+  return std::to_string(port);
+}
+
+constexpr const char* kLatency = R"(\d+\.\d{1,2}ms)";
+
+TEST(TcpCheck, OpenPortPassesAndMeasuresConnectTime) {
+  test::AcceptingServer server;
+  const Completed run = run_check(target("127.0.0.1", server.port()));
+  expect_result_matching(
+      run, Outcome::passed,
+      R"(connected to 127\.0\.0\.1:)" + port_text(server.port()) + " in " + kLatency);
+  const Measurement* connect = find_measurement(run.result, "connect_ms");
+  ASSERT_NE(connect, nullptr);
+  EXPECT_EQ(connect->unit, "ms");
+  EXPECT_GE(connect->value, 0);
+}
+
+TEST(TcpCheck, RefusedPortFailsExpectOpen) {
+  const std::uint16_t port = test::unused_port();
+  const Completed run = run_check(target("127.0.0.1", port));
+  expect_result(
+      run, Outcome::failed,
+      "expected open, got refused: 127.0.0.1:" + port_text(port) + " refused the connection");
+  EXPECT_NE(find_measurement(run.result, "connect_ms"), nullptr);
+}
+
+TEST(TcpCheck, RefusedPortPassesExpectClosedAndRefused) {
+  const std::uint16_t port = test::unused_port();
+  const std::string refused = "127.0.0.1:" + port_text(port) + " refused the connection";
+  expect_result(run_check(target("127.0.0.1", port, "closed")), Outcome::passed, refused);
+  expect_result(run_check(target("127.0.0.1", port, "refused")), Outcome::passed, refused);
+}
+
+TEST(TcpCheck, RefusedPortFailsExpectFiltered) {
+  const std::uint16_t port = test::unused_port();
+  expect_result(
+      run_check(target("127.0.0.1", port, "filtered")), Outcome::failed,
+      "expected filtered, got refused: 127.0.0.1:" + port_text(port) + " refused the connection");
+}
+
+TEST(TcpCheck, OpenPortFailsExpectClosed) {
+  test::AcceptingServer server;
+  expect_result_matching(run_check(target("127.0.0.1", server.port(), "closed")), Outcome::failed,
+                         R"(expected closed, got open: connected to 127\.0\.0\.1:)" +
+                             port_text(server.port()) + " in " + kLatency);
+  expect_result_matching(run_check(target("127.0.0.1", server.port(), "refused")), Outcome::failed,
+                         R"(expected refused, got open: connected to 127\.0\.0\.1:)" +
+                             port_text(server.port()) + " in " + kLatency);
+}
+
+TEST(TcpCheck, UnansweredConnectIsAnErrorForExpectOpen) {
+  test::UnansweringServer server;
+  const Completed run = run_check(target("127.0.0.1", server.port()), kShortTimeout);
+  // 300ms timeout, minus a tenth so the check answers before the scheduler's watchdog.
+  expect_result(run, Outcome::error,
+                "timed out after 270ms connecting to 127.0.0.1:" + port_text(server.port()) +
+                    ", expected open");
+  EXPECT_EQ(find_measurement(run.result, "connect_ms"), nullptr);
+  EXPECT_GE(run.elapsed, 270ms);
+  EXPECT_LT(run.elapsed, 1s) << "the check must not wait for SYN retransmissions";
+}
+
+TEST(TcpCheck, UnansweredConnectPassesExpectFilteredAndClosed) {
+  test::UnansweringServer server;
+  const std::string filtered =
+      "no answer from 127.0.0.1:" + port_text(server.port()) + " within 270ms (filtered)";
+  expect_result(run_check(target("127.0.0.1", server.port(), "filtered"), kShortTimeout),
+                Outcome::passed, filtered);
+  expect_result(run_check(target("127.0.0.1", server.port(), "closed"), kShortTimeout),
+                Outcome::passed, filtered);
+}
+
+TEST(TcpCheck, UnansweredConnectFailsExpectRefused) {
+  test::UnansweringServer server;
+  expect_result(
+      run_check(target("127.0.0.1", server.port(), "refused"), kShortTimeout), Outcome::failed,
+      "expected refused, got filtered: no answer from 127.0.0.1:" + port_text(server.port()) +
+          " within 270ms");
+}
+
+TEST(TcpCheck, BudgetMarginIsAtMostATenthOfASecond) {
+  test::UnansweringServer server;
+  auto check = make_check(target("127.0.0.1", server.port(), "filtered"));
+  expect_result(run_check(*check, 1200ms), Outcome::passed,
+                "no answer from 127.0.0.1:" + port_text(server.port()) + " within 1.1s (filtered)");
+}
+
+TEST(TcpCheck, CancellationEndsTheAttemptPromptlyAndOnce) {
+  test::UnansweringServer server;
+  auto check = make_check(target("127.0.0.1", server.port(), "filtered"));
+  const Completed run = run_check(*check, kTimeout, 50ms);
+  expect_result(run, Outcome::error,
+                "cancelled while checking 127.0.0.1:" + port_text(server.port()));
+  EXPECT_LT(run.elapsed, 1s);
+}
+
+TEST(TcpCheck, CancelledBeforeStartStillCompletesOnce) {
+  test::AcceptingServer server;
+  auto check = make_check(target("127.0.0.1", server.port()));
+  boost::asio::io_context io;
+  boost::asio::thread_pool pool(1);
+  CheckContext context{io, pool, std::chrono::steady_clock::now() + kTimeout, kTimeout,
+                       std::make_shared<Cancellation>()};
+  context.cancellation->cancel();
+  int completions = 0;
+  check->start(context, [&](CheckResult result) {
+    ++completions;
+    EXPECT_EQ(result.outcome, Outcome::error);
+  });
+  EXPECT_EQ(completions, 0) << "done must not run inside start()";
+  io.run();
+  pool.join();
+  EXPECT_EQ(completions, 1);
+}
+
+TEST(TcpCheck, Ipv6Loopback) {
+  if (!test::ipv6_loopback_available())
+    GTEST_SKIP() << "no IPv6 loopback here";
+  test::AcceptingServer server(boost::asio::ip::address_v6::loopback());
+  const std::string label = R"(\[::1\]:)" + port_text(server.port());
+  expect_result_matching(run_check(target("::1", server.port())), Outcome::passed,
+                         "connected to " + label + " in " + kLatency);
+  expect_result_matching(run_check(target("[::1]", server.port())), Outcome::passed,
+                         "connected to " + label + " in " + kLatency);
+}
+
+TEST(TcpCheck, Ipv6RefusedPort) {
+  if (!test::ipv6_loopback_available())
+    GTEST_SKIP() << "no IPv6 loopback here";
+  const std::uint16_t port = test::unused_port(boost::asio::ip::address_v6::loopback());
+  expect_result(run_check(target("[::1]", port, "refused")), Outcome::passed,
+                "[::1]:" + port_text(port) + " refused the connection");
+}
+
+TEST(TcpCheck, HostNameGoesThroughTheResolver) {
+  test::AcceptingServer server;
+  // The message names the address that accepted; localhost may list ::1 first, which refuses.
+  expect_result_matching(
+      run_check(target("localhost", server.port())), Outcome::passed,
+      "connected to localhost:" + port_text(server.port()) + R"( \(127\.0\.0\.1\) in )" + kLatency);
+}
+
+TEST(TcpCheck, UnresolvableNameIsAnError) {
+  const Completed run = run_check(target("nonexistent.invalid", 443));
+  EXPECT_EQ(run.completions, 1);
+  EXPECT_EQ(run.result.outcome, Outcome::error);
+  EXPECT_TRUE(run.result.message.starts_with("could not resolve nonexistent.invalid: "))
+      << run.result.message;
+  EXPECT_GT(run.result.message.size(),
+            std::string("could not resolve nonexistent.invalid: ").size());
+}
+
+TEST(TcpCheck, MaxLatencyHolds) {
+  test::AcceptingServer server;
+  FieldMap values = target("127.0.0.1", server.port());
+  values["max_latency"] = Duration(10s);
+  expect_result_matching(
+      run_check(std::move(values)), Outcome::passed,
+      R"(connected to 127\.0\.0\.1:)" + port_text(server.port()) + " in " + kLatency);
+}
+
+TEST(TcpCheck, MaxLatencyExceededFails) {
+  test::AcceptingServer server;
+  FieldMap values = target("127.0.0.1", server.port());
+  values["max_latency"] = Duration(1ns);
+  const Completed run = run_check(std::move(values));
+  expect_result_matching(run, Outcome::failed,
+                         R"(connected to 127\.0\.0\.1:)" + port_text(server.port()) + " in " +
+                             kLatency + ", expected at most 1ns");
+  EXPECT_NE(find_measurement(run.result, "connect_ms"), nullptr);
+}
+
+TEST(TcpCheck, Describe) {
+  EXPECT_EQ(make_check(target("127.0.0.1", 8443))->describe(), "127.0.0.1:8443 expect open");
+  EXPECT_EQ(make_check(target("[::1]", 5432, "filtered"))->describe(),
+            "[::1]:5432 expect filtered");
+  EXPECT_EQ(make_check(target("::1", 5432, "closed"))->describe(), "[::1]:5432 expect closed");
+  FieldMap values = target("db.internal", 5432);
+  values["max_latency"] = Duration(10ms);
+  EXPECT_EQ(make_check(std::move(values))->describe(), "db.internal:5432 expect open within 10ms");
+}
+
+TEST(TcpCheck, ExpectDefaultsToOpen) {
+  EXPECT_EQ(
+      make_check({{"host", std::string("10.0.0.1")}, {"port", std::int64_t{5432}}})->describe(),
+      "10.0.0.1:5432 expect open");
+}
+
+TEST(TcpCheck, MaxLatencyWithAnotherExpectIsAFieldError) {
+  FieldMap values = target("127.0.0.1", 8443, "closed");
+  values["max_latency"] = Duration(10ms);
+  EXPECT_EQ(construction_errors(std::move(values)),
+            std::vector<std::string>{
+                "suite.yaml:7:5: error: max_latency applies to expect open only, this check "
+                "expects closed"});
+}
+
+TEST(TcpCheck, PortOutOfRangeIsAFieldError) {
+  EXPECT_EQ(
+      construction_errors(target("127.0.0.1", 0)),
+      std::vector<std::string>{"suite.yaml:7:5: error: expected a port from 1 to 65535, got 0"});
+  FieldMap values = target("127.0.0.1", 1);
+  values["port"] = std::int64_t{70000};
+  EXPECT_EQ(construction_errors(std::move(values)),
+            std::vector<std::string>{
+                "suite.yaml:7:5: error: expected a port from 1 to 65535, got 70000"});
+}
+
+TEST(TcpCheck, MalformedHostsAreFieldErrors) {
+  EXPECT_EQ(
+      construction_errors(target("[10.0.0.1]", 80)),
+      std::vector<std::string>{
+          R"(suite.yaml:7:5: error: expected an IPv6 address inside brackets, got "[10.0.0.1]")"});
+  EXPECT_EQ(
+      construction_errors(target("db.internal:5432", 5432)),
+      std::vector<std::string>{
+          R"(suite.yaml:7:5: error: expected a host name or IP address, got "db.internal:5432" (the port goes in `port`))"});
+  EXPECT_EQ(construction_errors(target("", 80)),
+            std::vector<std::string>{
+                "suite.yaml:7:5: error: expected a host name or IP address, got an empty string"});
+}
+
+TEST(TcpCheck, SpecDeclaresFieldsForValidation) {
+  const KindSpec spec = TcpCheck::spec();
+  ASSERT_EQ(spec.fields.size(), 4u);
+  EXPECT_EQ(spec.fields[0].name, "host");
+  EXPECT_TRUE(spec.fields[0].required);
+  const FieldSpec& port = spec.fields[1];
+  EXPECT_EQ(port.name, "port");
+  EXPECT_EQ(port.type, FieldType::integer);
+  EXPECT_TRUE(port.required);
+  EXPECT_EQ(port.min, 1);
+  EXPECT_EQ(port.max, 65535);
+  const FieldSpec& expect = spec.fields[2];
+  EXPECT_EQ(expect.type, FieldType::choice);
+  EXPECT_EQ(expect.choices, (std::vector<std::string>{"open", "closed", "refused", "filtered"}));
+  EXPECT_EQ(expect.default_value, "open");
+  EXPECT_EQ(spec.fields[3].name, "max_latency");
+  EXPECT_EQ(spec.fields[3].type, FieldType::duration);
+}
+
+TEST(BuiltinChecks, RegistersTcp) {
+  Registry registry;
+  register_builtin_checks(registry);
+  const Kind* kind = registry.find("tcp");
+  ASSERT_NE(kind, nullptr);
+  Fields fields = make_fields(target("127.0.0.1", 8443));
+  EXPECT_EQ(kind->factory(fields)->describe(), "127.0.0.1:8443 expect open");
+}
+
+TEST(Resolver, ParsesIpLiterals) {
+  EXPECT_EQ(parse_ip_literal("10.0.0.1"), boost::asio::ip::make_address("10.0.0.1"));
+  EXPECT_EQ(parse_ip_literal("::1"), boost::asio::ip::make_address("::1"));
+  EXPECT_EQ(parse_ip_literal("[::1]"), boost::asio::ip::make_address("::1"));
+  EXPECT_EQ(parse_ip_literal("localhost"), std::nullopt);
+  EXPECT_EQ(parse_ip_literal("[10.0.0.1]"), std::nullopt);
+  EXPECT_EQ(parse_ip_literal("[::1"), std::nullopt);
+  EXPECT_EQ(parse_ip_literal(""), std::nullopt);
+  EXPECT_EQ(parse_ip_literal(std::string(200, '1')), std::nullopt);
+}
+
+TEST(Resolver, LiteralsResolveWithoutALookupAndNeverInline) {
+  boost::asio::io_context io;
+  Resolver resolver(io);
+  int calls = 0;
+  resolver.async_resolve(
+      "[::1]", 5432, [&](boost::system::error_code error, Resolver::Endpoints endpoints) {
+        ++calls;
+        EXPECT_FALSE(error);
+        ASSERT_EQ(endpoints.size(), 1u);
+        EXPECT_EQ(endpoints[0],
+                  boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v6::loopback(), 5432));
+      });
+  EXPECT_EQ(calls, 0);
+  io.run();
+  EXPECT_EQ(calls, 1);
+}
+
+}  // namespace
+}  // namespace cutover
