@@ -1,0 +1,275 @@
+#include "harness/cli.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+
+#include "harness/suite.hpp"
+
+namespace cutover {
+namespace {
+
+std::string host_name() {
+  char buffer[256] = {};
+  if (::gethostname(buffer, sizeof buffer - 1) != 0) return "unknown";
+  return buffer;
+}
+
+std::string join(const std::vector<std::string>& words, std::string_view separator) {
+  std::string out;
+  for (const std::string& word : words) {
+    if (!out.empty()) out += separator;
+    out += word;
+  }
+  return out;
+}
+
+std::string describe_retry(const RetryPolicy& retry) {
+  if (retry.until) {
+    return fmt::format("until {} every {}", format_duration(*retry.until),
+                       format_duration(retry.interval));
+  }
+  if (retry.attempts > 1) {
+    return fmt::format("{} attempts {} apart", retry.attempts, format_duration(retry.interval));
+  }
+  return "";
+}
+
+void print_list(const Plan& plan, const std::vector<std::size_t>& selected) {
+  for (std::size_t index : selected) {
+    const PlannedCheck& check = plan.checks[index];
+    std::cout << check.suite << "/" << check.name << "\n";
+  }
+}
+
+void print_plan(const Plan& plan, const std::vector<std::size_t>& selected,
+                const Selection& selection) {
+  std::cout << fmt::format("{} checks selected", selected.size());
+  if (selection.shard_count > 1) {
+    std::cout << fmt::format(" (shard {} of {})", selection.shard_index, selection.shard_count);
+  }
+  std::cout << "\n";
+  for (const std::string& phase : plan.phases()) {
+    bool header = false;
+    for (std::size_t index : selected) {
+      const PlannedCheck& check = plan.checks[index];
+      if (check.phase != phase) continue;
+      if (!header) {
+        std::cout << fmt::format("\nphase {}\n", phase);
+        header = true;
+      }
+      std::cout << fmt::format("  {}/{}  [{}] {}\n", check.suite, check.name, check.kind,
+                               plan.redactor.redact(check.check->describe()));
+      std::string settings = "timeout " + format_duration(check.timeout);
+      if (std::string retry = describe_retry(check.retry); !retry.empty()) {
+        settings += ", retry " + retry;
+      }
+      if (!check.needs.empty()) settings += ", needs " + join(check.needs, ", ");
+      if (!check.tags.empty()) settings += ", tags " + join(check.tags, ", ");
+      std::cout << fmt::format("      {}  ({})\n", settings, to_string(check.location));
+    }
+  }
+}
+
+void print_kinds(const Registry& registry, bool markdown) {
+  for (const Kind* kind : registry.kinds()) {
+    if (markdown) {
+      std::cout << fmt::format("### `{}`\n\n{}\n\n", kind->name, kind->spec.description);
+      std::cout << "| field | type | required | default | meaning |\n|---|---|---|---|---|\n";
+    } else {
+      std::cout << fmt::format("{}\n  {}\n", kind->name, kind->spec.description);
+    }
+    for (const FieldSpec& field : kind->spec.fields) {
+      std::string type(to_string(field.type));
+      if (field.type == FieldType::choice) type += " " + join(field.choices, ", ");
+      if (field.type == FieldType::integer && field.min < field.max) {
+        type += fmt::format(" {}..{}", field.min, field.max);
+      }
+      if (markdown) {
+        std::cout << fmt::format("| `{}` | {} | {} | {} | {} |\n", field.name, type,
+                                 field.required ? "yes" : "no",
+                                 field.default_value.empty() ? "" : "`" + field.default_value + "`",
+                                 field.description);
+      } else {
+        std::cout << fmt::format("  {:<14} {:<28} {}{}{}\n", field.name, type,
+                                 field.required ? "(required) " : "", field.description,
+                                 field.default_value.empty()
+                                     ? ""
+                                     : fmt::format(" [default: {}]", field.default_value));
+      }
+    }
+    std::cout << "\n";
+  }
+}
+
+}  // namespace
+
+int run_suites(const RunOptions& options, const Extensions& extensions) {
+  LoadOptions load_options;
+  load_options.variables = options.variables;
+  auto loaded = load_suites(options.files, *extensions.registry, load_options);
+  if (!loaded) {
+    for (const Diagnostic& diagnostic : loaded.error()) {
+      std::cerr << to_string(diagnostic) << "\n";
+    }
+    std::cerr << fmt::format("cutover: {} error{} in the suite files; nothing was run\n",
+                             loaded.error().size(), loaded.error().size() == 1 ? "" : "s");
+    return kExitUsage;
+  }
+  Plan plan = std::move(loaded).value();
+
+  auto selected = select_checks(plan, options.selection);
+  if (!selected) {
+    std::cerr << "cutover: error: " << plan.redactor.redact(selected.error().message) << "\n";
+    return kExitUsage;
+  }
+  if (options.list) {
+    print_list(plan, selected.value());
+    return kExitPassed;
+  }
+  if (options.dry_run) {
+    print_plan(plan, selected.value(), options.selection);
+    return kExitPassed;
+  }
+
+  const bool terminal = ::isatty(STDOUT_FILENO) == 1;
+  const char* no_color = std::getenv("NO_COLOR");
+  ConsoleSettings console{&std::cout, terminal && (no_color == nullptr || *no_color == '\0'),
+                          terminal && options.verbosity != Verbosity::quiet, options.verbosity};
+  ReporterFanOut reporters;
+  reporters.add(extensions.make_console(console));
+  for (const auto& [name, path] : options.reports) {
+    for (const ReportFormat& format : extensions.report_formats) {
+      if (format.name == name) reporters.add(format.make(path));
+    }
+  }
+
+  RunInfo info;
+  info.tool_version = CUTOVER_VERSION;
+  info.hostname = host_name();
+  info.started = std::chrono::system_clock::now();
+  info.suites = plan.suites;
+  info.selected_phases = options.selection.phases;
+  info.selected_tags = options.selection.tags;
+  info.filter = options.selection.filter;
+  info.shard_index = options.selection.shard_index;
+  info.shard_count = options.selection.shard_count;
+
+  boost::asio::io_context io;
+  boost::asio::thread_pool blocking(4);
+  Scheduler scheduler(io, blocking, reporters, options.scheduler);
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& error, int) {
+    if (!error) scheduler.interrupt();
+  });
+
+  RunSummary summary;
+  try {
+    summary = scheduler.run(plan, selected.value(), info);
+  } catch (const std::exception& e) {
+    std::cerr << "cutover: internal error: " << plan.redactor.redact(e.what()) << "\n";
+    return kExitInternal;
+  }
+  signals.cancel();
+  blocking.join();
+
+  for (const std::string& error : scheduler.internal_errors()) {
+    std::cerr << "cutover: internal error: " << plan.redactor.redact(error) << "\n";
+  }
+  if (summary.interrupted) return kExitInterrupted;
+  if (!scheduler.internal_errors().empty()) return kExitInternal;
+  return summary.all_passed() ? kExitPassed : kExitFailed;
+}
+
+int run_cli(int argc, char** argv, const Extensions& extensions) {
+  CLI::App app{"cutover: validate a system migration with suites of checks"};
+  app.set_version_flag("--version", std::string("cutover ") + CUTOVER_VERSION);
+  app.require_subcommand(1);
+
+  RunOptions options;
+  std::vector<std::string> variables;
+  std::string files_help = "suite files (YAML or JSON)";
+  auto* run = app.add_subcommand("run", "run the checks of one or more suite files");
+  run->add_option("files", options.files, files_help)->required()->check(CLI::ExistingFile);
+  for (const ReportFormat& format : extensions.report_formats) {
+    run->add_option_function<std::string>(
+           "--" + format.name,
+           [&options, name = format.name](const std::string& path) { options.reports[name] = path; },
+           format.description)
+        ->type_name("FILE");
+  }
+  run->add_option("--phase", options.selection.phases, "run only these phases (repeatable)")
+      ->delimiter(',');
+  run->add_option("--tag", options.selection.tags,
+                  "run only checks with one of these tags; '!tag' excludes (repeatable)")
+      ->delimiter(',');
+  run->add_option("--filter", options.selection.filter,
+                  "GoogleTest-style filter on check names: 'glob:glob-excluded:excluded'");
+  run->add_option("--var", variables, "define a variable, overriding the suite's (NAME=VALUE)")
+      ->type_name("NAME=VALUE");
+  run->add_flag("--list", options.list, "print the names of the selected checks and exit");
+  run->add_flag("--dry-run", options.dry_run,
+                "validate the suites and print the plan without running anything");
+  run->add_flag("--fail-fast", options.scheduler.fail_fast,
+                "start no more checks after the first one fails");
+  run->add_option("--concurrency", options.scheduler.concurrency, "checks in flight at most")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  auto* shard_index = run->add_option("--shard-index", options.selection.shard_index,
+                                      "which shard this machine runs, from 0");
+  auto* shard_count = run->add_option("--shard-count", options.selection.shard_count,
+                                      "how many machines share the suite")
+                          ->check(CLI::Range(1, 100000));
+  shard_index->needs(shard_count);
+  shard_count->needs(shard_index);
+  bool quiet = false;
+  bool verbose = false;
+  auto* quiet_flag = run->add_flag("-q,--quiet", quiet, "print only failures and the summary");
+  run->add_flag("-v,--verbose", verbose, "print details and measured values of every check")
+      ->excludes(quiet_flag);
+
+  bool markdown = false;
+  auto* kinds = app.add_subcommand("kinds", "list the check kinds and their fields");
+  kinds->add_flag("--markdown", markdown, "print the README's field tables");
+
+  std::vector<CLI::App*> extra;
+  for (const Command& command : extensions.commands) {
+    auto* sub = app.add_subcommand(command.name, command.description);
+    sub->prefix_command();
+    extra.push_back(sub);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitPassed : kExitUsage;
+  }
+
+  if (kinds->parsed()) {
+    print_kinds(*extensions.registry, markdown);
+    return kExitPassed;
+  }
+  for (std::size_t i = 0; i < extra.size(); ++i) {
+    if (extra[i]->parsed()) return extensions.commands[i].run(extra[i]->remaining());
+  }
+
+  for (const std::string& definition : variables) {
+    const std::size_t equals = definition.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      std::cerr << "cutover: error: --var expects NAME=VALUE, got '" << definition << "'\n";
+      return kExitUsage;
+    }
+    options.variables[definition.substr(0, equals)] = definition.substr(equals + 1);
+  }
+  options.verbosity = quiet ? Verbosity::quiet : verbose ? Verbosity::verbose : Verbosity::normal;
+  return run_suites(options, extensions);
+}
+
+}  // namespace cutover

@@ -28,13 +28,14 @@ enum class FieldType {
 std::string_view to_string(FieldType type);
 
 // One field a check kind reads from its entry in a suite file.
+// Every member has a default so kinds can list fields with designated initializers.
 struct FieldSpec {
-  std::string name;
+  std::string name{};
   FieldType type = FieldType::string;
   bool required = false;
-  std::string description;
-  std::vector<std::string> choices;  // for FieldType::choice
-  std::string default_value;         // shown by `cutover kinds`; the kind applies it
+  std::string description{};
+  std::vector<std::string> choices{};  // for FieldType::choice
+  std::string default_value{};         // shown by `cutover kinds`; the kind applies it
   std::int64_t min = 0;              // for FieldType::integer when min < max
   std::int64_t max = 0;
 };
@@ -42,8 +43,8 @@ struct FieldSpec {
 // Everything a check kind declares about itself, in one place: validation, `cutover kinds`
 // and the README's field tables all read it.
 struct KindSpec {
-  std::string description;
-  std::vector<FieldSpec> fields;
+  std::string description{};
+  std::vector<FieldSpec> fields{};
 };
 
 using FieldValue = std::variant<std::string, std::int64_t, double, bool, Duration,

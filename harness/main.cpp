@@ -1,1 +1,26 @@
-int main() { return 0; }
+// The composition root: the only place that names the built-in check kinds, reporters and the
+// demo. Everything else reaches them through the registry and the extension tables.
+
+#include <exception>
+#include <iostream>
+
+#include "checks/builtin.hpp"
+#include "examples/demo/demo.hpp"
+#include "harness/cli.hpp"
+#include "reports/builtin.hpp"
+
+int main(int argc, char** argv) {
+  try {
+    cutover::Registry registry;
+    cutover::register_builtin_checks(registry);
+    cutover::Extensions extensions;
+    extensions.registry = &registry;
+    extensions.report_formats = cutover::builtin_report_formats();
+    extensions.make_console = cutover::make_console_reporter;
+    extensions.commands.push_back(cutover::demo::command(extensions));
+    return cutover::run_cli(argc, argv, extensions);
+  } catch (const std::exception& e) {
+    std::cerr << "cutover: internal error: " << e.what() << "\n";
+    return cutover::kExitInternal;
+  }
+}

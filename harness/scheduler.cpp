@@ -1,0 +1,417 @@
+#include "harness/scheduler.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <exception>
+#include <map>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#include "harness/text.hpp"
+
+namespace cutover {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace asio = boost::asio;
+
+constexpr std::size_t kMessageLimit = 2000;
+constexpr std::size_t kDetailsLimit = 64 * 1024;
+
+// One attempt in flight. The watchdog and the check race to finish it; whichever comes first
+// sets `finished`, and the other's report is dropped.
+struct AttemptState {
+  explicit AttemptState(asio::io_context& io) : watchdog(io) {}
+  asio::steady_timer watchdog;
+  std::shared_ptr<Cancellation> cancellation = std::make_shared<Cancellation>();
+  Clock::time_point started;
+  std::chrono::system_clock::time_point started_wall;
+  bool finished = false;
+};
+
+enum class Status { waiting, ready, running, retry_wait, done };
+
+struct Run {
+  std::size_t plan_index = 0;
+  Status status = Status::waiting;
+  std::size_t phase = 0;
+  std::size_t unmet_needs = 0;
+  std::vector<std::size_t> dependents;  // positions in `selected` that need this one
+  std::vector<std::size_t> needs;       // positions in `selected` this one needs
+  Clock::time_point first_start;
+  std::shared_ptr<AttemptState> attempt;
+  std::unique_ptr<asio::steady_timer> retry_timer;
+};
+
+}  // namespace
+
+class Scheduler::Impl {
+ public:
+  Impl(asio::io_context& io, asio::thread_pool& blocking, Reporter& reporter,
+       SchedulerOptions options)
+      : io_(io), blocking_(blocking), reporter_(reporter), options_(options) {
+    if (options_.concurrency == 0) options_.concurrency = 1;
+  }
+
+  RunSummary run(const Plan& plan, const std::vector<std::size_t>& selected, RunInfo info) {
+    plan_ = &plan;
+    runs_.clear();
+    runs_.resize(selected.size());
+    results_.assign(selected.size(), Result{});
+    remaining_in_phase_.clear();
+
+    std::vector<std::string> all_phases = plan.phases();
+    std::map<std::pair<std::string, std::string>, std::size_t> position;
+    for (std::size_t k = 0; k < selected.size(); ++k) {
+      const PlannedCheck& check = plan.checks[selected[k]];
+      runs_[k].plan_index = selected[k];
+      position.emplace(std::pair{check.suite, check.name}, k);
+      const std::string& phase = check.phase;
+      if (std::find(phases_.begin(), phases_.end(), phase) == phases_.end()) {
+        phases_.push_back(phase);
+      }
+    }
+    // Phases run in plan order, whatever order the selection found them in.
+    std::sort(phases_.begin(), phases_.end(), [&](const std::string& a, const std::string& b) {
+      return std::find(all_phases.begin(), all_phases.end(), a) <
+             std::find(all_phases.begin(), all_phases.end(), b);
+    });
+    remaining_in_phase_.assign(phases_.size(), 0);
+    for (std::size_t k = 0; k < selected.size(); ++k) {
+      Run& run = runs_[k];
+      const PlannedCheck& check = plan.checks[run.plan_index];
+      run.phase = static_cast<std::size_t>(
+          std::find(phases_.begin(), phases_.end(), check.phase) - phases_.begin());
+      ++remaining_in_phase_[run.phase];
+      // A need outside the selection is not waited for: the user chose not to run it.
+      for (const std::string& need : check.needs) {
+        auto it = position.find({check.suite, need});
+        if (it == position.end()) continue;
+        run.needs.push_back(it->second);
+        runs_[it->second].dependents.push_back(k);
+      }
+    }
+
+    info.phases = phases_;
+    info.selected_checks = selected.size();
+    started_ = Clock::now();
+    reporter_.run_started(info);
+
+    if (phases_.empty()) {
+      finished_ = true;
+    } else {
+      start_phase(0);
+    }
+    while (!finished_) {
+      try {
+        if (io_.run_one() == 0) {
+          // No handler left to run while checks are unfinished: a check lost its completion.
+          internal_errors_.push_back("the scheduler stalled: a check never reported back");
+          break;
+        }
+      } catch (const std::exception& e) {
+        internal_errors_.push_back(e.what());
+      } catch (...) {
+        internal_errors_.push_back("unknown exception in an event handler");
+      }
+    }
+
+    summary_.duration = Clock::now() - started_;
+    summary_.interrupted = interrupted_;
+    reporter_.run_finished(info, summary_);
+    return summary_;
+  }
+
+  void interrupt() {
+    if (finished_ || interrupted_) return;
+    interrupted_ = true;
+    stop("not run: the run was interrupted");
+    for (std::size_t k = 0; k < runs_.size(); ++k) {
+      if (runs_[k].status != Status::running) continue;
+      auto attempt = runs_[k].attempt;
+      const auto elapsed =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - attempt->started);
+      attempt->watchdog.cancel();
+      finish_attempt(k, *attempt,
+                     CheckResult::error("interrupted after " + format_duration(elapsed)),
+                     /*interrupted=*/true);
+      attempt->cancellation->cancel();
+    }
+  }
+
+  const std::vector<Result>& results() const { return results_; }
+  const std::vector<std::string>& internal_errors() const { return internal_errors_; }
+
+ private:
+  const PlannedCheck& check_of(std::size_t k) const { return plan_->checks[runs_[k].plan_index]; }
+
+  void start_phase(std::size_t phase) {
+    current_phase_ = phase;
+    for (std::size_t k = 0; k < runs_.size(); ++k) {
+      Run& run = runs_[k];
+      if (run.phase != phase || run.status != Status::waiting) continue;
+      if (stopping_) {
+        skip(k, stop_reason_);
+        continue;
+      }
+      // Needs from earlier phases are settled by now; a check that needs one that did not pass
+      // is skipped here, so its own dependents follow.
+      run.unmet_needs = 0;
+      std::optional<std::size_t> blocker;
+      for (std::size_t need : run.needs) {
+        if (runs_[need].status == Status::done) {
+          if (results_[need].outcome != Outcome::passed) blocker = need;
+        } else {
+          ++run.unmet_needs;
+        }
+      }
+      if (blocker) {
+        skip_for(k, *blocker);
+      } else if (run.unmet_needs == 0) {
+        run.status = Status::ready;
+        ready_.push_back(k);
+      }
+    }
+    settle_phase();
+    schedule_pump();
+  }
+
+  // Moves on when nothing of the current phase is left.
+  void settle_phase() {
+    if (finished_ || remaining_in_phase_[current_phase_] != 0) return;
+    if (current_phase_ + 1 >= phases_.size()) {
+      finished_ = true;
+      return;
+    }
+    start_phase(current_phase_ + 1);
+  }
+
+  // Launching from a completion handler could recurse deeply when checks finish at once;
+  // launches always happen from a fresh handler instead.
+  void schedule_pump() {
+    if (pump_scheduled_ || finished_) return;
+    pump_scheduled_ = true;
+    asio::post(io_, [this] {
+      pump_scheduled_ = false;
+      pump();
+    });
+  }
+
+  void pump() {
+    while (!stopping_ && running_ < options_.concurrency && !ready_.empty()) {
+      const std::size_t k = ready_.front();
+      ready_.pop_front();
+      if (runs_[k].status == Status::ready) launch(k);
+    }
+  }
+
+  void launch(std::size_t k) {
+    Run& run = runs_[k];
+    const PlannedCheck& check = check_of(k);
+    run.status = Status::running;
+    ++running_;
+
+    auto attempt = std::make_shared<AttemptState>(io_);
+    attempt->started = Clock::now();
+    attempt->started_wall = std::chrono::system_clock::now();
+    run.attempt = attempt;
+    if (results_[k].attempts.empty()) {
+      run.first_start = attempt->started;
+      results_[k].started = attempt->started_wall;
+      reporter_.check_started(check);
+    }
+
+    attempt->watchdog.expires_at(attempt->started + check.timeout);
+    attempt->watchdog.async_wait([this, k, attempt](const boost::system::error_code& error) {
+      if (error || attempt->finished) return;
+      finish_attempt(k, *attempt,
+                     CheckResult::error("timed out after " + format_duration(check_of(k).timeout)),
+                     false);
+      attempt->cancellation->cancel();
+    });
+
+    CheckContext context{io_, blocking_, attempt->started + check.timeout, check.timeout,
+                         attempt->cancellation};
+    try {
+      check.check->start(context, [this, k, attempt](CheckResult result) {
+        if (attempt->finished) return;
+        attempt->watchdog.cancel();
+        finish_attempt(k, *attempt, std::move(result), false);
+      });
+    } catch (const std::exception& e) {
+      if (!attempt->finished) {
+        attempt->watchdog.cancel();
+        finish_attempt(k, *attempt, CheckResult::error(fmt::format("internal error: {}", e.what())),
+                       false);
+      }
+    }
+  }
+
+  void finish_attempt(std::size_t k, AttemptState& attempt, CheckResult outcome, bool interrupted) {
+    attempt.finished = true;
+    --running_;
+    Run& run = runs_[k];
+    Result& result = results_[k];
+    const Redactor& redactor = plan_->redactor;
+    Attempt record{outcome.outcome, shorten(one_line(redactor.redact(outcome.message)), kMessageLimit),
+                   truncate_middle(clean_text(redactor.redact(outcome.details)), kDetailsLimit),
+                   attempt.started_wall, Clock::now() - attempt.started};
+    result.attempts.push_back(record);
+    result.interrupted = interrupted;
+
+    if (outcome.outcome != Outcome::passed && !stopping_ && retry_allowed(k)) {
+      run.status = Status::retry_wait;
+      run.retry_timer = std::make_unique<asio::steady_timer>(io_, check_of(k).retry.interval);
+      run.retry_timer->async_wait([this, k](const boost::system::error_code& error) {
+        if (error || runs_[k].status != Status::retry_wait) return;
+        runs_[k].status = Status::ready;
+        ready_.push_front(k);
+        schedule_pump();
+      });
+      schedule_pump();
+      return;
+    }
+    for (Measurement& measurement : outcome.measurements) {
+      measurement.name = redactor.redact(measurement.name);
+      measurement.unit = redactor.redact(measurement.unit);
+    }
+    finalize(k, record.outcome, record.message, record.details, std::move(outcome.measurements));
+  }
+
+  bool retry_allowed(std::size_t k) const {
+    const RetryPolicy& retry = check_of(k).retry;
+    if (retry.until) {
+      return Clock::now() + retry.interval < runs_[k].first_start + *retry.until;
+    }
+    return results_[k].attempts.size() < static_cast<std::size_t>(retry.attempts);
+  }
+
+  void finalize(std::size_t k, Outcome outcome, std::string message, std::string details,
+                std::vector<Measurement> measurements) {
+    Run& run = runs_[k];
+    Result& result = results_[k];
+    run.status = Status::done;
+    run.attempt.reset();
+    result.outcome = outcome;
+    result.message = std::move(message);
+    result.details = std::move(details);
+    result.measurements = std::move(measurements);
+    result.duration = Clock::now() - run.first_start;
+    report(k);
+
+    if ((outcome == Outcome::failed || outcome == Outcome::error) && options_.fail_fast &&
+        !stopping_) {
+      stop(fmt::format("not run: --fail-fast stopped the run after '{}' did not pass",
+                       check_of(k).name));
+    }
+    for (std::size_t dependent : run.dependents) {
+      Run& other = runs_[dependent];
+      if (other.status != Status::waiting || other.phase != current_phase_) continue;
+      if (outcome != Outcome::passed) {
+        skip_for(dependent, k);
+      } else if (--other.unmet_needs == 0 && !stopping_) {
+        other.status = Status::ready;
+        ready_.push_back(dependent);
+      }
+    }
+    settle_phase();
+    schedule_pump();
+  }
+
+  void skip_for(std::size_t k, std::size_t blocker) {
+    const char* why = results_[blocker].outcome == Outcome::skipped ? "was skipped" : "did not pass";
+    skip(k, fmt::format("needs '{}', which {} ({})", check_of(blocker).name, why,
+                        to_string(results_[blocker].outcome)));
+  }
+
+  void skip(std::size_t k, std::string reason) {
+    Run& run = runs_[k];
+    if (run.status == Status::done) return;
+    run.status = Status::done;
+    Result& result = results_[k];
+    result.outcome = Outcome::skipped;
+    result.message = std::move(reason);
+    result.started = std::chrono::system_clock::now();
+    report(k);
+    for (std::size_t dependent : run.dependents) {
+      if (runs_[dependent].status == Status::waiting) skip_for(dependent, k);
+    }
+  }
+
+  void report(std::size_t k) {
+    const Result& result = results_[k];
+    ++summary_.counts[result.outcome];
+    if (result.flaky()) ++summary_.flaky;
+    --remaining_in_phase_[runs_[k].phase];
+    reporter_.check_finished(check_of(k), result);
+  }
+
+  // Starts no more checks: those waiting in the current phase are skipped now, later phases'
+  // when their phase comes; a check waiting to retry keeps its last attempt's outcome.
+  void stop(std::string reason) {
+    stopping_ = true;
+    stop_reason_ = reason;
+    ready_.clear();
+    for (std::size_t k = 0; k < runs_.size(); ++k) {
+      Run& run = runs_[k];
+      if (run.phase != current_phase_) continue;
+      if (run.status == Status::waiting || run.status == Status::ready) {
+        skip(k, reason);
+      } else if (run.status == Status::retry_wait) {
+        run.retry_timer->cancel();
+        Result& result = results_[k];
+        const Attempt& last = result.attempts.back();
+        result.interrupted = interrupted_;
+        finalize(k, last.outcome,
+                 fmt::format("{} (no retry: {})", last.message,
+                             interrupted_ ? "the run was interrupted" : "--fail-fast"),
+                 last.details, {});
+      }
+    }
+  }
+
+  asio::io_context& io_;
+  asio::thread_pool& blocking_;
+  Reporter& reporter_;
+  SchedulerOptions options_;
+  const Plan* plan_ = nullptr;
+
+  std::vector<Run> runs_;
+  std::vector<Result> results_;
+  std::vector<std::string> phases_;
+  std::vector<std::size_t> remaining_in_phase_;
+  std::size_t current_phase_ = 0;
+  std::deque<std::size_t> ready_;
+  std::size_t running_ = 0;
+  bool pump_scheduled_ = false;
+  bool stopping_ = false;
+  bool interrupted_ = false;
+  bool finished_ = false;
+  std::string stop_reason_;
+  Clock::time_point started_;
+  RunSummary summary_;
+  std::vector<std::string> internal_errors_;
+};
+
+Scheduler::Scheduler(asio::io_context& io, asio::thread_pool& blocking, Reporter& reporter,
+                     SchedulerOptions options)
+    : impl_(std::make_unique<Impl>(io, blocking, reporter, options)) {}
+
+Scheduler::~Scheduler() = default;
+
+RunSummary Scheduler::run(const Plan& plan, const std::vector<std::size_t>& selected,
+                          RunInfo info) {
+  return impl_->run(plan, selected, std::move(info));
+}
+
+void Scheduler::interrupt() { impl_->interrupt(); }
+
+const std::vector<Result>& Scheduler::results() const { return impl_->results(); }
+
+const std::vector<std::string>& Scheduler::internal_errors() const {
+  return impl_->internal_errors();
+}
+
+}  // namespace cutover

@@ -1,0 +1,177 @@
+#include "harness/selection.hpp"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "harness/suite.hpp"
+
+namespace cutover {
+namespace {
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  // Iterative matcher with backtracking to the last '*': linear in practice, no recursion.
+  std::size_t p = 0;
+  std::size_t t = 0;
+  std::size_t star = std::string_view::npos;
+  std::size_t resume = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+bool matches_any(std::string_view patterns, std::string_view name) {
+  std::size_t start = 0;
+  while (start <= patterns.size()) {
+    std::size_t end = patterns.find(':', start);
+    if (end == std::string_view::npos) end = patterns.size();
+    if (glob_match(patterns.substr(start, end - start), name)) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+std::size_t find_root(std::vector<std::size_t>& parent, std::size_t i) {
+  while (parent[i] != i) {
+    parent[i] = parent[parent[i]];
+    i = parent[i];
+  }
+  return i;
+}
+
+std::string unknown_name_message(std::string_view what, const std::string& name,
+                                 const std::set<std::string>& known) {
+  std::vector<std::string> candidates(known.begin(), known.end());
+  std::string message = fmt::format("no check has the {} '{}'", what, name);
+  if (std::string suggestion = closest_match(name, candidates); !suggestion.empty()) {
+    message += fmt::format(" (did you mean '{}'?)", suggestion);
+  } else if (!candidates.empty()) {
+    message += fmt::format(" (the suites have: {})", fmt::join(candidates, ", "));
+  }
+  return message;
+}
+
+}  // namespace
+
+bool matches_filter(std::string_view filter, std::string_view name) {
+  const std::size_t dash = filter.find('-');
+  std::string_view positive = filter.substr(0, dash);
+  const std::string_view negative =
+      dash == std::string_view::npos ? std::string_view{} : filter.substr(dash + 1);
+  if (positive.empty()) positive = "*";
+  if (!matches_any(positive, name)) return false;
+  return negative.empty() || !matches_any(negative, name);
+}
+
+Expected<std::vector<std::size_t>> select_checks(const Plan& plan, const Selection& selection) {
+  if (selection.shard_count < 1 || selection.shard_index < 0 ||
+      selection.shard_index >= selection.shard_count) {
+    return outcome::failure(Error{fmt::format(
+        "--shard-index must be from 0 to --shard-count - 1 (got index {} of {} shards)",
+        selection.shard_index, selection.shard_count)});
+  }
+
+  std::set<std::string> known_phases;
+  std::set<std::string> known_tags;
+  for (const PlannedCheck& check : plan.checks) {
+    known_phases.insert(check.phase);
+    known_tags.insert(check.tags.begin(), check.tags.end());
+  }
+  for (const std::string& phase : selection.phases) {
+    if (known_phases.count(phase) == 0) {
+      return outcome::failure(Error{unknown_name_message("phase", phase, known_phases)});
+    }
+  }
+  std::vector<std::string> wanted_tags;
+  std::vector<std::string> excluded_tags;
+  for (const std::string& tag : selection.tags) {
+    const bool excluded = tag.starts_with('!');
+    const std::string name = excluded ? tag.substr(1) : tag;
+    if (known_tags.count(name) == 0) {
+      return outcome::failure(Error{unknown_name_message("tag", name, known_tags)});
+    }
+    (excluded ? excluded_tags : wanted_tags).push_back(name);
+  }
+
+  const auto has_any = [](const PlannedCheck& check, const std::vector<std::string>& tags) {
+    return std::any_of(tags.begin(), tags.end(), [&](const std::string& tag) {
+      return std::find(check.tags.begin(), check.tags.end(), tag) != check.tags.end();
+    });
+  };
+
+  std::vector<std::size_t> selected;
+  for (std::size_t i = 0; i < plan.checks.size(); ++i) {
+    const PlannedCheck& check = plan.checks[i];
+    if (!selection.phases.empty() && std::find(selection.phases.begin(), selection.phases.end(),
+                                               check.phase) == selection.phases.end()) {
+      continue;
+    }
+    if (!wanted_tags.empty() && !has_any(check, wanted_tags)) continue;
+    if (has_any(check, excluded_tags)) continue;
+    if (!selection.filter.empty() && !matches_filter(selection.filter, check.name) &&
+        !matches_filter(selection.filter, check.suite + "/" + check.name)) {
+      continue;
+    }
+    selected.push_back(i);
+  }
+  if (selected.empty()) {
+    return outcome::failure(Error{"no check matches the selection (--phase, --tag, --filter)"});
+  }
+  if (selection.shard_count == 1) return outcome::success(std::move(selected));
+
+  // Group selected checks connected by needs (union-find over positions in `selected`).
+  std::map<std::pair<std::string, std::string>, std::size_t> position;
+  for (std::size_t k = 0; k < selected.size(); ++k) {
+    const PlannedCheck& check = plan.checks[selected[k]];
+    position.emplace(std::pair{check.suite, check.name}, k);
+  }
+  std::vector<std::size_t> parent(selected.size());
+  std::iota(parent.begin(), parent.end(), 0);
+  for (std::size_t k = 0; k < selected.size(); ++k) {
+    const PlannedCheck& check = plan.checks[selected[k]];
+    for (const std::string& need : check.needs) {
+      auto it = position.find({check.suite, need});
+      if (it == position.end()) continue;
+      parent[find_root(parent, k)] = find_root(parent, it->second);
+    }
+  }
+  std::map<std::size_t, std::vector<std::size_t>> groups;  // root -> members, ordered
+  std::vector<std::size_t> group_order;
+  for (std::size_t k = 0; k < selected.size(); ++k) {
+    const std::size_t root = find_root(parent, k);
+    if (groups.find(root) == groups.end()) group_order.push_back(root);
+    groups[root].push_back(k);
+  }
+  // Largest groups first, each to the lightest shard (ties: the lower index, then plan order).
+  std::stable_sort(group_order.begin(), group_order.end(), [&](std::size_t a, std::size_t b) {
+    return groups[a].size() > groups[b].size();
+  });
+  std::vector<std::size_t> load(static_cast<std::size_t>(selection.shard_count), 0);
+  std::vector<std::size_t> mine;
+  for (std::size_t root : group_order) {
+    const auto lightest = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+    load[static_cast<std::size_t>(lightest)] += groups[root].size();
+    if (lightest != selection.shard_index) continue;
+    for (std::size_t k : groups[root]) mine.push_back(selected[k]);
+  }
+  std::sort(mine.begin(), mine.end());
+  return outcome::success(std::move(mine));
+}
+
+}  // namespace cutover

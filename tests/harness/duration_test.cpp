@@ -1,0 +1,65 @@
+#include "harness/duration.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cutover {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(ParseDuration, ReadsEveryUnit) {
+  EXPECT_EQ(parse_duration("5ns"), Duration(5ns));
+  EXPECT_EQ(parse_duration("7us"), Duration(7us));
+  EXPECT_EQ(parse_duration("250ms"), Duration(250ms));
+  EXPECT_EQ(parse_duration("5s"), Duration(5s));
+  EXPECT_EQ(parse_duration("2m"), Duration(2min));
+  EXPECT_EQ(parse_duration("1h"), Duration(1h));
+  EXPECT_EQ(parse_duration("1d"), Duration(24h));
+}
+
+TEST(ParseDuration, ReadsFractionsAndCompounds) {
+  EXPECT_EQ(parse_duration("1.5s"), Duration(1500ms));
+  EXPECT_EQ(parse_duration("1h30m"), Duration(90min));
+  EXPECT_EQ(parse_duration("1m30s"), Duration(90s));
+  EXPECT_EQ(parse_duration("0.25ms"), Duration(250us));
+}
+
+TEST(ParseDuration, RejectsAmbiguousOrMalformedText) {
+  EXPECT_EQ(parse_duration(""), std::nullopt);
+  EXPECT_EQ(parse_duration("5"), std::nullopt);
+  EXPECT_EQ(parse_duration("s"), std::nullopt);
+  EXPECT_EQ(parse_duration("5 s"), std::nullopt);
+  EXPECT_EQ(parse_duration("5sec"), std::nullopt);
+  EXPECT_EQ(parse_duration("-5s"), std::nullopt);
+  EXPECT_EQ(parse_duration("5x"), std::nullopt);
+  EXPECT_EQ(parse_duration("1.2.3s"), std::nullopt);
+  EXPECT_EQ(parse_duration("999999999d"), std::nullopt);
+}
+
+TEST(FormatDuration, WritesTheShortestExactForm) {
+  EXPECT_EQ(format_duration(0s), "0s");
+  EXPECT_EQ(format_duration(2s), "2s");
+  EXPECT_EQ(format_duration(250ms), "250ms");
+  EXPECT_EQ(format_duration(90s), "1m30s");
+  EXPECT_EQ(format_duration(1500ms), "1s500ms");
+  EXPECT_EQ(format_duration(26h), "1d2h");
+  EXPECT_EQ(format_duration(1500us), "1500us");
+}
+
+TEST(FormatDuration, RoundTripsThroughParse) {
+  for (Duration d : {Duration(1ns), Duration(3ms), Duration(61s), Duration(1h), Duration(4321ms)}) {
+    EXPECT_EQ(parse_duration(format_duration(d)), d) << format_duration(d);
+  }
+}
+
+TEST(FormatSeconds, HasExactlyThreeDecimalsAndNoLocale) {
+  EXPECT_EQ(format_seconds(0ms), "0.000");
+  EXPECT_EQ(format_seconds(500ms), "0.500");
+  EXPECT_EQ(format_seconds(13515526us), "13.516");
+  EXPECT_EQ(format_seconds(2h), "7200.000");
+  EXPECT_EQ(format_seconds(Duration(499'999)), "0.000");
+  EXPECT_EQ(format_seconds(Duration(500'000)), "0.001");
+}
+
+}  // namespace
+}  // namespace cutover

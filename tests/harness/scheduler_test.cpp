@@ -1,0 +1,252 @@
+#include "harness/scheduler.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <gtest/gtest.h>
+
+#include "harness/suite.hpp"
+#include "tests/support/test_checks.hpp"
+
+namespace cutover {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Records every event as a line, in order.
+class RecordingReporter : public Reporter {
+ public:
+  void run_started(const RunInfo& info) override {
+    events.push_back("run started: " + std::to_string(info.selected_checks) + " checks");
+  }
+  void check_started(const PlannedCheck& check) override { events.push_back("start " + check.name); }
+  void check_finished(const PlannedCheck& check, const Result& result) override {
+    events.push_back("finish " + check.name + ": " + std::string(to_string(result.outcome)) +
+                     ": " + result.message);
+  }
+  void run_finished(const RunInfo&, const RunSummary& summary) override {
+    events.push_back("run finished: " + std::to_string(summary.total()) + " checks");
+  }
+
+  std::vector<std::string> events;
+};
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  SchedulerTest() { test::register_test_checks(registry, stats); }
+
+  // Loads the checks (a YAML list) and runs all of them.
+  RunSummary run(const std::string& checks, SchedulerOptions scheduler_options = {},
+                 std::function<void(Scheduler&)> during = {}) {
+    LoadOptions options;
+    options.environment = [](std::string_view name) -> std::optional<std::string> {
+      if (name == "TOKEN") return "tok-123456";
+      return std::nullopt;
+    };
+    auto loaded = load_suite_text("suite: s\nchecks:\n" + checks, "s.yaml", registry, options);
+    if (!loaded) {
+      ADD_FAILURE() << loaded.error().front().message;
+      return {};
+    }
+    plan = std::move(loaded).value();
+    std::vector<std::size_t> all(plan.checks.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    scheduler = std::make_unique<Scheduler>(io, blocking, reporter, scheduler_options);
+    boost::asio::steady_timer interrupter(io, 60ms);
+    if (during) {
+      interrupter.async_wait([&](const boost::system::error_code& error) {
+        if (!error) during(*scheduler);
+      });
+    }
+    RunSummary summary = scheduler->run(plan, all, RunInfo{});
+    interrupter.cancel();
+    return summary;
+  }
+
+  const Result& result(std::size_t i) const { return scheduler->results().at(i); }
+
+  Registry registry;
+  test::ScriptStats stats;
+  boost::asio::io_context io;
+  boost::asio::thread_pool blocking{1};
+  RecordingReporter reporter;
+  Plan plan;
+  std::unique_ptr<Scheduler> scheduler;
+};
+
+TEST_F(SchedulerTest, RunsEverythingAndCountsOutcomes) {
+  RunSummary summary = run(R"(
+  - { name: a, kind: scripted, outcomes: [pass] }
+  - { name: b, kind: scripted, outcomes: [fail], message: "expected 200, got 503" }
+  - { name: c, kind: scripted, outcomes: [error] }
+)");
+  EXPECT_EQ(summary.total(), 3u);
+  EXPECT_EQ(summary.count(Outcome::passed), 1u);
+  EXPECT_EQ(summary.count(Outcome::failed), 1u);
+  EXPECT_EQ(summary.count(Outcome::error), 1u);
+  EXPECT_FALSE(summary.all_passed());
+  EXPECT_EQ(result(1).message, "expected 200, got 503");
+  ASSERT_EQ(result(0).measurements.size(), 1u);
+  EXPECT_EQ(result(0).measurements[0].name, "answer_ms");
+  EXPECT_EQ(reporter.events.front(), "run started: 3 checks");
+  EXPECT_EQ(reporter.events.back(), "run finished: 3 checks");
+}
+
+TEST_F(SchedulerTest, HoldsTheConcurrencyBound) {
+  std::string checks;
+  for (int i = 0; i < 40; ++i) {
+    checks += "  - { name: c" + std::to_string(i) + ", kind: scripted, delay: 5ms }\n";
+  }
+  RunSummary summary = run(checks, {.concurrency = 3});
+  EXPECT_EQ(summary.count(Outcome::passed), 40u);
+  EXPECT_EQ(stats.starts, 40u);
+  EXPECT_EQ(stats.max_running, 3u);
+}
+
+TEST_F(SchedulerTest, UsesTheWholeConcurrencyBound) {
+  std::string checks;
+  for (int i = 0; i < 300; ++i) {
+    checks += "  - { name: c" + std::to_string(i) + ", kind: scripted, delay: 20ms }\n";
+  }
+  run(checks, {.concurrency = 256});
+  EXPECT_EQ(stats.max_running, 256u);
+}
+
+TEST_F(SchedulerTest, TimesOutAndCancelsAHangingCheck) {
+  RunSummary summary = run("  - { name: slow, kind: scripted, outcomes: [hang], timeout: 50ms }\n");
+  EXPECT_EQ(summary.count(Outcome::error), 1u);
+  EXPECT_EQ(result(0).message, "timed out after 50ms");
+  EXPECT_EQ(stats.cancelled, 1u);
+  EXPECT_GE(result(0).duration, Duration(50ms));
+  EXPECT_LT(result(0).duration, Duration(1s));
+}
+
+TEST_F(SchedulerTest, RetriesUntilAttemptsAreUsedUp) {
+  run(R"(
+  - { name: flaky, kind: scripted, outcomes: [fail, error, pass], retry: { attempts: 3, interval: 1ms } }
+  - { name: broken, kind: scripted, outcomes: [fail], retry: { attempts: 2, interval: 1ms } }
+)");
+  EXPECT_EQ(result(0).outcome, Outcome::passed);
+  ASSERT_EQ(result(0).attempts.size(), 3u);
+  EXPECT_EQ(result(0).attempts[0].outcome, Outcome::failed);
+  EXPECT_EQ(result(0).attempts[1].outcome, Outcome::error);
+  EXPECT_EQ(result(0).attempts[2].outcome, Outcome::passed);
+  EXPECT_TRUE(result(0).flaky());
+  EXPECT_EQ(result(1).outcome, Outcome::failed);
+  EXPECT_EQ(result(1).attempts.size(), 2u);
+  EXPECT_FALSE(result(1).flaky());
+}
+
+TEST_F(SchedulerTest, RetryUntilKeepsTryingUntilItPasses) {
+  run("  - { name: wait, kind: scripted, outcomes: [fail, fail, fail, pass], retry: { until: 10s, "
+      "interval: 5ms } }\n");
+  EXPECT_EQ(result(0).outcome, Outcome::passed);
+  EXPECT_EQ(result(0).attempts.size(), 4u);
+}
+
+TEST_F(SchedulerTest, RetryUntilStopsAtTheDeadline) {
+  run("  - { name: never, kind: scripted, outcomes: [fail], retry: { until: 100ms, interval: 30ms "
+      "} }\n");
+  EXPECT_EQ(result(0).outcome, Outcome::failed);
+  // Attempts start at about 0, 30, 60 and 90 ms; another would start past the deadline.
+  EXPECT_EQ(result(0).attempts.size(), 4u);
+  EXPECT_LT(result(0).duration, Duration(100ms));
+}
+
+TEST_F(SchedulerTest, TimeoutsAreRetriedToo) {
+  run("  - { name: t, kind: scripted, outcomes: [hang, pass], timeout: 20ms, retry: { attempts: 2, "
+      "interval: 1ms } }\n");
+  EXPECT_EQ(result(0).outcome, Outcome::passed);
+  ASSERT_EQ(result(0).attempts.size(), 2u);
+  EXPECT_EQ(result(0).attempts[0].message, "timed out after 20ms");
+}
+
+TEST_F(SchedulerTest, SkipsChecksWhoseNeedsDidNotPass) {
+  run(R"(
+  - { name: a, kind: scripted, outcomes: [fail] }
+  - { name: b, kind: scripted, needs: [a] }
+  - { name: c, kind: scripted, needs: [b] }
+  - { name: d, kind: scripted, needs: [e] }
+  - { name: e, kind: scripted, delay: 10ms }
+)");
+  EXPECT_EQ(result(1).outcome, Outcome::skipped);
+  EXPECT_EQ(result(1).message, "needs 'a', which did not pass (failed)");
+  EXPECT_EQ(result(2).outcome, Outcome::skipped);
+  EXPECT_EQ(result(2).message, "needs 'b', which was skipped (skipped)");
+  EXPECT_EQ(result(3).outcome, Outcome::passed);
+  EXPECT_EQ(stats.starts, 3u);
+  // d starts only after e finished.
+  auto position = [&](const std::string& event) {
+    return std::find(reporter.events.begin(), reporter.events.end(), event) -
+           reporter.events.begin();
+  };
+  EXPECT_LT(position("finish e: passed: pass"), position("start d"));
+}
+
+TEST_F(SchedulerTest, RunsPhasesOneAfterTheOther) {
+  run(R"(
+  - { name: pre-slow, kind: scripted, phase: pre, delay: 30ms }
+  - { name: post-fast, kind: scripted, phase: post }
+  - { name: pre-fast, kind: scripted, phase: pre }
+)");
+  EXPECT_EQ(reporter.events,
+            (std::vector<std::string>{"run started: 3 checks", "start pre-slow", "start pre-fast",
+                                      "finish pre-fast: passed: pass",
+                                      "finish pre-slow: passed: pass", "start post-fast",
+                                      "finish post-fast: passed: pass", "run finished: 3 checks"}));
+}
+
+TEST_F(SchedulerTest, FailFastSkipsWhatHasNotStarted) {
+  RunSummary summary = run(R"(
+  - { name: a, kind: scripted, outcomes: [fail] }
+  - { name: b, kind: scripted }
+  - { name: later, kind: scripted, phase: post }
+)",
+                           {.concurrency = 1, .fail_fast = true});
+  EXPECT_EQ(summary.count(Outcome::failed), 1u);
+  EXPECT_EQ(summary.count(Outcome::skipped), 2u);
+  EXPECT_EQ(result(1).message, "not run: --fail-fast stopped the run after 'a' did not pass");
+  EXPECT_EQ(result(2).message, "not run: --fail-fast stopped the run after 'a' did not pass");
+  EXPECT_EQ(stats.starts, 1u);
+}
+
+TEST_F(SchedulerTest, InterruptCancelsRunningChecksAndSkipsTheRest) {
+  RunSummary summary = run(R"(
+  - { name: hanging, kind: scripted, outcomes: [hang], timeout: 10s }
+  - { name: waiting, kind: scripted, outcomes: [fail], retry: { attempts: 5, interval: 10s } }
+  - { name: queued, kind: scripted }
+  - { name: later, kind: scripted, phase: post }
+)",
+                           {.concurrency = 2}, [](Scheduler& scheduler) { scheduler.interrupt(); });
+  EXPECT_TRUE(summary.interrupted);
+  EXPECT_EQ(result(0).outcome, Outcome::error);
+  EXPECT_TRUE(result(0).message.starts_with("interrupted after ")) << result(0).message;
+  EXPECT_TRUE(result(0).interrupted);
+  EXPECT_EQ(stats.cancelled, 1u);
+  EXPECT_EQ(result(1).outcome, Outcome::failed);
+  EXPECT_EQ(result(1).message, "fail (no retry: the run was interrupted)");
+  EXPECT_EQ(result(2).outcome, Outcome::skipped);
+  EXPECT_EQ(result(2).message, "not run: the run was interrupted");
+  EXPECT_EQ(result(3).message, "not run: the run was interrupted");
+}
+
+TEST_F(SchedulerTest, AnExceptionFromACheckIsAnErrorResult) {
+  RunSummary summary = run("  - { name: bad, kind: scripted, outcomes: [throw] }\n"
+                           "  - { name: good, kind: scripted }\n");
+  EXPECT_EQ(result(0).outcome, Outcome::error);
+  EXPECT_EQ(result(0).message, "internal error: scripted exception");
+  EXPECT_EQ(result(1).outcome, Outcome::passed);
+  EXPECT_EQ(summary.total(), 2u);
+}
+
+TEST_F(SchedulerTest, RedactsAndBoundsWhatChecksReport) {
+  const std::string big(100 * 1024, 'x');
+  run("  - { name: leaky, kind: scripted, outcomes: [fail], message: \"token ${secret:TOKEN} "
+      "rejected\\nsecond line\", details: \"header ${secret:TOKEN} " +
+      big + "\" }\n");
+  EXPECT_EQ(result(0).message, "token *** rejected second line");
+  EXPECT_TRUE(result(0).details.starts_with("header *** xxx"));
+  EXPECT_NE(result(0).details.find(" bytes cut ...]"), std::string::npos);
+  EXPECT_LT(result(0).details.size(), 64u * 1024 + 100);
+}
+
+}  // namespace
+}  // namespace cutover

@@ -1,0 +1,384 @@
+#include "harness/suite.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_checks.hpp"
+
+namespace cutover {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SuiteTest : public ::testing::Test {
+ protected:
+  SuiteTest() {
+    test::register_test_checks(registry, stats);
+    options.environment = [](std::string_view name) -> std::optional<std::string> {
+      if (name == "API_HOST") return "10.0.0.5";
+      if (name == "DB_PASSWORD") return "hunter2";
+      return std::nullopt;
+    };
+  }
+
+  Plan load(std::string_view text) {
+    auto result = load_suite_text(text, "suite.yaml", registry, options);
+    if (!result) {
+      ADD_FAILURE() << "unexpected errors:\n" << errors_of(result);
+      return {};
+    }
+    return std::move(result).value();
+  }
+
+  // Every diagnostic, one per line, as the CLI prints them.
+  std::string errors(std::string_view text, const std::string& file = "suite.yaml") {
+    auto result = load_suite_text(text, file, registry, options);
+    if (result) return "(no errors)";
+    return errors_of(result);
+  }
+
+  static std::string errors_of(const Expected<Plan, Diagnostics>& result) {
+    std::string out;
+    for (const Diagnostic& diagnostic : result.error()) out += to_string(diagnostic) + "\n";
+    return out;
+  }
+
+  Registry registry;
+  test::ScriptStats stats;
+  LoadOptions options;
+};
+
+TEST_F(SuiteTest, LoadsChecksWithDefaultsAndTheirOwnSettings) {
+  Plan plan = load(R"(
+suite: payments
+description: a test suite
+vars: { api: "${API_HOST:-127.0.0.1}" }
+defaults: { timeout: 5s, tags: [network], phase: pre, retry: { attempts: 2, interval: 10ms } }
+checks:
+  - { name: first, kind: probe, text: "${api}" }
+  - name: second
+    kind: probe
+    phase: post
+    tags: [slow]
+    timeout: 250ms
+    retry: { until: 2h, interval: 1m }
+    needs: [first]
+    text: plain
+)");
+  ASSERT_EQ(plan.checks.size(), 2u);
+  ASSERT_EQ(plan.suites.size(), 1u);
+  EXPECT_EQ(plan.suites[0].name, "payments");
+  EXPECT_EQ(plan.suites[0].description, "a test suite");
+
+  const PlannedCheck& first = plan.checks[0];
+  EXPECT_EQ(first.suite, "payments");
+  EXPECT_EQ(first.name, "first");
+  EXPECT_EQ(first.kind, "probe");
+  EXPECT_EQ(first.phase, "pre");
+  EXPECT_EQ(first.tags, std::vector<std::string>{"network"});
+  EXPECT_EQ(first.timeout, Duration(5s));
+  EXPECT_EQ(first.retry.attempts, 2);
+  EXPECT_EQ(first.retry.interval, Duration(10ms));
+  EXPECT_EQ(first.location.line, 7);
+  EXPECT_EQ(first.location.column, 5);
+  EXPECT_EQ(first.check->describe(),
+            "text=10.0.0.5 count=0 ratio=0 flag=false wait=0s names=[] mode=a extra=null "
+            "timeout=5s");
+
+  const PlannedCheck& second = plan.checks[1];
+  EXPECT_EQ(second.phase, "post");
+  EXPECT_EQ(second.tags, (std::vector<std::string>{"network", "slow"}));
+  EXPECT_EQ(second.timeout, Duration(250ms));
+  EXPECT_EQ(second.retry.until, Duration(2h));
+  EXPECT_EQ(second.retry.interval, Duration(1min));
+  EXPECT_EQ(second.needs, std::vector<std::string>{"first"});
+  EXPECT_EQ(plan.phases(), (std::vector<std::string>{"pre", "post"}));
+}
+
+TEST_F(SuiteTest, ConvertsEveryFieldType) {
+  Plan plan = load(R"(
+suite: s
+checks:
+  - name: all
+    kind: probe
+    text: hello
+    count: "3"
+    ratio: 0.25
+    flag: true
+    wait: 1m30s
+    names: [a, b]
+    mode: beta
+    extra: { quoted: "12", plain: 12, list: [true, null, 1.5, x] }
+)");
+  ASSERT_EQ(plan.checks.size(), 1u);
+  EXPECT_EQ(plan.checks[0].check->describe(),
+            "text=hello count=3 ratio=0.25 flag=true wait=1m30s names=[a|b] mode=beta "
+            "extra={\"list\":[true,null,1.5,\"x\"],\"plain\":12,\"quoted\":\"12\"} timeout=10s");
+}
+
+TEST_F(SuiteTest, ASingleStringIsAListOfOne) {
+  Plan plan = load("suite: s\nchecks:\n  - { name: a, kind: probe, text: x, names: solo }\n");
+  EXPECT_EQ(plan.checks[0].check->describe().find("names=[solo]") != std::string::npos, true);
+}
+
+TEST_F(SuiteTest, JsonSuitesReadTheSameWithPositions) {
+  Plan plan = load(R"({
+	"suite": "json-suite",
+	"checks": [
+		{"name": "a", "kind": "probe", "text": "x", "count": 2, "extra": {"k": [1, "2"]}}
+	]
+})");
+  ASSERT_EQ(plan.checks.size(), 1u);
+  EXPECT_EQ(plan.suites[0].name, "json-suite");
+  EXPECT_EQ(plan.checks[0].location.line, 4);
+  EXPECT_NE(plan.checks[0].check->describe().find("extra={\"k\":[1,\"2\"]}"), std::string::npos);
+}
+
+TEST_F(SuiteTest, UnknownKeysAreErrorsWithSuggestions) {
+  EXPECT_EQ(errors(R"(suite: s
+chekcs: []
+checks:
+  - name: a
+    kind: probe
+    text: x
+    tiemout: 5s
+    mdoe: alpha
+    completely_unrelated: 1
+defaults: { timout: 1s }
+)"),
+            "suite.yaml:2:1: error: unknown key 'chekcs' in the suite (did you mean 'checks'?)\n"
+            "suite.yaml:10:13: error: unknown key 'timout' in defaults (did you mean "
+            "'timeout'?)\n"
+            "suite.yaml:7:5: error: unknown key 'tiemout' in check 'a' of kind 'probe' (did you "
+            "mean 'timeout'?)\n"
+            "suite.yaml:8:5: error: unknown key 'mdoe' in check 'a' of kind 'probe' (did you mean "
+            "'mode'?)\n"
+            "suite.yaml:9:5: error: unknown key 'completely_unrelated' in check 'a' of kind "
+            "'probe' (expected one of: name, kind, description, phase, tags, timeout, retry, "
+            "needs, text, count, ratio, flag, wait, names, mode, extra)\n");
+}
+
+TEST_F(SuiteTest, WrongTypesAreErrors) {
+  EXPECT_EQ(errors(R"(suite: s
+checks:
+  - name: a
+    kind: probe
+    text: [not, a, string]
+    count: 11
+    ratio: lots
+    flag: yes
+    wait: 5
+    mode: gamma
+    names: { a: b }
+    timeout: soon
+    retry: 3
+)"),
+            "suite.yaml:5:11: error: text: expected a string, got a list\n"
+            "suite.yaml:6:12: error: count: expected an integer from 1 to 10, got '11'\n"
+            "suite.yaml:7:12: error: ratio: expected a number, got 'lots'\n"
+            "suite.yaml:8:11: error: flag: expected true or false, got 'yes'\n"
+            "suite.yaml:9:11: error: wait: expected a positive duration like 500ms, 5s, 2m or "
+            "1h, got '5'\n"
+            "suite.yaml:10:11: error: mode: expected one of alpha, beta, got 'gamma'\n"
+            "suite.yaml:11:12: error: names: expected a list of strings, got a mapping\n"
+            "suite.yaml:12:14: error: timeout: expected a positive duration like 500ms, 5s, 2m "
+            "or 1h, got 'soon'\n"
+            "suite.yaml:13:12: error: retry: expected a mapping like {attempts: 3, interval: "
+            "2s} or {until: 10m, interval: 30s}, got '3'\n");
+}
+
+TEST_F(SuiteTest, ChoiceTyposGetASuggestion) {
+  EXPECT_EQ(errors("suite: s\nchecks:\n  - { name: a, kind: probe, text: x, mode: bta }\n"),
+            "suite.yaml:3:46: error: mode: expected one of alpha, beta, got 'bta' (did you mean "
+            "'beta'?)\n");
+}
+
+TEST_F(SuiteTest, MissingFieldsAndUnknownKindsAreErrors) {
+  EXPECT_EQ(errors(R"(suite: s
+checks:
+  - { kind: probe, text: x }
+  - { name: b, kind: prbe, text: x }
+  - { name: c, kind: probe }
+  - { name: d }
+  - just a string
+)"),
+            "suite.yaml:3:5: error: a check: missing key 'name'\n"
+            "suite.yaml:4:22: error: check 'b': unknown kind 'prbe' (did you mean 'probe'?)\n"
+            "suite.yaml:5:5: error: check 'c': missing required field 'text' of kind 'probe'\n"
+            "suite.yaml:6:5: error: check 'd': missing key 'kind'\n"
+            "suite.yaml:7:5: error: a check: expected a mapping, got 'just a string'\n");
+}
+
+TEST_F(SuiteTest, DuplicateNamesAndKeysAreErrors) {
+  EXPECT_EQ(errors(R"(suite: s
+checks:
+  - { name: a, kind: probe, text: x }
+  - { name: a, kind: probe, text: y, text: z }
+)"),
+            "suite.yaml:4:45: error: duplicate key 'text' in a check (first at line 4)\n"
+            "suite.yaml:4:13: error: duplicate check name 'a' in suite 's' (first at "
+            "suite.yaml:3:5)\n");
+}
+
+TEST_F(SuiteTest, NeedsMustExistRunNoLaterAndFormNoCycle) {
+  EXPECT_EQ(errors(R"(suite: s
+checks:
+  - { name: a, kind: probe, text: x, needs: [b] }
+  - { name: b, kind: probe, text: x, needs: [c] }
+  - { name: c, kind: probe, text: x, needs: [a] }
+  - { name: d, kind: probe, text: x, needs: [nobody] }
+  - { name: e, kind: probe, text: x, needs: [f] }
+  - { name: f, kind: probe, text: x, phase: later }
+)"),
+            "suite.yaml:6:5: error: check 'd' needs 'nobody', but suite 's' has no check of that "
+            "name\n"
+            "suite.yaml:7:5: error: check 'e' (phase 'main') needs 'f', which runs in the later "
+            "phase 'later'\n"
+            "suite.yaml:5:5: error: needs form a cycle: 'a' -> 'b' -> 'c' -> 'a'\n");
+}
+
+TEST_F(SuiteTest, KindValidationErrorsArePlacedAtTheField) {
+  EXPECT_EQ(errors("suite: s\nchecks:\n  - { name: a, kind: probe, text: x, count: 7 }\n"),
+            "suite.yaml:3:47: error: check 'a': seven is not allowed here\n");
+}
+
+TEST_F(SuiteTest, RetryIsValidated) {
+  EXPECT_EQ(errors(R"(suite: s
+checks:
+  - { name: a, kind: probe, text: x, retry: { attempts: 0 } }
+  - { name: b, kind: probe, text: x, retry: { attempts: 2, until: 1m } }
+  - { name: c, kind: probe, text: x, retry: { interval: 1s } }
+  - { name: d, kind: probe, text: x, retry: { attempts: 2, intervall: 1s } }
+)"),
+            "suite.yaml:3:57: error: retry.attempts: expected an integer from 1 to 1000, got "
+            "'0'\n"
+            "suite.yaml:4:44: error: retry: give either 'attempts' or 'until', not both ('until' "
+            "retries until the check passes or the time is up)\n"
+            "suite.yaml:5:44: error: retry: expected 'attempts' or 'until'\n"
+            "suite.yaml:6:59: error: unknown key 'intervall' in retry (did you mean "
+            "'interval'?)\n");
+}
+
+TEST_F(SuiteTest, UndefinedVariablesAreErrorsAtTheirPlace) {
+  EXPECT_EQ(errors("suite: s\nchecks:\n  - { name: a, kind: probe, text: \"${NOPE}\" }\n"),
+            "suite.yaml:3:39: error: text: undefined variable 'NOPE' (define it under vars, set "
+            "it in the environment, or write ${NOPE:-default})\n");
+}
+
+TEST_F(SuiteTest, SecretsAreRegisteredAndMaskedInErrors) {
+  auto result = load_suite_text(R"(suite: s
+vars: { password: "${secret:DB_PASSWORD}" }
+checks:
+  - { name: a, kind: probe, text: "${password}", count: "${password}" }
+)",
+                                "suite.yaml", registry, options);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(errors_of(result),
+            "suite.yaml:4:57: error: count: expected an integer from 1 to 10, got '***'\n");
+}
+
+TEST_F(SuiteTest, SecretValuesReachTheCheckButAreKnownToTheRedactor) {
+  Plan plan = load(R"(suite: s
+checks:
+  - { name: a, kind: probe, text: "user:${secret:DB_PASSWORD}@db" }
+)");
+  ASSERT_EQ(plan.checks.size(), 1u);
+  EXPECT_NE(plan.checks[0].check->describe().find("user:hunter2@db"), std::string::npos);
+  EXPECT_EQ(plan.redactor.redact(plan.checks[0].check->describe()).find("hunter2"),
+            std::string::npos);
+}
+
+TEST_F(SuiteTest, CommandLineVariablesWinOverSuiteVars) {
+  options.variables = {{"api", "from-command-line"}};
+  Plan plan = load(R"(suite: s
+vars: { api: from-suite, derived: "${api}/x" }
+checks:
+  - { name: a, kind: probe, text: "${api} ${derived}" }
+)");
+  EXPECT_NE(plan.checks[0].check->describe().find("text=from-command-line from-command-line/x"),
+            std::string::npos);
+}
+
+TEST_F(SuiteTest, SyntaxErrorsHaveAPosition) {
+  EXPECT_EQ(errors("suite: s\nchecks:\n  - { name: a, kind: probe\n"),
+            "suite.yaml:4:1: error: syntax error: end of map flow not found\n");
+}
+
+TEST_F(SuiteTest, TheTopLevelMustBeASuite) {
+  EXPECT_EQ(errors("- a\n- b\n"),
+            "suite.yaml:1:1: error: expected a suite (a mapping with 'suite' and 'checks'), got "
+            "a list\n");
+  EXPECT_EQ(errors("description: x\n"),
+            "suite.yaml:1:1: error: missing key 'suite' (the suite's name)\n"
+            "suite.yaml:1:1: error: missing key 'checks' (the list of checks)\n");
+}
+
+TEST_F(SuiteTest, IncludedFilesJoinTheSuiteWithTheIncludersVars) {
+  test::TempDir dir;
+  dir.write("common/network.yaml", R"(defaults: { phase: shared }
+checks:
+  - { name: included, kind: probe, text: "${host}" }
+)");
+  const auto main = dir.write("main.yaml", R"(suite: main
+vars: { host: db.internal }
+include: [common/network.yaml]
+checks:
+  - { name: own, kind: probe, text: x, needs: [included] }
+)");
+  auto result = load_suites({main}, registry, options);
+  ASSERT_TRUE(result) << errors_of(result);
+  const Plan& plan = result.value();
+  ASSERT_EQ(plan.checks.size(), 2u);
+  EXPECT_EQ(plan.checks[0].name, "included");
+  EXPECT_EQ(plan.checks[0].suite, "main");
+  EXPECT_EQ(plan.checks[0].phase, "shared");
+  EXPECT_EQ(plan.checks[0].location.file, (dir.path() / "common/network.yaml").string());
+  EXPECT_NE(plan.checks[0].check->describe().find("text=db.internal"), std::string::npos);
+  EXPECT_EQ(plan.checks[1].phase, "main");
+}
+
+TEST_F(SuiteTest, IncludeCyclesAndMissingFilesAreErrors) {
+  test::TempDir dir;
+  dir.write("a.yaml", "suite: a\ninclude: [b.yaml]\nchecks: []\n");
+  dir.write("b.yaml", "include: [a.yaml, missing.yaml]\n");
+  auto result = load_suites({dir.path() / "a.yaml"}, registry, options);
+  ASSERT_FALSE(result);
+  const std::string b = (dir.path() / "b.yaml").string();
+  EXPECT_EQ(errors_of(result),
+            b + ":1:10: error: include: '" + (dir.path() / "a.yaml").string() +
+                "' includes itself (an include cycle)\n" + b + ":1:10: error: include: cannot open '" +
+                (dir.path() / "missing.yaml").string() + "'\n");
+}
+
+TEST_F(SuiteTest, SeveralFilesAreSeveralSuites) {
+  test::TempDir dir;
+  const auto a = dir.write("a.yaml", "suite: a\nchecks: [{ name: x, kind: probe, text: t }]\n");
+  const auto b = dir.write("b.yaml", "suite: b\nchecks: [{ name: x, kind: probe, text: t }]\n");
+  const auto c = dir.write("c.yaml", "suite: a\nchecks: []\n");
+  auto result = load_suites({a, b}, registry, options);
+  ASSERT_TRUE(result) << errors_of(result);
+  EXPECT_EQ(result.value().checks.size(), 2u);
+  EXPECT_EQ(result.value().suites.size(), 2u);
+
+  auto clash = load_suites({a, c}, registry, options);
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(errors_of(clash), c.string() + ":1:8: error: suite 'a' is also defined in " +
+                                  a.string() + "\n");
+}
+
+TEST_F(SuiteTest, MissingFileIsAnError) {
+  auto result = load_suites({"/nonexistent/suite.yaml"}, registry, options);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(errors_of(result), "/nonexistent/suite.yaml: error: cannot open suite file\n");
+}
+
+TEST(ClosestMatch, SuggestsOnlyCloseWords) {
+  const std::vector<std::string> keys{"timeout", "retry", "needs", "tags"};
+  EXPECT_EQ(closest_match("timeuot", keys), "timeout");
+  EXPECT_EQ(closest_match("need", keys), "needs");
+  EXPECT_EQ(closest_match("tgas", keys), "tags");
+  EXPECT_EQ(closest_match("banana", keys), "");
+}
+
+}  // namespace
+}  // namespace cutover

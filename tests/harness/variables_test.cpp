@@ -1,0 +1,75 @@
+#include "harness/variables.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cutover {
+namespace {
+
+Environment fake_environment(std::map<std::string, std::string> values) {
+  return [values = std::move(values)](std::string_view name) -> std::optional<std::string> {
+    auto it = values.find(std::string(name));
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+class VariablesTest : public ::testing::Test {
+ protected:
+  Redactor redactor;
+  Variables variables{fake_environment({{"HOME_DIR", "/home/x"}, {"EMPTY", ""}, {"PW", "s3cret"},
+                                        {"api", "from-environment"}}),
+                      redactor};
+
+  std::string substitute(std::string_view text) {
+    auto result = variables.substitute(text);
+    return result ? result.value() : "ERROR: " + result.error().message;
+  }
+};
+
+TEST_F(VariablesTest, ReadsVarsBeforeTheEnvironment) {
+  variables.define("api", "from-vars");
+  EXPECT_EQ(substitute("${api} ${HOME_DIR}"), "from-vars /home/x");
+}
+
+TEST_F(VariablesTest, DefaultsApplyWhenUnsetOrEmpty) {
+  EXPECT_EQ(substitute("${MISSING:-127.0.0.1}:${EMPTY:-80}"), "127.0.0.1:80");
+  EXPECT_EQ(substitute("${HOME_DIR:-unused}"), "/home/x");
+  EXPECT_EQ(substitute("${MISSING:-}"), "");
+}
+
+TEST_F(VariablesTest, UndefinedVariableIsAnError) {
+  EXPECT_EQ(substitute("host ${NOPE}"),
+            "ERROR: undefined variable 'NOPE' (define it under vars, set it in the environment, "
+            "or write ${NOPE:-default})");
+}
+
+TEST_F(VariablesTest, SecretsComeFromTheEnvironmentAndAreRegistered) {
+  variables.define("PW", "not-the-secret");
+  EXPECT_EQ(substitute("password=${secret:PW}"), "password=s3cret");
+  EXPECT_EQ(redactor.redact("password=s3cret"), "password=***");
+  EXPECT_EQ(substitute("${secret:NOT_SET}"),
+            "ERROR: secret 'NOT_SET' is not set in the environment");
+}
+
+TEST_F(VariablesTest, DollarDollarIsALiteral) {
+  EXPECT_EQ(substitute("$${HOME_DIR} costs $5"), "${HOME_DIR} costs $5");
+}
+
+TEST_F(VariablesTest, ValuesAreNotSubstitutedTwice) {
+  variables.define("tricky", "${HOME_DIR}");
+  EXPECT_EQ(substitute("${tricky}"), "${HOME_DIR}");
+}
+
+TEST_F(VariablesTest, MalformedReferencesAreErrors) {
+  EXPECT_EQ(substitute("${unterminated"),
+            "ERROR: unterminated '${' (write '$${' for a literal '${')");
+  EXPECT_EQ(substitute("${1abc}"),
+            "ERROR: invalid variable reference '${1abc}': expected ${NAME}, ${NAME:-default} or "
+            "${secret:NAME}");
+  EXPECT_EQ(substitute("${}"),
+            "ERROR: invalid variable reference '${}': expected ${NAME}, ${NAME:-default} or "
+            "${secret:NAME}");
+}
+
+}  // namespace
+}  // namespace cutover

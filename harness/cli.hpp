@@ -1,0 +1,59 @@
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/registry.hpp"
+#include "harness/reporter.hpp"
+#include "harness/scheduler.hpp"
+#include "harness/selection.hpp"
+
+namespace cutover {
+
+// Exit codes are an API: CI scripts branch on them.
+enum ExitCode : int {
+  kExitPassed = 0,       // every selected check passed
+  kExitFailed = 1,       // at least one check failed or errored
+  kExitUsage = 2,        // the command line or a suite file is wrong
+  kExitInternal = 3,     // a bug, or a report that could not be written
+  kExitInterrupted = 130,  // SIGINT or SIGTERM; reports were still written
+};
+
+// A subcommand that lives outside the harness (the demo), handed its own arguments.
+struct Command {
+  std::string name;
+  std::string description;
+  std::function<int(const std::vector<std::string>& arguments)> run;
+};
+
+// What the composition root (main) plugs into the command line.
+struct Extensions {
+  const Registry* registry = nullptr;
+  std::vector<ReportFormat> report_formats;
+  std::function<std::unique_ptr<Reporter>(const ConsoleSettings&)> make_console;
+  std::vector<Command> commands;
+};
+
+// Everything `cutover run` does, as data, so other commands (the demo) can run suites too.
+struct RunOptions {
+  std::vector<std::filesystem::path> files;
+  std::map<std::string, std::string> variables;         // --var NAME=VALUE
+  std::map<std::string, std::filesystem::path> reports;  // format name -> file
+  Selection selection;
+  SchedulerOptions scheduler;
+  Verbosity verbosity = Verbosity::normal;
+  bool list = false;
+  bool dry_run = false;
+};
+
+// Loads, selects, runs and reports; prints to stdout and stderr; returns the exit code.
+int run_suites(const RunOptions& options, const Extensions& extensions);
+
+// The `cutover` command line.
+int run_cli(int argc, char** argv, const Extensions& extensions);
+
+}  // namespace cutover

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/expected.hpp"
+#include "harness/plan.hpp"
+
+namespace cutover {
+
+struct Selection {
+  std::vector<std::string> phases{};  // empty: every phase
+  std::vector<std::string> tags{};    // a check runs when it has any; "!tag" excludes a tag
+  std::string filter{};               // GoogleTest style: "POSITIVE[:...][-NEGATIVE[:...]]"
+  int shard_index = 0;
+  int shard_count = 1;
+};
+
+// Whether `name` matches a GoogleTest-style filter: ':'-separated glob patterns ('*', '?'),
+// optionally followed by '-' and patterns to exclude. An empty positive part matches all.
+bool matches_filter(std::string_view filter, std::string_view name);
+
+// The indices of the checks to run, in plan order. A filter pattern is matched against the check
+// name and against "suite/name". Unknown phases or tags, and a selection that matches nothing
+// before sharding, are errors: a typo must not turn a gate green by running nothing.
+//
+// Sharding keeps each group of checks connected by `needs` together, so that a dependency never
+// sits in another shard; the largest groups go first, each to the shard with the fewest checks so far.
+// Every shard computes the same assignment, so the shards' union is the selection and no check
+// runs twice.
+Expected<std::vector<std::size_t>> select_checks(const Plan& plan, const Selection& selection);
+
+}  // namespace cutover

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/diagnostics.hpp"
+#include "harness/expected.hpp"
+#include "harness/plan.hpp"
+#include "harness/registry.hpp"
+#include "harness/variables.hpp"
+
+namespace cutover {
+
+struct LoadOptions {
+  Environment environment = process_environment();
+  // --var NAME=VALUE: wins over a suite's own vars.
+  std::map<std::string, std::string> variables;
+};
+
+// Reads suite files (YAML, or the same structure in JSON) into one validated plan. Every mistake
+// in every file is collected, each with file:line:col, and returned together; nothing is thrown
+// for a bad suite. Messages are redacted.
+Expected<Plan, Diagnostics> load_suites(const std::vector<std::filesystem::path>& files,
+                                        const Registry& registry, const LoadOptions& options = {});
+
+// The same for one suite given as text; `file` names it in messages and resolves includes.
+Expected<Plan, Diagnostics> load_suite_text(std::string_view text, const std::string& file,
+                                            const Registry& registry,
+                                            const LoadOptions& options = {});
+
+// The closest of `candidates` to a misspelt `word`, or "" when none is close.
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace cutover
