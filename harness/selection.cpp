@@ -69,14 +69,17 @@ std::string unknown_name_message(std::string_view what, const std::string& name,
 
 }  // namespace
 
-bool matches_filter(std::string_view filter, std::string_view name) {
+bool matches_filter(std::string_view filter, std::initializer_list<std::string_view> names) {
   const std::size_t dash = filter.find('-');
   std::string_view positive = filter.substr(0, dash);
   const std::string_view negative =
       dash == std::string_view::npos ? std::string_view{} : filter.substr(dash + 1);
   if (positive.empty()) positive = "*";
-  if (!matches_any(positive, name)) return false;
-  return negative.empty() || !matches_any(negative, name);
+  auto any_matches = [&names](std::string_view patterns) {
+    return std::any_of(names.begin(), names.end(),
+                       [patterns](std::string_view name) { return matches_any(patterns, name); });
+  };
+  return any_matches(positive) && (negative.empty() || !any_matches(negative));
 }
 
 Expected<std::vector<std::size_t>> select_checks(const Plan& plan, const Selection& selection) {
@@ -124,8 +127,8 @@ Expected<std::vector<std::size_t>> select_checks(const Plan& plan, const Selecti
     }
     if (!wanted_tags.empty() && !has_any(check, wanted_tags)) continue;
     if (has_any(check, excluded_tags)) continue;
-    if (!selection.filter.empty() && !matches_filter(selection.filter, check.name) &&
-        !matches_filter(selection.filter, check.suite + "/" + check.name)) {
+    if (!selection.filter.empty() &&
+        !matches_filter(selection.filter, {check.name, check.suite + "/" + check.name})) {
       continue;
     }
     selected.push_back(i);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,9 +19,10 @@ struct Selection {
   int shard_count = 1;
 };
 
-// Whether `name` matches a GoogleTest-style filter: ':'-separated glob patterns ('*', '?'),
-// optionally followed by '-' and patterns to exclude. An empty positive part matches all.
-bool matches_filter(std::string_view filter, std::string_view name);
+// Whether a GoogleTest-style filter selects something known by any of `names`: ':'-separated
+// glob patterns ('*', '?'), optionally followed by '-' and patterns to exclude. One of the names
+// must match a positive pattern (an empty positive part matches all) and none a negative one.
+bool matches_filter(std::string_view filter, std::initializer_list<std::string_view> names);
 
 // The indices of the checks to run, in plan order. A filter pattern is matched against the check
 // name and against "suite/name". Unknown phases or tags, and a selection that matches nothing

@@ -402,11 +402,10 @@ class Loader {
       keys.emplace(entry.key, std::move(entry));
     }
 
-    // vars first: every other value may use them. --var overrides are defined before and after,
-    // so suite vars can read them and cannot replace them.
+    // vars first: every other value may use them. --var overrides are defined first, so suite
+    // vars can read them, and read_vars skips the names they set.
     for (const auto& [name, value] : options_.variables) context.variables.define(name, value);
     if (auto it = keys.find("vars"); it != keys.end()) read_vars(it->second.value, context);
-    for (const auto& [name, value] : options_.variables) context.variables.define(name, value);
 
     std::string description;
     if (auto it = keys.find("suite"); it != keys.end()) {
@@ -459,6 +458,7 @@ class Loader {
                           entry.key));
         continue;
       }
+      if (options_.variables.contains(entry.key)) continue;  // --var wins
       auto value = string_value(entry.value, context, "vars." + entry.key);
       if (value) context.variables.define(entry.key, std::move(*value));
     }
@@ -591,6 +591,7 @@ class Loader {
     }
     std::map<std::string, FieldValue, std::less<>> values;
     std::map<std::string, SourceLocation, std::less<>> locations;
+    std::set<std::string, std::less<>> invalid;  // present but wrong: not also "missing"
     for (const Entry& entry : *all) {
       const auto& common = common_check_keys();
       const bool is_common = std::find(common.begin(), common.end(), entry.key) != common.end();
@@ -606,6 +607,7 @@ class Loader {
         }
         auto value = field_value(*field, entry.value, context);
         if (!value) {
+          invalid.insert(field->name);
           ok = false;
           continue;
         }
@@ -617,7 +619,7 @@ class Loader {
     }
     if (kind != nullptr) {
       for (const FieldSpec& field : kind->spec.fields) {
-        if (field.required && values.find(field.name) == values.end()) {
+        if (field.required && !values.contains(field.name) && !invalid.contains(field.name)) {
           error(node, context,
                 fmt::format("{}: missing required field '{}' of kind '{}'", label, field.name,
                             kind->name));
@@ -786,7 +788,9 @@ class Loader {
   void leave_file() { include_stack_.pop_back(); }
 };
 
-Expected<Plan, Diagnostics> finish(Plan plan, Loader& loader) {
+// Takes the plan by reference: the loader redacts with the plan's redactor, so the plan may only
+// move once the loader is done with it.
+Expected<Plan, Diagnostics> finish(Plan& plan, Loader& loader) {
   Diagnostics diagnostics = loader.take_diagnostics();
   for (Diagnostic& diagnostic : validate_needs(plan)) {
     diagnostic.message = plan.redactor.redact(diagnostic.message);
@@ -822,7 +826,7 @@ Expected<Plan, Diagnostics> load_suites(const std::vector<std::filesystem::path>
     loader.load_file(file);
     loader.leave_file();
   }
-  return finish(std::move(plan), loader);
+  return finish(plan, loader);
 }
 
 Expected<Plan, Diagnostics> load_suite_text(std::string_view text, const std::string& file,
@@ -832,7 +836,7 @@ Expected<Plan, Diagnostics> load_suite_text(std::string_view text, const std::st
   loader.enter_file(file);
   loader.load_text(text, file);
   loader.leave_file();
-  return finish(std::move(plan), loader);
+  return finish(plan, loader);
 }
 
 }  // namespace cutover

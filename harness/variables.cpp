@@ -58,7 +58,7 @@ Expected<std::string> Variables::substitute(std::string_view text) const {
     }
     const std::size_t close = text.find('}', i + 2);
     if (close == std::string_view::npos) {
-      return outcome::failure(Error{"unterminated '${' (write '$${' for a literal '${'"});
+      return outcome::failure(Error{"unterminated '${' (write '$${' for a literal '${')"});
     }
     std::string_view reference = text.substr(i + 2, close - i - 2);
     i = close + 1;

@@ -189,7 +189,7 @@ checks:
 
 TEST_F(SuiteTest, ChoiceTyposGetASuggestion) {
   EXPECT_EQ(errors("suite: s\nchecks:\n  - { name: a, kind: probe, text: x, mode: bta }\n"),
-            "suite.yaml:3:46: error: mode: expected one of alpha, beta, got 'bta' (did you mean "
+            "suite.yaml:3:44: error: mode: expected one of alpha, beta, got 'bta' (did you mean "
             "'beta'?)\n");
 }
 
@@ -215,7 +215,7 @@ checks:
   - { name: a, kind: probe, text: x }
   - { name: a, kind: probe, text: y, text: z }
 )"),
-            "suite.yaml:4:45: error: duplicate key 'text' in a check (first at line 4)\n"
+            "suite.yaml:4:38: error: duplicate key 'text' in a check (first at line 4)\n"
             "suite.yaml:4:13: error: duplicate check name 'a' in suite 's' (first at "
             "suite.yaml:3:5)\n");
 }
@@ -239,7 +239,7 @@ checks:
 
 TEST_F(SuiteTest, KindValidationErrorsArePlacedAtTheField) {
   EXPECT_EQ(errors("suite: s\nchecks:\n  - { name: a, kind: probe, text: x, count: 7 }\n"),
-            "suite.yaml:3:47: error: check 'a': seven is not allowed here\n");
+            "suite.yaml:3:45: error: check 'a': seven is not allowed here\n");
 }
 
 TEST_F(SuiteTest, RetryIsValidated) {
@@ -252,16 +252,16 @@ checks:
 )"),
             "suite.yaml:3:57: error: retry.attempts: expected an integer from 1 to 1000, got "
             "'0'\n"
-            "suite.yaml:4:44: error: retry: give either 'attempts' or 'until', not both ('until' "
+            "suite.yaml:4:45: error: retry: give either 'attempts' or 'until', not both ('until' "
             "retries until the check passes or the time is up)\n"
-            "suite.yaml:5:44: error: retry: expected 'attempts' or 'until'\n"
-            "suite.yaml:6:59: error: unknown key 'intervall' in retry (did you mean "
+            "suite.yaml:5:45: error: retry: expected 'attempts' or 'until'\n"
+            "suite.yaml:6:60: error: unknown key 'intervall' in retry (did you mean "
             "'interval'?)\n");
 }
 
 TEST_F(SuiteTest, UndefinedVariablesAreErrorsAtTheirPlace) {
   EXPECT_EQ(errors("suite: s\nchecks:\n  - { name: a, kind: probe, text: \"${NOPE}\" }\n"),
-            "suite.yaml:3:39: error: text: undefined variable 'NOPE' (define it under vars, set "
+            "suite.yaml:3:35: error: text: undefined variable 'NOPE' (define it under vars, set "
             "it in the environment, or write ${NOPE:-default})\n");
 }
 
