@@ -66,6 +66,7 @@ void print_plan(const Plan& plan, const std::vector<std::size_t>& selected,
       }
       std::cout << fmt::format("  {}/{}  [{}] {}\n", check.suite, check.name, check.kind,
                                plan.redactor.redact(check.check->describe()));
+      if (!check.description.empty()) std::cout << fmt::format("      {}\n", check.description);
       std::string settings = "timeout " + format_duration(check.timeout);
       if (std::string retry = describe_retry(check.retry); !retry.empty()) {
         settings += ", retry " + retry;
