@@ -17,21 +17,17 @@ constexpr std::size_t kMaxLiteralLength = 63;
 
 std::optional<boost::asio::ip::address> parse_ip_literal(std::string_view host) {
   const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
-  if (bracketed)
-    host = host.substr(1, host.size() - 2);
-  if (host.empty() || host.size() > kMaxLiteralLength)
-    return std::nullopt;
+  if (bracketed) host = host.substr(1, host.size() - 2);
+  if (host.empty() || host.size() > kMaxLiteralLength) return std::nullopt;
   // A stack copy: make_address wants a terminated string and the check runs thousands of
   // times a second.
   std::array<char, kMaxLiteralLength + 1> text{};
   std::copy(host.begin(), host.end(), text.begin());
   boost::system::error_code error;
   const boost::asio::ip::address address = boost::asio::ip::make_address(text.data(), error);
-  if (error)
-    return std::nullopt;
+  if (error) return std::nullopt;
   // Brackets belong to IPv6 only: "[10.0.0.1]" is a mistake, not an address.
-  if (bracketed && !address.is_v6())
-    return std::nullopt;
+  if (bracketed && !address.is_v6()) return std::nullopt;
   return address;
 }
 
@@ -47,8 +43,7 @@ void Resolver::async_resolve(std::string_view host, std::uint16_t port, Handler 
     });
     return;
   }
-  if (!system_)
-    system_.emplace(io_);
+  if (!system_) system_.emplace(io_);
   system_->async_resolve(
       host, std::to_string(port), boost::asio::ip::tcp::resolver::numeric_service,
       [handler = std::move(handler)](const boost::system::error_code& error,
@@ -67,8 +62,7 @@ void Resolver::async_resolve(std::string_view host, std::uint16_t port, Handler 
 }
 
 void Resolver::cancel() {
-  if (system_)
-    system_->cancel();
+  if (system_) system_->cancel();
 }
 
 }  // namespace cutover

@@ -61,16 +61,14 @@ constexpr std::array<std::pair<TcpState, std::string_view>, 4> kStateNames{{
 
 std::string_view to_string(TcpState state) {
   for (const auto& [candidate, name] : kStateNames) {
-    if (candidate == state)
-      return name;
+    if (candidate == state) return name;
   }
   return "unknown";
 }
 
 std::optional<TcpState> parse_state(std::string_view name) {
   for (const auto& [state, candidate] : kStateNames) {
-    if (candidate == name)
-      return state;
+    if (candidate == name) return state;
   }
   return std::nullopt;
 }
@@ -79,8 +77,7 @@ std::optional<TcpState> parse_state(std::string_view name) {
 // read "0.0ms".
 std::string format_latency(Duration latency) {
   const double milliseconds = std::chrono::duration<double, std::milli>(latency).count();
-  if (milliseconds < 1)
-    return fmt::format("{:.2f}ms", milliseconds);
+  if (milliseconds < 1) return fmt::format("{:.2f}ms", milliseconds);
   return fmt::format("{:.1f}ms", milliseconds);
 }
 
@@ -88,13 +85,11 @@ std::string format_latency(Duration latency) {
 // timeout, not from a measurement, so the text is stable.
 std::string format_budget(Duration budget) {
   const auto milliseconds = std::chrono::round<std::chrono::milliseconds>(budget).count();
-  if (milliseconds < 1000)
-    return fmt::format("{}ms", milliseconds);
+  if (milliseconds < 1000) return fmt::format("{}ms", milliseconds);
   std::string text = fmt::format("{}.{:03}", milliseconds / 1000, milliseconds % 1000);
   while (text.back() == '0')
     text.pop_back();
-  if (text.back() == '.')
-    text.pop_back();
+  if (text.back() == '.') text.pop_back();
   return text + "s";
 }
 
@@ -114,11 +109,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
 
   void run(Cancellation& cancellation) {
     cancellation.on_cancel([weak = weak_from_this()] {
-      if (auto self = weak.lock())
-        self->cancel();
+      if (auto self = weak.lock()) self->cancel();
     });
-    if (stopped_)
-      return;  // cancelled before it began
+    if (stopped_) return;  // cancelled before it began
     if (!target_->literal) {
       resolve_timer_.expires_at(budget_end_);
       resolve_timer_.async_wait(
@@ -130,11 +123,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
 
  private:
   void on_resolve(beast::error_code ec, Resolver::Endpoints endpoints) {
-    if (stopped_)
-      return;
+    if (stopped_) return;
     resolve_timer_.cancel();
-    if (ec)
-      return fail(ec, fmt::format("resolve {}", target_->host));
+    if (ec) return fail(ec, fmt::format("resolve {}", target_->host));
 
     endpoints_ = std::move(endpoints);
     stream_.expires_at(budget_end_);
@@ -145,16 +136,14 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   }
 
   void on_resolve_timeout(beast::error_code ec) {
-    if (ec || stopped_)
-      return;  // the lookup answered first
+    if (ec || stopped_) return;  // the lookup answered first
     resolver_.cancel();
     finish(CheckResult::error(
         fmt::format("timed out after {} resolving {}", format_budget(budget_), target_->host)));
   }
 
   void on_connect(beast::error_code ec, const tcp::endpoint& endpoint) {
-    if (stopped_)
-      return;
+    if (stopped_) return;
     const Duration latency = Clock::now() - connect_started_;
     if (ec == net::error::connection_refused) {
       return conclude(TcpState::refused, fmt::format("{} refused the connection", target_->label),
@@ -178,8 +167,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
                       fmt::format("{} is unreachable: {}", target_->label, ec.message()),
                       std::nullopt);
     }
-    if (ec)
-      return fail(ec, fmt::format("connect to {}", target_->label));
+    if (ec) return fail(ec, fmt::format("connect to {}", target_->label));
 
     const std::string via =
         target_->literal ? std::string() : fmt::format(" ({})", endpoint.address().to_string());
@@ -200,8 +188,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     const bool held = found == expect || (expect == TcpState::closed && found != TcpState::open);
     CheckResult result;
     if (held) {
-      if (found == TcpState::filtered)
-        what += " (filtered)";
+      if (found == TcpState::filtered) what += " (filtered)";
       result = CheckResult::passed(std::move(what));
     } else if (expect == TcpState::open && found == TcpState::filtered) {
       // The port could not be seen at all: the check could not be carried out.
@@ -228,8 +215,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   // recorded the outcome: stop all work, and answer from the loop rather than from inside
   // cancel(), which the scheduler is still running.
   void cancel() {
-    if (stopped_)
-      return;
+    if (stopped_) return;
     stop();
     net::post(io_, [self = shared_from_this()] {
       self->report(
@@ -371,8 +357,7 @@ void TcpCheck::start(CheckContext& context, Completion done) {
 
 std::string TcpCheck::describe() const {
   std::string text = fmt::format("{} expect {}", target_->label, to_string(target_->expect));
-  if (target_->max_latency)
-    text += " within " + format_duration(*target_->max_latency);
+  if (target_->max_latency) text += " within " + format_duration(*target_->max_latency);
   return text;
 }
 

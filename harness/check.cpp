@@ -16,7 +16,8 @@ void Cancellation::cancel() {
   if (cancelled_) return;
   cancelled_ = true;
   auto handlers = std::move(handlers_);
-  for (auto& handler : handlers) handler();
+  for (auto& handler : handlers)
+    handler();
 }
 
 }  // namespace cutover

@@ -33,7 +33,7 @@ class Cancellation {
 };
 
 struct CheckContext {
-  boost::asio::io_context& io;       // the one event loop of the run
+  boost::asio::io_context& io;         // the one event loop of the run
   boost::asio::thread_pool& blocking;  // for blocking drivers; post results back to `io`
   std::chrono::steady_clock::time_point deadline;  // the scheduler's watchdog fires here
   Duration timeout{};                              // the attempt's budget, deadline - start

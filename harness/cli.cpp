@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <fmt/format.h>
 
 #include "harness/suite.hpp"
 
@@ -93,16 +93,14 @@ void print_kinds(const Registry& registry, bool markdown) {
         type += fmt::format(" {}..{}", field.min, field.max);
       }
       if (markdown) {
-        std::cout << fmt::format("| `{}` | {} | {} | {} | {} |\n", field.name, type,
-                                 field.required ? "yes" : "no",
-                                 field.default_value.empty() ? "" : "`" + field.default_value + "`",
-                                 field.description);
+        std::cout << fmt::format(
+            "| `{}` | {} | {} | {} | {} |\n", field.name, type, field.required ? "yes" : "no",
+            field.default_value.empty() ? "" : "`" + field.default_value + "`", field.description);
       } else {
-        std::cout << fmt::format("  {:<14} {:<28} {}{}{}\n", field.name, type,
-                                 field.required ? "(required) " : "", field.description,
-                                 field.default_value.empty()
-                                     ? ""
-                                     : fmt::format(" [default: {}]", field.default_value));
+        std::cout << fmt::format(
+            "  {:<14} {:<28} {}{}{}\n", field.name, type, field.required ? "(required) " : "",
+            field.description,
+            field.default_value.empty() ? "" : fmt::format(" [default: {}]", field.default_value));
       }
     }
     std::cout << "\n";
@@ -201,7 +199,9 @@ int run_cli(int argc, char** argv, const Extensions& extensions) {
   for (const ReportFormat& format : extensions.report_formats) {
     run->add_option_function<std::string>(
            "--" + format.name,
-           [&options, name = format.name](const std::string& path) { options.reports[name] = path; },
+           [&options, name = format.name](const std::string& path) {
+             options.reports[name] = path;
+           },
            format.description)
         ->type_name("FILE");
   }

@@ -16,10 +16,10 @@ namespace cutover {
 
 // Exit codes are an API: CI scripts branch on them.
 enum ExitCode : int {
-  kExitPassed = 0,       // every selected check passed
-  kExitFailed = 1,       // at least one check failed or errored
-  kExitUsage = 2,        // the command line or a suite file is wrong
-  kExitInternal = 3,     // a bug, or a report that could not be written
+  kExitPassed = 0,         // every selected check passed
+  kExitFailed = 1,         // at least one check failed or errored
+  kExitUsage = 2,          // the command line or a suite file is wrong
+  kExitInternal = 3,       // a bug, or a report that could not be written
   kExitInterrupted = 130,  // SIGINT or SIGTERM; reports were still written
 };
 
@@ -41,7 +41,7 @@ struct Extensions {
 // Everything `cutover run` does, as data, so other commands (the demo) can run suites too.
 struct RunOptions {
   std::vector<std::filesystem::path> files;
-  std::map<std::string, std::string> variables;         // --var NAME=VALUE
+  std::map<std::string, std::string> variables;          // --var NAME=VALUE
   std::map<std::string, std::filesystem::path> reports;  // format name -> file
   Selection selection;
   SchedulerOptions scheduler;

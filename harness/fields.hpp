@@ -36,7 +36,7 @@ struct FieldSpec {
   std::string description{};
   std::vector<std::string> choices{};  // for FieldType::choice
   std::string default_value{};         // shown by `cutover kinds`; the kind applies it
-  std::int64_t min = 0;              // for FieldType::integer when min < max
+  std::int64_t min = 0;                // for FieldType::integer when min < max
   std::int64_t max = 0;
 };
 

@@ -76,7 +76,8 @@ Diagnostics validate_needs(const Plan& plan) {
       if (marks[next] == Mark::active) {
         std::string cycle;
         auto begin = std::find(stack.begin(), stack.end(), next);
-        for (auto it = begin; it != stack.end(); ++it) cycle += "'" + plan.checks[*it].name + "' -> ";
+        for (auto it = begin; it != stack.end(); ++it)
+          cycle += "'" + plan.checks[*it].name + "' -> ";
         cycle += "'" + plan.checks[next].name + "'";
         diagnostics.push_back({plan.checks[i].location, "needs form a cycle: " + cycle});
       } else if (marks[next] == Mark::unvisited) {

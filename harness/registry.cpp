@@ -6,8 +6,8 @@
 namespace cutover {
 
 const std::vector<std::string>& common_check_keys() {
-  static const std::vector<std::string> keys{"name",    "kind",  "description", "phase",
-                                             "tags",    "timeout", "retry",     "needs"};
+  static const std::vector<std::string> keys{"name", "kind",    "description", "phase",
+                                             "tags", "timeout", "retry",       "needs"};
   return keys;
 }
 
@@ -33,7 +33,8 @@ const Kind* Registry::find(std::string_view name) const {
 
 std::vector<const Kind*> Registry::kinds() const {
   std::vector<const Kind*> out;
-  for (const auto& [name, kind] : kinds_) out.push_back(&kind);
+  for (const auto& [name, kind] : kinds_)
+    out.push_back(&kind);
   return out;
 }
 

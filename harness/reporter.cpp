@@ -12,7 +12,8 @@ std::size_t RunSummary::count(Outcome outcome) const {
 
 std::size_t RunSummary::total() const {
   std::size_t total = 0;
-  for (const auto& [outcome, count] : counts) total += count;
+  for (const auto& [outcome, count] : counts)
+    total += count;
   return total;
 }
 
@@ -27,11 +28,13 @@ void ReporterFanOut::add(std::unique_ptr<Reporter> reporter) {
 }
 
 void ReporterFanOut::run_started(const RunInfo& info) {
-  for (auto& reporter : reporters_) reporter->run_started(info);
+  for (auto& reporter : reporters_)
+    reporter->run_started(info);
 }
 
 void ReporterFanOut::check_started(const PlannedCheck& check) {
-  for (auto& reporter : reporters_) reporter->check_started(check);
+  for (auto& reporter : reporters_)
+    reporter->check_started(check);
 }
 
 void ReporterFanOut::check_finished(const PlannedCheck& check, const Result& result) {

@@ -21,7 +21,7 @@ struct RunInfo {
   std::string hostname;
   std::chrono::system_clock::time_point started;
   std::vector<SuiteInfo> suites;
-  std::vector<std::string> phases;  // the phases that run, in order
+  std::vector<std::string> phases;           // the phases that run, in order
   std::vector<std::string> selected_phases;  // --phase, empty when all
   std::vector<std::string> selected_tags;    // --tag, empty when all
   std::string filter;                        // --filter, empty when all

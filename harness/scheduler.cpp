@@ -5,9 +5,9 @@
 #include <exception>
 #include <map>
 
+#include <fmt/format.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <fmt/format.h>
 
 #include "harness/text.hpp"
 
@@ -82,8 +82,8 @@ class Scheduler::Impl {
     for (std::size_t k = 0; k < selected.size(); ++k) {
       Run& run = runs_[k];
       const PlannedCheck& check = plan.checks[run.plan_index];
-      run.phase = static_cast<std::size_t>(
-          std::find(phases_.begin(), phases_.end(), check.phase) - phases_.begin());
+      run.phase = static_cast<std::size_t>(std::find(phases_.begin(), phases_.end(), check.phase) -
+                                           phases_.begin());
       ++remaining_in_phase_[run.phase];
       // A need outside the selection is not waited for: the user chose not to run it.
       for (const std::string& need : check.needs) {
@@ -255,7 +255,8 @@ class Scheduler::Impl {
     Run& run = runs_[k];
     Result& result = results_[k];
     const Redactor& redactor = plan_->redactor;
-    Attempt record{outcome.outcome, shorten(one_line(redactor.redact(outcome.message)), kMessageLimit),
+    Attempt record{outcome.outcome,
+                   shorten(one_line(redactor.redact(outcome.message)), kMessageLimit),
                    truncate_middle(clean_text(redactor.redact(outcome.details)), kDetailsLimit),
                    attempt.started_wall, Clock::now() - attempt.started};
     result.attempts.push_back(record);
@@ -321,7 +322,8 @@ class Scheduler::Impl {
   }
 
   void skip_for(std::size_t k, std::size_t blocker) {
-    const char* why = results_[blocker].outcome == Outcome::skipped ? "was skipped" : "did not pass";
+    const char* why =
+        results_[blocker].outcome == Outcome::skipped ? "was skipped" : "did not pass";
     skip(k, fmt::format("needs '{}', which {} ({})", check_of(blocker).name, why,
                         to_string(results_[blocker].outcome)));
   }
@@ -406,9 +408,13 @@ RunSummary Scheduler::run(const Plan& plan, const std::vector<std::size_t>& sele
   return impl_->run(plan, selected, std::move(info));
 }
 
-void Scheduler::interrupt() { impl_->interrupt(); }
+void Scheduler::interrupt() {
+  impl_->interrupt();
+}
 
-const std::vector<Result>& Scheduler::results() const { return impl_->results(); }
+const std::vector<Result>& Scheduler::results() const {
+  return impl_->results();
+}
 
 const std::vector<std::string>& Scheduler::internal_errors() const {
   return impl_->internal_errors();

@@ -32,7 +32,8 @@ bool glob_match(std::string_view pattern, std::string_view text) {
       return false;
     }
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
+  while (p < pattern.size() && pattern[p] == '*')
+    ++p;
   return p == pattern.size();
 }
 
@@ -85,9 +86,9 @@ bool matches_filter(std::string_view filter, std::initializer_list<std::string_v
 Expected<std::vector<std::size_t>> select_checks(const Plan& plan, const Selection& selection) {
   if (selection.shard_count < 1 || selection.shard_index < 0 ||
       selection.shard_index >= selection.shard_count) {
-    return outcome::failure(Error{fmt::format(
-        "--shard-index must be from 0 to --shard-count - 1 (got index {} of {} shards)",
-        selection.shard_index, selection.shard_count)});
+    return outcome::failure(Error{
+        fmt::format("--shard-index must be from 0 to --shard-count - 1 (got index {} of {} shards)",
+                    selection.shard_index, selection.shard_count)});
   }
 
   std::set<std::string> known_phases;
@@ -168,10 +169,12 @@ Expected<std::vector<std::size_t>> select_checks(const Plan& plan, const Selecti
   std::vector<std::size_t> load(static_cast<std::size_t>(selection.shard_count), 0);
   std::vector<std::size_t> mine;
   for (std::size_t root : group_order) {
-    const auto lightest = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+    const auto lightest =
+        static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
     load[static_cast<std::size_t>(lightest)] += groups[root].size();
     if (lightest != selection.shard_index) continue;
-    for (std::size_t k : groups[root]) mine.push_back(selected[k]);
+    for (std::size_t k : groups[root])
+      mine.push_back(selected[k]);
   }
   std::sort(mine.begin(), mine.end());
   return outcome::success(std::move(mine));

@@ -29,8 +29,8 @@ bool matches_filter(std::string_view filter, std::initializer_list<std::string_v
 // before sharding, are errors: a typo must not turn a gate green by running nothing.
 //
 // Sharding keeps each group of checks connected by `needs` together, so that a dependency never
-// sits in another shard; the largest groups go first, each to the shard with the fewest checks so far.
-// Every shard computes the same assignment, so the shards' union is the selection and no check
+// sits in another shard; the largest groups go first, each to the shard with the fewest checks so
+// far. Every shard computes the same assignment, so the shards' union is the selection and no check
 // runs twice.
 Expected<std::vector<std::size_t>> select_checks(const Plan& plan, const Selection& selection);
 

@@ -83,8 +83,10 @@ std::string join(const std::vector<std::string>& words, std::string_view separat
 // from "expect".
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 0; i <= a.size(); ++i)
+    d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    d[0][j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     for (std::size_t j = 1; j <= b.size(); ++j) {
       const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
@@ -100,8 +102,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 bool is_identifier(std::string_view text) {
   if (text.empty()) return false;
   return std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
   });
 }
 
@@ -138,8 +140,8 @@ class Loader {
   }
 
   void load_text(std::string_view text, const std::string& file) {
-    FileContext context{file, std::filesystem::path(file), "",
-                        Variables(options_.environment, plan_.redactor), {}};
+    FileContext context{
+        file, std::filesystem::path(file), "", Variables(options_.environment, plan_.redactor), {}};
     auto root = parse(text, file);
     if (!root) return;
     read_suite(*root, context, /*included=*/false);
@@ -147,7 +149,8 @@ class Loader {
 
   Diagnostics take_diagnostics() {
     Diagnostics all = std::move(diagnostics_);
-    for (Diagnostic& diagnostic : all) diagnostic.message = plan_.redactor.redact(diagnostic.message);
+    for (Diagnostic& diagnostic : all)
+      diagnostic.message = plan_.redactor.redact(diagnostic.message);
     return all;
   }
 
@@ -192,7 +195,8 @@ class Loader {
         continue;
       }
       const std::string key = it->first.Scalar();
-      auto previous = std::find_if(out.begin(), out.end(), [&](const Entry& e) { return e.key == key; });
+      auto previous =
+          std::find_if(out.begin(), out.end(), [&](const Entry& e) { return e.key == key; });
       if (previous != out.end()) {
         error(it->first, context,
               fmt::format("duplicate key '{}' in {} (first at line {})", key, what,
@@ -284,8 +288,8 @@ class Loader {
     auto duration = parse_duration(*text);
     if (!duration || *duration <= Duration::zero()) {
       error(node, context,
-            fmt::format("{}: expected a positive duration like 500ms, 5s, 2m or 1h, got '{}'",
-                        what, *text));
+            fmt::format("{}: expected a positive duration like 500ms, 5s, 2m or 1h, got '{}'", what,
+                        *text));
       return std::nullopt;
     }
     return duration;
@@ -352,9 +356,9 @@ class Loader {
         auto attempts = text ? parse_integer(*text) : std::nullopt;
         if (!attempts || *attempts < 1 || *attempts > 1000) {
           if (text) {
-            error(entry.value, context,
-                  fmt::format("retry.attempts: expected an integer from 1 to 1000, got '{}'",
-                              *text));
+            error(
+                entry.value, context,
+                fmt::format("retry.attempts: expected an integer from 1 to 1000, got '{}'", *text));
           }
           ok = false;
           continue;
@@ -404,7 +408,8 @@ class Loader {
 
     // vars first: every other value may use them. --var overrides are defined first, so suite
     // vars can read them, and read_vars skips the names they set.
-    for (const auto& [name, value] : options_.variables) context.variables.define(name, value);
+    for (const auto& [name, value] : options_.variables)
+      context.variables.define(name, value);
     if (auto it = keys.find("vars"); it != keys.end()) read_vars(it->second.value, context);
 
     std::string description;
@@ -441,7 +446,8 @@ class Loader {
         error(checks, context,
               fmt::format("checks: expected a list of checks, got {}", describe(checks)));
       } else {
-        for (const YAML::Node& check : checks) read_check(check, context);
+        for (const YAML::Node& check : checks)
+          read_check(check, context);
       }
     } else if (!included && keys.count("include") == 0) {
       error(root, context, "missing key 'checks' (the list of checks)");
@@ -497,8 +503,8 @@ class Loader {
       const std::filesystem::path canonical = std::filesystem::weakly_canonical(path, ignored);
       if (std::find(include_stack_.begin(), include_stack_.end(), canonical) !=
           include_stack_.end()) {
-        error(node, context, fmt::format("include: '{}' includes itself (an include cycle)",
-                                         path.string()));
+        error(node, context,
+              fmt::format("include: '{}' includes itself (an include cycle)", path.string()));
         continue;
       }
       std::ifstream in(path, std::ios::binary);
@@ -523,7 +529,8 @@ class Loader {
     auto all = entries(node, context, "a check");
     if (!all) return;
     std::map<std::string, const Entry*> keys;
-    for (const Entry& entry : *all) keys.emplace(entry.key, &entry);
+    for (const Entry& entry : *all)
+      keys.emplace(entry.key, &entry);
 
     PlannedCheck check;
     check.suite = context.suite;
@@ -566,7 +573,8 @@ class Loader {
         kind = registry_.find(*name);
         if (kind == nullptr) {
           std::vector<std::string> names;
-          for (const Kind* known : registry_.kinds()) names.push_back(known->name);
+          for (const Kind* known : registry_.kinds())
+            names.push_back(known->name);
           std::string message = fmt::format("{}: unknown kind '{}'", label, *name);
           if (std::string suggestion = closest_match(*name, names); !suggestion.empty()) {
             message += fmt::format(" (did you mean '{}'?)", suggestion);
@@ -587,7 +595,8 @@ class Loader {
     // other keys cannot be judged, so only the common ones are read.
     std::vector<std::string> allowed = common_check_keys();
     if (kind != nullptr) {
-      for (const FieldSpec& field : kind->spec.fields) allowed.push_back(field.name);
+      for (const FieldSpec& field : kind->spec.fields)
+        allowed.push_back(field.name);
     }
     std::map<std::string, FieldValue, std::less<>> values;
     std::map<std::string, SourceLocation, std::less<>> locations;
@@ -600,8 +609,8 @@ class Loader {
         const FieldSpec* field = find_field(*kind, entry.key);
         if (field == nullptr) {
           error(entry.key_node, context,
-                unknown_key_message(entry.key,
-                                    fmt::format("{} of kind '{}'", label, kind->name), allowed));
+                unknown_key_message(entry.key, fmt::format("{} of kind '{}'", label, kind->name),
+                                    allowed));
           ok = false;
           continue;
         }

@@ -51,7 +51,9 @@ std::size_t escape_sequence_length(std::string_view text, std::size_t i) {
   return k - i;
 }
 
-bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+bool is_continuation(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
 
 }  // namespace
 
@@ -89,7 +91,8 @@ std::string one_line(std::string_view text) {
     in_break = false;
     out += c;
   }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
+  while (!out.empty() && out.back() == ' ')
+    out.pop_back();
   return out;
 }
 
@@ -97,9 +100,11 @@ std::string truncate_middle(std::string_view text, std::size_t limit) {
   if (text.size() <= limit) return std::string(text);
   const std::size_t keep = limit / 2;
   std::size_t head_end = keep;
-  while (head_end > 0 && is_continuation(text[head_end])) --head_end;
+  while (head_end > 0 && is_continuation(text[head_end]))
+    --head_end;
   std::size_t tail_start = text.size() - keep;
-  while (tail_start < text.size() && is_continuation(text[tail_start])) ++tail_start;
+  while (tail_start < text.size() && is_continuation(text[tail_start]))
+    ++tail_start;
   return fmt::format("{}\n[... {} bytes cut ...]\n{}", text.substr(0, head_end),
                      tail_start - head_end, text.substr(tail_start));
 }
@@ -107,7 +112,8 @@ std::string truncate_middle(std::string_view text, std::size_t limit) {
 std::string shorten(std::string_view text, std::size_t limit) {
   if (text.size() <= limit) return std::string(text);
   std::size_t end = limit;
-  while (end > 0 && is_continuation(text[end])) --end;
+  while (end > 0 && is_continuation(text[end]))
+    --end;
   return std::string(text.substr(0, end)) + "...";
 }
 

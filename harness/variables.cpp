@@ -72,7 +72,7 @@ Expected<std::string> Variables::substitute(std::string_view text) const {
     const std::string_view name = secret ? reference.substr(kSecretPrefix.size()) : reference;
     if (!is_valid_name(name)) {
       return outcome::failure(Error{"invalid variable reference '${" + std::string(reference) +
-                              "}': expected ${NAME}, ${NAME:-default} or ${secret:NAME}"});
+                                    "}': expected ${NAME}, ${NAME:-default} or ${secret:NAME}"});
     }
 
     std::optional<std::string> value;
@@ -84,13 +84,13 @@ Expected<std::string> Variables::substitute(std::string_view text) const {
     if ((!value || value->empty()) && fallback) value = std::string(*fallback);
     if (!value) {
       if (secret) {
-        return outcome::failure(Error{"secret '" + std::string(name) +
-                                "' is not set in the environment"});
+        return outcome::failure(
+            Error{"secret '" + std::string(name) + "' is not set in the environment"});
       }
       return outcome::failure(Error{"undefined variable '" + std::string(name) +
-                              "' (define it under vars, set it in the environment, or write "
-                              "${" +
-                              std::string(name) + ":-default})"});
+                                    "' (define it under vars, set it in the environment, or write "
+                                    "${" +
+                                    std::string(name) + ":-default})"});
     }
     if (secret) redactor_.add_secret(*value);
     out += *value;

@@ -72,8 +72,7 @@ Completed run_check(Check& check, Duration timeout = kTimeout,
   if (cancel_after) {
     canceller.expires_after(*cancel_after);
     canceller.async_wait([&](boost::system::error_code error) {
-      if (!error)
-        context.cancellation->cancel();
+      if (!error) context.cancellation->cancel();
     });
   }
   Completed run;
@@ -109,8 +108,7 @@ void expect_result_matching(const Completed& run, Outcome outcome, const std::st
 
 const Measurement* find_measurement(const CheckResult& result, const std::string& name) {
   for (const Measurement& measurement : result.measurements) {
-    if (measurement.name == name)
-      return &measurement;
+    if (measurement.name == name) return &measurement;
   }
   return nullptr;
 }
@@ -232,8 +230,7 @@ TEST(TcpCheck, CancelledBeforeStartStillCompletesOnce) {
 }
 
 TEST(TcpCheck, Ipv6Loopback) {
-  if (!test::ipv6_loopback_available())
-    GTEST_SKIP() << "no IPv6 loopback here";
+  if (!test::ipv6_loopback_available()) GTEST_SKIP() << "no IPv6 loopback here";
   test::AcceptingServer server(boost::asio::ip::address_v6::loopback());
   const std::string label = R"(\[::1\]:)" + port_text(server.port());
   expect_result_matching(run_check(target("::1", server.port())), Outcome::passed,
@@ -243,8 +240,7 @@ TEST(TcpCheck, Ipv6Loopback) {
 }
 
 TEST(TcpCheck, Ipv6RefusedPort) {
-  if (!test::ipv6_loopback_available())
-    GTEST_SKIP() << "no IPv6 loopback here";
+  if (!test::ipv6_loopback_available()) GTEST_SKIP() << "no IPv6 loopback here";
   const std::uint16_t port = test::unused_port(boost::asio::ip::address_v6::loopback());
   expect_result(run_check(target("[::1]", port, "refused")), Outcome::passed,
                 "[::1]:" + port_text(port) + " refused the connection");

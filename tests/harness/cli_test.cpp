@@ -41,24 +41,26 @@ TEST_F(CliTest, ExitsZeroWhenEveryCheckPasses) {
   ProcessResult result = run_cutover({"run", suite_file()});
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_NE(result.out.find("PASS  open port"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("1 checks: 1 passed, 0 failed, 0 error, 0 skipped"),
-            std::string::npos)
+  EXPECT_NE(result.out.find("1 checks: 1 passed, 0 failed, 0 error, 0 skipped"), std::string::npos)
       << result.out;
 }
 
 TEST_F(CliTest, ExitsOneWhenACheckFails) {
   ProcessResult result = run_cutover({"run", suite_file(/*with_failure=*/true)});
   EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
-  EXPECT_NE(result.out.find("FAIL  closed port (0ms): expected open, got refused: "), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("FAIL  closed port (0ms): expected open, got refused: "),
+            std::string::npos)
+      << result.out;
 }
 
 TEST_F(CliTest, ExitsTwoOnSuiteErrorsAndNamesEveryOne) {
-  const std::string file = dir.write("bad.yaml",
-                                     "suite: s\n"
-                                     "checks:\n"
-                                     "  - { name: a, kind: tcp, host: 127.0.0.1, port: 1, expct: open }\n"
-                                     "  - { name: b, kind: tcp, host: 127.0.0.1, port: 1, timeout: 5 }\n")
-                               .string();
+  const std::string file =
+      dir.write("bad.yaml",
+                "suite: s\n"
+                "checks:\n"
+                "  - { name: a, kind: tcp, host: 127.0.0.1, port: 1, expct: open }\n"
+                "  - { name: b, kind: tcp, host: 127.0.0.1, port: 1, timeout: 5 }\n")
+          .string();
   ProcessResult result = run_cutover({"run", file});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_EQ(result.err,
@@ -153,19 +155,19 @@ TEST_F(CliTest, ShardsPartitionTheSuite) {
     names.push_back(all.substr(start, end - start));
   }
   std::sort(names.begin(), names.end());
-  EXPECT_EQ(names, (std::vector<std::string>{"s/c0", "s/c1", "s/c2", "s/c3", "s/c4", "s/c5",
-                                             "s/c6"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"s/c0", "s/c1", "s/c2", "s/c3", "s/c4", "s/c5", "s/c6"}));
 }
 
 TEST_F(CliTest, VarsFromTheCommandLineReachTheChecks) {
-  const std::string file = dir.write("vars.yaml",
-                                     "suite: s\n"
-                                     "vars: { port: '1' }\n"
-                                     "checks:\n"
-                                     "  - { name: a, kind: tcp, host: 127.0.0.1, port: '${port}' }\n")
-                               .string();
-  ProcessResult result =
-      run_cutover({"run", file, "--var", fmt::format("port={}", server.port())});
+  const std::string file =
+      dir.write("vars.yaml",
+                "suite: s\n"
+                "vars: { port: '1' }\n"
+                "checks:\n"
+                "  - { name: a, kind: tcp, host: 127.0.0.1, port: '${port}' }\n")
+          .string();
+  ProcessResult result = run_cutover({"run", file, "--var", fmt::format("port={}", server.port())});
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
 }
 
@@ -184,8 +186,8 @@ TEST_F(CliTest, SecretsAppearInNoOutput) {
                 "    port: '${secret:SECRET_PORT}'\n"
                 "  - { name: bad, kind: tcp, host: 127.0.0.1, port: '${token}' }\n")
           .string();
-  const std::map<std::string, std::string> environment{
-      {"API_TOKEN", secret}, {"SECRET_PORT", std::to_string(closed)}};
+  const std::map<std::string, std::string> environment{{"API_TOKEN", secret},
+                                                       {"SECRET_PORT", std::to_string(closed)}};
 
   // A suite error that quotes the secret.
   ProcessResult result = run_cutover({"run", file}, environment);
@@ -196,15 +198,15 @@ TEST_F(CliTest, SecretsAppearInNoOutput) {
   EXPECT_EQ(result.err.find(secret), std::string::npos) << result.err;
 
   // A run whose failure message quotes the secret port.
-  const std::string runnable = dir.write("runnable.yaml", read_file(file).substr(
-                                                              0, read_file(file).find("  - {")))
-                                   .string();
+  const std::string runnable =
+      dir.write("runnable.yaml", read_file(file).substr(0, read_file(file).find("  - {"))).string();
   const std::string junit = (dir.path() / "out/junit.xml").string();
   const std::string json = (dir.path() / "out/results.json").string();
   result = run_cutover({"run", runnable, "-v", "--junit", junit, "--json", json}, environment);
   EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
   const std::string plan = run_cutover({"run", runnable, "--dry-run"}, environment).out;
-  for (const std::string& output : {result.out, result.err, read_file(junit), read_file(json), plan}) {
+  for (const std::string& output :
+       {result.out, result.err, read_file(junit), read_file(json), plan}) {
     EXPECT_EQ(output.find(secret), std::string::npos) << output;
     EXPECT_EQ(output.find(std::to_string(closed)), std::string::npos) << output;
   }
@@ -257,7 +259,9 @@ TEST_P(CliSignalTest, InterruptWritesReportsAndExits130) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, CliSignalTest, ::testing::Values(SIGINT, SIGTERM),
-                         [](const auto& info) { return info.param == SIGINT ? "SIGINT" : "SIGTERM"; });
+                         [](const auto& info) {
+                           return info.param == SIGINT ? "SIGINT" : "SIGTERM";
+                         });
 
 TEST(Cli, KindsListsEveryKindWithItsFields) {
   ProcessResult result = run_cutover({"kinds"});

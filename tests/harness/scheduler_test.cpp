@@ -1,7 +1,7 @@
 #include "harness/scheduler.hpp"
 
-#include <boost/asio/steady_timer.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/steady_timer.hpp>
 
 #include "harness/suite.hpp"
 #include "tests/support/test_checks.hpp"
@@ -17,10 +17,12 @@ class RecordingReporter : public Reporter {
   void run_started(const RunInfo& info) override {
     events.push_back("run started: " + std::to_string(info.selected_checks) + " checks");
   }
-  void check_started(const PlannedCheck& check) override { events.push_back("start " + check.name); }
+  void check_started(const PlannedCheck& check) override {
+    events.push_back("start " + check.name);
+  }
   void check_finished(const PlannedCheck& check, const Result& result) override {
-    events.push_back("finish " + check.name + ": " + std::string(to_string(result.outcome)) +
-                     ": " + result.message);
+    events.push_back("finish " + check.name + ": " + std::string(to_string(result.outcome)) + ": " +
+                     result.message);
   }
   void run_finished(const RunInfo&, const RunSummary& summary) override {
     events.push_back("run finished: " + std::to_string(summary.total()) + " checks");
@@ -48,7 +50,8 @@ class SchedulerTest : public ::testing::Test {
     }
     plan = std::move(loaded).value();
     std::vector<std::size_t> all(plan.checks.size());
-    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    for (std::size_t i = 0; i < all.size(); ++i)
+      all[i] = i;
     scheduler = std::make_unique<Scheduler>(io, blocking, reporter, scheduler_options);
     boost::asio::steady_timer interrupter(io, 60ms);
     if (during) {
@@ -235,8 +238,9 @@ TEST_F(SchedulerTest, InterruptCancelsRunningChecksAndSkipsTheRest) {
 }
 
 TEST_F(SchedulerTest, AnExceptionFromACheckIsAnErrorResult) {
-  RunSummary summary = run("  - { name: bad, kind: scripted, outcomes: [throw] }\n"
-                           "  - { name: good, kind: scripted }\n");
+  RunSummary summary =
+      run("  - { name: bad, kind: scripted, outcomes: [throw] }\n"
+          "  - { name: good, kind: scripted }\n");
   EXPECT_EQ(result(0).outcome, Outcome::error);
   EXPECT_EQ(result(0).message, "internal error: scripted exception");
   EXPECT_EQ(result(1).outcome, Outcome::passed);

@@ -32,7 +32,8 @@ checks:
     auto selected = select_checks(plan, selection);
     if (!selected) return {"ERROR: " + selected.error().message};
     std::vector<std::string> out;
-    for (std::size_t i : selected.value()) out.push_back(plan.checks[i].name);
+    for (std::size_t i : selected.value())
+      out.push_back(plan.checks[i].name);
     return out;
   }
 
@@ -57,7 +58,9 @@ TEST(MatchesFilter, FollowsGoogleTestSyntax) {
   EXPECT_FALSE(matches_filter("a*b*c", {"aXXbYYbZ"}));
 }
 
-TEST_F(SelectionTest, EverythingByDefault) { EXPECT_EQ(names({}).size(), 6u); }
+TEST_F(SelectionTest, EverythingByDefault) {
+  EXPECT_EQ(names({}).size(), 6u);
+}
 
 TEST_F(SelectionTest, ByPhase) {
   EXPECT_EQ(names({.phases = {"post"}}), (Names{"dns moved", "rows equal", "smoke"}));

@@ -39,7 +39,8 @@ class SuiteTest : public ::testing::Test {
 
   static std::string errors_of(const Expected<Plan, Diagnostics>& result) {
     std::string out;
-    for (const Diagnostic& diagnostic : result.error()) out += to_string(diagnostic) + "\n";
+    for (const Diagnostic& diagnostic : result.error())
+      out += to_string(diagnostic) + "\n";
     return out;
   }
 
@@ -344,10 +345,10 @@ TEST_F(SuiteTest, IncludeCyclesAndMissingFilesAreErrors) {
   auto result = load_suites({dir.path() / "a.yaml"}, registry, options);
   ASSERT_FALSE(result);
   const std::string b = (dir.path() / "b.yaml").string();
-  EXPECT_EQ(errors_of(result),
-            b + ":1:10: error: include: '" + (dir.path() / "a.yaml").string() +
-                "' includes itself (an include cycle)\n" + b + ":1:10: error: include: cannot open '" +
-                (dir.path() / "missing.yaml").string() + "'\n");
+  EXPECT_EQ(errors_of(result), b + ":1:10: error: include: '" + (dir.path() / "a.yaml").string() +
+                                   "' includes itself (an include cycle)\n" + b +
+                                   ":1:10: error: include: cannot open '" +
+                                   (dir.path() / "missing.yaml").string() + "'\n");
 }
 
 TEST_F(SuiteTest, SeveralFilesAreSeveralSuites) {
@@ -362,8 +363,8 @@ TEST_F(SuiteTest, SeveralFilesAreSeveralSuites) {
 
   auto clash = load_suites({a, c}, registry, options);
   ASSERT_FALSE(clash);
-  EXPECT_EQ(errors_of(clash), c.string() + ":1:8: error: suite 'a' is also defined in " +
-                                  a.string() + "\n");
+  EXPECT_EQ(errors_of(clash),
+            c.string() + ":1:8: error: suite 'a' is also defined in " + a.string() + "\n");
 }
 
 TEST_F(SuiteTest, MissingFileIsAnError) {

@@ -7,13 +7,18 @@
 namespace cutover {
 namespace {
 
-TEST(CleanText, KeepsValidUtf8) { EXPECT_EQ(clean_text("caf\xC3\xA9 \xE2\x9C\x93"), "caf\xC3\xA9 \xE2\x9C\x93"); }
+TEST(CleanText, KeepsValidUtf8) {
+  EXPECT_EQ(clean_text("caf\xC3\xA9 \xE2\x9C\x93"), "caf\xC3\xA9 \xE2\x9C\x93");
+}
 
 TEST(CleanText, ReplacesInvalidUtf8) {
-  EXPECT_EQ(clean_text("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
-  EXPECT_EQ(clean_text("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
+  EXPECT_EQ(clean_text("a\xFF"
+                       "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(clean_text("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong '/'
   EXPECT_EQ(clean_text("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
-  EXPECT_EQ(clean_text("end\xE2\x9C"), "end\xEF\xBF\xBD\xEF\xBF\xBD");  // cut sequence
+  EXPECT_EQ(clean_text("end\xE2\x9C"), "end\xEF\xBF\xBD\xEF\xBF\xBD");            // cut sequence
 }
 
 TEST(CleanText, StripsAnsiEscapes) {
@@ -27,8 +32,8 @@ TEST(OneLine, FoldsBreaksAndTabs) {
 TEST(TruncateMiddle, KeepsHeadAndTailAndSaysWhatWasCut) {
   const std::string text = std::string(100, 'a') + std::string(100, 'b');
   EXPECT_EQ(truncate_middle(text, 200), text);
-  EXPECT_EQ(truncate_middle(text, 20), std::string(10, 'a') + "\n[... 180 bytes cut ...]\n" +
-                                           std::string(10, 'b'));
+  EXPECT_EQ(truncate_middle(text, 20),
+            std::string(10, 'a') + "\n[... 180 bytes cut ...]\n" + std::string(10, 'b'));
 }
 
 TEST(TruncateMiddle, NeverSplitsACharacter) {

@@ -16,9 +16,10 @@ Environment fake_environment(std::map<std::string, std::string> values) {
 class VariablesTest : public ::testing::Test {
  protected:
   Redactor redactor;
-  Variables variables{fake_environment({{"HOME_DIR", "/home/x"}, {"EMPTY", ""}, {"PW", "s3cret"},
-                                        {"api", "from-environment"}}),
-                      redactor};
+  Variables variables{
+      fake_environment(
+          {{"HOME_DIR", "/home/x"}, {"EMPTY", ""}, {"PW", "s3cret"}, {"api", "from-environment"}}),
+      redactor};
 
   std::string substitute(std::string_view text) {
     auto result = variables.substitute(text);

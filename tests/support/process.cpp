@@ -24,10 +24,12 @@ Process::Process(const std::vector<std::string>& arguments,
     ::dup2(out_fd, STDOUT_FILENO);
     ::dup2(err_fd, STDERR_FILENO);
     ::dup2(null_fd, STDIN_FILENO);
-    for (const auto& [name, value] : environment) ::setenv(name.c_str(), value.c_str(), 1);
+    for (const auto& [name, value] : environment)
+      ::setenv(name.c_str(), value.c_str(), 1);
     if (!working_directory.empty() && ::chdir(working_directory.c_str()) != 0) ::_exit(126);
     std::vector<char*> argv;
-    for (const std::string& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+    for (const std::string& argument : arguments)
+      argv.push_back(const_cast<char*>(argument.c_str()));
     argv.push_back(nullptr);
     ::execv(argv[0], argv.data());
     ::_exit(127);
@@ -50,7 +52,9 @@ bool Process::wait_for_output(std::string_view text, std::chrono::milliseconds t
   return false;
 }
 
-void Process::send_signal(int signal) { ::kill(pid_, signal); }
+void Process::send_signal(int signal) {
+  ::kill(pid_, signal);
+}
 
 ProcessResult Process::wait(std::chrono::milliseconds timeout) {
   ProcessResult result;

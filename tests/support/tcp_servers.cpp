@@ -72,8 +72,7 @@ AcceptingServer::~AcceptingServer() {
 
 void AcceptingServer::accept_next() {
   acceptor_.async_accept([this](boost::system::error_code error, tcp::socket) {
-    if (error == boost::asio::error::operation_aborted)
-      return;
+    if (error == boost::asio::error::operation_aborted) return;
     accept_next();  // the accepted socket closes as it goes out of scope
   });
 }
@@ -129,8 +128,7 @@ bool ipv6_loopback_available() {
   tcp::acceptor acceptor(io);
   boost::system::error_code error;
   acceptor.open(tcp::v6(), error);
-  if (!error)
-    acceptor.bind(tcp::endpoint(boost::asio::ip::address_v6::loopback(), 0), error);
+  if (!error) acceptor.bind(tcp::endpoint(boost::asio::ip::address_v6::loopback(), 0), error);
   return !error;
 }
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <boost/asio/steady_timer.hpp>
 
 namespace cutover::test {
 namespace {
@@ -114,9 +114,8 @@ class ProbeCheck : public Check {
 }  // namespace
 
 void register_test_checks(Registry& registry, ScriptStats& stats) {
-  registry.add("scripted", ScriptedCheck::spec(), [&stats](Fields& fields) {
-    return std::make_unique<ScriptedCheck>(fields, stats);
-  });
+  registry.add("scripted", ScriptedCheck::spec(),
+               [&stats](Fields& fields) { return std::make_unique<ScriptedCheck>(fields, stats); });
   registry.add<ProbeCheck>("probe");
 }
 
