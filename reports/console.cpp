@@ -162,9 +162,10 @@ void ConsoleReporter::run_finished(const RunInfo&, const RunSummary& summary) {
     out_ << "\n";
   }
 
-  out_ << fmt::format("{} checks: {} passed, {} failed, {} error, {} skipped", summary.total(),
-                      summary.count(Outcome::passed), summary.count(Outcome::failed),
-                      summary.count(Outcome::error), summary.count(Outcome::skipped));
+  out_ << fmt::format("{} check{}: {} passed, {} failed, {} error, {} skipped", summary.total(),
+                      summary.total() == 1 ? "" : "s", summary.count(Outcome::passed),
+                      summary.count(Outcome::failed), summary.count(Outcome::error),
+                      summary.count(Outcome::skipped));
   if (summary.flaky > 0) {
     out_ << fmt::format("; {} flaky (passed after retries)", summary.flaky);
   }

@@ -41,7 +41,7 @@ TEST_F(CliTest, ExitsZeroWhenEveryCheckPasses) {
   ProcessResult result = run_cutover({"run", suite_file()});
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_NE(result.out.find("PASS  open port"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("1 checks: 1 passed, 0 failed, 0 error, 0 skipped"), std::string::npos)
+  EXPECT_NE(result.out.find("1 check: 1 passed, 0 failed, 0 error, 0 skipped"), std::string::npos)
       << result.out;
 }
 

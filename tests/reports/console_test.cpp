@@ -215,7 +215,7 @@ TEST(ConsoleReporter, NamesChecksBySuiteWhenThereAreSeveral) {
   EXPECT_EQ(out.str(),
             "PASS  web/home (1.5s)\n"
             "\n"
-            "1 checks: 1 passed, 0 failed, 0 error, 0 skipped\n"
+            "1 check: 1 passed, 0 failed, 0 error, 0 skipped\n"
             "Slowest:\n"
             "  1.5s  web/home\n"
             "Wall time: 1.5s\n"
@@ -234,7 +234,7 @@ TEST(ConsoleReporter, SaysWhenTheRunWasInterrupted) {
   reporter.run_finished(info, summary);
 
   EXPECT_EQ(out.str(),
-            "1 checks: 0 passed, 0 failed, 0 error, 1 skipped\n"
+            "1 check: 0 passed, 0 failed, 0 error, 1 skipped\n"
             "Wall time: 1m15s\n"
             "Interrupted: the run stopped before every check finished\n"
             "FAILED\n");
