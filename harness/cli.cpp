@@ -163,9 +163,17 @@ int run_suites(const RunOptions& options, const Extensions& extensions) {
   boost::asio::io_context io;
   boost::asio::thread_pool blocking(4);
   Scheduler scheduler(io, blocking, reporters, options.scheduler);
+  // The first signal stops the run gracefully: reports are still written. A second one quits at
+  // once, for a check that ignores cancellation.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int) {
-    if (!error) scheduler.interrupt();
+    if (error) return;
+    std::cerr << "cutover: interrupted; cancelling the running checks and writing the reports "
+                 "(interrupt again to quit at once)\n";
+    scheduler.interrupt();
+    signals.async_wait([](const boost::system::error_code& again, int) {
+      if (!again) std::_Exit(kExitInterrupted);
+    });
   });
 
   RunSummary summary;
