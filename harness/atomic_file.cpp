@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -19,43 +20,44 @@ namespace {
 
 }  // namespace
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+void write_file_atomically(const std::filesystem::path& path,
+                           const std::function<void(std::ostream&)>& write) {
   std::error_code error;
   if (path.has_parent_path()) {
     std::filesystem::create_directories(path.parent_path(), error);
     if (error) fail(path, "create folder", error.value());
   }
   std::string temporary = path.string() + ".tmp-XXXXXX";
-  const int fd = ::mkstemp(temporary.data());
-  if (fd < 0) fail(path, "create temporary file", errno);
+  const int created = ::mkstemp(temporary.data());
+  if (created < 0) fail(path, "create temporary file", errno);
+  ::close(created);
 
-  const auto abandon = [&](std::string_view what) {
-    const int saved = errno;
-    ::close(fd);
+  const auto abandon = [&](std::string_view what, int saved, int fd = -1) {
+    if (fd >= 0) ::close(fd);
     ::unlink(temporary.c_str());
     fail(path, what, saved);
   };
-  for (std::size_t written = 0; written < content.size();) {
-    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      abandon("write");
-    }
-    written += static_cast<std::size_t>(n);
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    errno = 0;
+    if (out) write(out);
+    out.flush();
+    if (!out) abandon("write", errno != 0 ? errno : EIO);
   }
+  // The stream cannot sync to disk; a second descriptor can.
+  const int fd = ::open(temporary.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) abandon("reopen", errno);
   // mkstemp creates 0600; reports are ordinary files that CI artifact stores must read.
-  if (::fchmod(fd, 0644) != 0) abandon("chmod");
-  if (::fsync(fd) != 0) abandon("fsync");
-  if (::close(fd) != 0) {
-    const int saved = errno;
-    ::unlink(temporary.c_str());
-    fail(path, "close", saved);
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    const int saved = errno;
-    ::unlink(temporary.c_str());
-    fail(path, "rename", saved);
-  }
+  if (::fchmod(fd, 0644) != 0) abandon("chmod", errno, fd);
+  if (::fsync(fd) != 0) abandon("fsync", errno, fd);
+  ::close(fd);
+  if (::rename(temporary.c_str(), path.c_str()) != 0) abandon("rename", errno);
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+  write_file_atomically(path, [content](std::ostream& out) {
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  });
 }
 
 }  // namespace cutover

@@ -131,7 +131,7 @@ class Loader {
   void load_file(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-      diagnostics_.push_back({{path.string(), 0, 0}, "cannot open suite file"});
+      diagnostics_.push_back(Diagnostic{SourceLocation{path.string()}, "cannot open suite file"});
       return;
     }
     std::ostringstream text;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
 #include <tuple>
 
 #include <fmt/chrono.h>
@@ -153,8 +154,8 @@ void JsonReporter::run_finished(const RunInfo& info, const RunSummary& summary) 
     return Key(rank(suite_names, entry.suite), entry.suite, rank(info.phases, entry.phase),
                entry.phase, entry.order);
   };
-  std::vector<const JsonEntry*> ordered;
-  for (const JsonEntry& entry : entries_) {
+  std::vector<JsonEntry*> ordered;
+  for (JsonEntry& entry : entries_) {
     ordered.push_back(&entry);
   }
   std::stable_sort(ordered.begin(), ordered.end(),
@@ -162,10 +163,11 @@ void JsonReporter::run_finished(const RunInfo& info, const RunSummary& summary) 
 
   Json document = run_to_json(info, summary);
   Json& checks = document["checks"] = Json::array();
-  for (const JsonEntry* entry : ordered) {
-    checks.push_back(entry->check);
+  for (JsonEntry* entry : ordered) {
+    checks.push_back(std::move(entry->check));  // run_finished comes once: the entries are done
   }
-  write_file_atomically(path_, document.dump(2) + "\n");
+  write_file_atomically(
+      path_, [&document](std::ostream& out) { out << std::setw(2) << document << "\n"; });
 }
 
 }  // namespace cutover
