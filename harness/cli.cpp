@@ -15,6 +15,9 @@
 namespace cutover {
 namespace {
 
+// How long cancelled checks get to report back after the run before the process leaves them.
+constexpr Duration kStragglerGrace = std::chrono::seconds(2);
+
 std::string host_name() {
   char buffer[256] = {};
   if (::gethostname(buffer, sizeof buffer - 1) != 0) return "unknown";
@@ -50,7 +53,7 @@ void print_list(const Plan& plan, const std::vector<std::size_t>& selected) {
 
 void print_plan(const Plan& plan, const std::vector<std::size_t>& selected,
                 const Selection& selection) {
-  std::cout << fmt::format("{} checks selected", selected.size());
+  std::cout << fmt::format("{} check{} selected", selected.size(), selected.size() == 1 ? "" : "s");
   if (selection.shard_count > 1) {
     std::cout << fmt::format(" (shard {} of {})", selection.shard_index, selection.shard_count);
   }
@@ -121,8 +124,10 @@ int run_suites(const RunOptions& options, const Extensions& extensions) {
                              loaded.error().size(), loaded.error().size() == 1 ? "" : "s");
     return kExitUsage;
   }
-  Plan plan = std::move(loaded).value();
+  return run_plan(std::move(loaded).value(), options, extensions);
+}
 
+int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions) {
   auto selected = select_checks(plan, options.selection);
   if (!selected) {
     std::cerr << "cutover: error: " << plan.redactor.redact(selected.error().message) << "\n";
@@ -183,15 +188,28 @@ int run_suites(const RunOptions& options, const Extensions& extensions) {
     std::cerr << "cutover: internal error: " << plan.redactor.redact(e.what()) << "\n";
     return kExitInternal;
   }
-  signals.cancel();
-  blocking.join();
-
   for (const std::string& error : scheduler.internal_errors()) {
     std::cerr << "cutover: internal error: " << plan.redactor.redact(error) << "\n";
   }
-  if (summary.interrupted) return kExitInterrupted;
-  if (!scheduler.internal_errors().empty()) return kExitInternal;
-  return summary.all_passed() ? kExitPassed : kExitFailed;
+  int code = summary.all_passed() ? kExitPassed : kExitFailed;
+  if (!scheduler.internal_errors().empty()) code = kExitInternal;
+  if (summary.interrupted) code = kExitInterrupted;
+
+  // The results are final and the reports written. A check that ignores cancellation (blocking
+  // work stuck in a system call) must not keep the process alive: give the stragglers a moment,
+  // then leave without joining their threads. Signals get their default action back meanwhile.
+  signals.clear();
+  if (!scheduler.wait_for_abandoned(kStragglerGrace)) {
+    std::cerr << fmt::format(
+        "cutover: {} cancelled check{} did not stop within {}; exiting without waiting\n",
+        scheduler.abandoned(), scheduler.abandoned() == 1 ? "" : "s",
+        format_duration(kStragglerGrace));
+    std::cout.flush();
+    std::cerr.flush();
+    std::_Exit(code);
+  }
+  blocking.join();
+  return code;
 }
 
 int run_cli(int argc, char** argv, const Extensions& extensions) {

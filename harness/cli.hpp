@@ -50,8 +50,13 @@ struct RunOptions {
   bool dry_run = false;
 };
 
-// Loads, selects, runs and reports; prints to stdout and stderr; returns the exit code.
+// Loads options.files, then run_plan; suite errors are printed and give kExitUsage.
 int run_suites(const RunOptions& options, const Extensions& extensions);
+
+// Selects, lists or runs, and reports a plan, however it was made (suite files or C++ code):
+// prints to stdout and stderr, handles SIGINT and SIGTERM, returns the exit code.
+// options.files and options.variables are not used.
+int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions);
 
 // The `cutover` command line.
 int run_cli(int argc, char** argv, const Extensions& extensions);

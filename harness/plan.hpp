@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/check.hpp"
@@ -13,12 +14,13 @@
 namespace cutover {
 
 inline constexpr Duration kDefaultTimeout = std::chrono::seconds(10);
+inline constexpr std::string_view kDefaultPhase = "main";
 
 // `attempts` tries in all, `interval` apart; or, with `until`, tries until one passes or the
 // time since the first try started passes `until`.
 struct RetryPolicy {
   int attempts = 1;
-  std::optional<Duration> until;
+  std::optional<Duration> until{};
   Duration interval{};
 };
 
@@ -29,7 +31,7 @@ struct PlannedCheck {
   std::string name;
   std::string kind;
   std::string description;
-  std::string phase;
+  std::string phase{kDefaultPhase};
   std::vector<std::string> tags;
   Duration timeout = kDefaultTimeout;
   RetryPolicy retry;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -29,6 +30,7 @@ struct AttemptState {
   Clock::time_point started;
   std::chrono::system_clock::time_point started_wall;
   bool finished = false;
+  bool abandoned = false;  // finished by the watchdog or an interrupt; the check still runs
 };
 
 enum class Status { waiting, ready, running, retry_wait, done };
@@ -137,9 +139,22 @@ class Scheduler::Impl {
       finish_attempt(k, *attempt,
                      CheckResult::error("interrupted after " + format_duration(elapsed)),
                      /*interrupted=*/true);
-      attempt->cancellation->cancel();
+      abandon(*attempt);
     }
   }
+
+  bool wait_for_abandoned(Duration limit) {
+    const auto deadline = Clock::now() + limit;
+    io_.restart();
+    // The reports come from other threads: without work the loop would stop at once.
+    const auto guard = asio::make_work_guard(io_);
+    while (abandoned_ > 0 && Clock::now() < deadline) {
+      io_.run_one_until(deadline);
+    }
+    return abandoned_ == 0;
+  }
+
+  std::size_t abandoned() const { return abandoned_; }
 
   const std::vector<Result>& results() const { return results_; }
   const std::vector<std::string>& internal_errors() const { return internal_errors_; }
@@ -229,13 +244,17 @@ class Scheduler::Impl {
       finish_attempt(k, *attempt,
                      CheckResult::error("timed out after " + format_duration(check_of(k).timeout)),
                      false);
-      attempt->cancellation->cancel();
+      abandon(*attempt);
     });
 
     CheckContext context{io_, blocking_, attempt->started + check.timeout, check.timeout,
                          attempt->cancellation};
     try {
       check.check->start(context, [this, k, attempt](CheckResult result) {
+        if (attempt->abandoned) {
+          attempt->abandoned = false;
+          --abandoned_;
+        }
         if (attempt->finished) return;
         attempt->watchdog.cancel();
         finish_attempt(k, *attempt, std::move(result), false);
@@ -279,6 +298,13 @@ class Scheduler::Impl {
       measurement.unit = redactor.redact(measurement.unit);
     }
     finalize(k, record.outcome, record.message, record.details, std::move(outcome.measurements));
+  }
+
+  // The attempt has its result; the check is told to stop and is counted until it reports back.
+  void abandon(AttemptState& attempt) {
+    attempt.abandoned = true;
+    ++abandoned_;
+    attempt.cancellation->cancel();
   }
 
   bool retry_allowed(std::size_t k) const {
@@ -395,6 +421,7 @@ class Scheduler::Impl {
   Clock::time_point started_;
   RunSummary summary_;
   std::vector<std::string> internal_errors_;
+  std::size_t abandoned_ = 0;
 };
 
 Scheduler::Scheduler(asio::io_context& io, asio::thread_pool& blocking, Reporter& reporter,
@@ -418,6 +445,14 @@ const std::vector<Result>& Scheduler::results() const {
 
 const std::vector<std::string>& Scheduler::internal_errors() const {
   return impl_->internal_errors();
+}
+
+bool Scheduler::wait_for_abandoned(Duration limit) {
+  return impl_->wait_for_abandoned(limit);
+}
+
+std::size_t Scheduler::abandoned() const {
+  return impl_->abandoned();
 }
 
 }  // namespace cutover

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "harness/duration.hpp"
 #include "harness/plan.hpp"
 #include "harness/reporter.hpp"
 #include "harness/result.hpp"
@@ -47,6 +48,14 @@ class Scheduler {
 
   // What escaped from event loop handlers: bugs, reported as an internal error (exit code 3).
   const std::vector<std::string>& internal_errors() const;
+
+  // Attempts that timed out or were interrupted and whose check has not reported back yet, e.g.
+  // blocking work stuck in a system call. Their results are final; only their threads are busy.
+  std::size_t abandoned() const;
+
+  // After run(): drives the event loop until every abandoned attempt has reported back, or
+  // `limit` passed. True when none is left, so the thread pool can be joined without hanging.
+  bool wait_for_abandoned(Duration limit);
 
  private:
   class Impl;

@@ -22,7 +22,6 @@ const std::vector<std::string> kTopLevelKeys{"suite",    "description", "vars",
                                              "defaults", "checks",      "include"};
 const std::vector<std::string> kDefaultsKeys{"timeout", "retry", "tags", "phase"};
 const std::vector<std::string> kRetryKeys{"attempts", "interval", "until"};
-constexpr std::string_view kDefaultPhase = "main";
 constexpr Duration kDefaultRetryInterval = std::chrono::seconds(1);
 
 struct Defaults {

@@ -92,6 +92,11 @@ Expected<std::string> Variables::substitute(std::string_view text) const {
                                     "${" +
                                     std::string(name) + ":-default})"});
     }
+    if (secret && value->empty()) {
+      // CI systems turn an unset secret into an empty variable; an empty password is a
+      // misconfiguration, not a value.
+      return outcome::failure(Error{"secret '" + std::string(name) + "' is empty"});
+    }
     if (secret) redactor_.add_secret(*value);
     out += *value;
   }

@@ -237,6 +237,17 @@ TEST_F(SchedulerTest, InterruptCancelsRunningChecksAndSkipsTheRest) {
   EXPECT_EQ(result(4).message, "not run: the run was interrupted");
 }
 
+TEST_F(SchedulerTest, CountsTimedOutChecksUntilTheyReportBack) {
+  run("  - { name: stuck, kind: scripted, outcomes: [stuck], delay: 500ms, timeout: 50ms }\n");
+  EXPECT_EQ(result(0).outcome, Outcome::error);
+  EXPECT_EQ(result(0).message, "timed out after 50ms");
+  EXPECT_EQ(scheduler->abandoned(), 1u);
+  EXPECT_FALSE(scheduler->wait_for_abandoned(10ms));
+  EXPECT_TRUE(scheduler->wait_for_abandoned(10s));
+  EXPECT_EQ(scheduler->abandoned(), 0u);
+  EXPECT_EQ(result(0).message, "timed out after 50ms");  // the late report changes nothing
+}
+
 TEST_F(SchedulerTest, AnExceptionFromACheckIsAnErrorResult) {
   RunSummary summary =
       run("  - { name: bad, kind: scripted, outcomes: [throw] }\n"

@@ -50,6 +50,7 @@ TEST_F(VariablesTest, SecretsComeFromTheEnvironmentAndAreRegistered) {
   EXPECT_EQ(redactor.redact("password=s3cret"), "password=***");
   EXPECT_EQ(substitute("${secret:NOT_SET}"),
             "ERROR: secret 'NOT_SET' is not set in the environment");
+  EXPECT_EQ(substitute("${secret:EMPTY}"), "ERROR: secret 'EMPTY' is empty");
 }
 
 TEST_F(VariablesTest, DollarDollarIsALiteral) {

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 namespace cutover::test {
@@ -21,7 +23,7 @@ class ScriptedCheck : public Check {
     if (outcomes_.empty()) outcomes_.push_back("pass");
     for (const std::string& outcome : outcomes_) {
       if (outcome != "pass" && outcome != "fail" && outcome != "error" && outcome != "hang" &&
-          outcome != "throw") {
+          outcome != "stuck" && outcome != "throw") {
         fields.error("outcomes", "unknown outcome '" + outcome + "'");
       }
     }
@@ -38,6 +40,15 @@ class ScriptedCheck : public Check {
   void start(CheckContext& context, Completion done) override {
     const std::string outcome = outcomes_[std::min(attempt_++, outcomes_.size() - 1)];
     if (outcome == "throw") throw std::runtime_error("scripted exception");
+    if (outcome == "stuck") {
+      // Blocking work that ignores cancellation, like a driver call stuck in a system call: it
+      // holds a pool thread for `delay`, then reports.
+      boost::asio::post(context.blocking, [&io = context.io, delay = delay_, done] {
+        std::this_thread::sleep_for(delay);
+        boost::asio::post(io, [done] { done(CheckResult::passed("unstuck")); });
+      });
+      return;
+    }
     ++stats_.starts;
     stats_.max_running = std::max(stats_.max_running, ++stats_.running);
     auto timer = std::make_shared<boost::asio::steady_timer>(context.io);
