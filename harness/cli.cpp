@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -22,15 +23,6 @@ std::string host_name() {
   char buffer[256] = {};
   if (::gethostname(buffer, sizeof buffer - 1) != 0) return "unknown";
   return buffer;
-}
-
-std::string join(const std::vector<std::string>& words, std::string_view separator) {
-  std::string out;
-  for (const std::string& word : words) {
-    if (!out.empty()) out += separator;
-    out += word;
-  }
-  return out;
 }
 
 std::string describe_retry(const RetryPolicy& retry) {
@@ -74,8 +66,8 @@ void print_plan(const Plan& plan, const std::vector<std::size_t>& selected,
       if (std::string retry = describe_retry(check.retry); !retry.empty()) {
         settings += ", retry " + retry;
       }
-      if (!check.needs.empty()) settings += ", needs " + join(check.needs, ", ");
-      if (!check.tags.empty()) settings += ", tags " + join(check.tags, ", ");
+      if (!check.needs.empty()) settings += fmt::format(", needs {}", fmt::join(check.needs, ", "));
+      if (!check.tags.empty()) settings += fmt::format(", tags {}", fmt::join(check.tags, ", "));
       std::cout << fmt::format("      {}  ({})\n", settings, to_string(check.location));
     }
   }
@@ -91,7 +83,8 @@ void print_kinds(const Registry& registry, bool markdown) {
     }
     for (const FieldSpec& field : kind->spec.fields) {
       std::string type(to_string(field.type));
-      if (field.type == FieldType::choice) type += " " + join(field.choices, ", ");
+      if (field.type == FieldType::choice)
+        type += fmt::format(" {}", fmt::join(field.choices, ", "));
       if (field.type == FieldType::integer && field.min < field.max) {
         type += fmt::format(" {}..{}", field.min, field.max);
       }

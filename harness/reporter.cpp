@@ -57,4 +57,20 @@ void ReporterFanOut::run_finished(const RunInfo& info, const RunSummary& summary
   if (first_failure) std::rethrow_exception(first_failure);
 }
 
+std::size_t ReportOrder::see(const PlannedCheck& check) {
+  return first_seen_.emplace(std::pair{check.suite, check.name}, first_seen_.size()).first->second;
+}
+
+std::size_t ReportOrder::suite_rank(const RunInfo& info, std::string_view suite) {
+  return static_cast<std::size_t>(
+      std::find_if(info.suites.begin(), info.suites.end(),
+                   [suite](const SuiteInfo& known) { return known.name == suite; }) -
+      info.suites.begin());
+}
+
+std::size_t ReportOrder::phase_rank(const RunInfo& info, std::string_view phase) {
+  return static_cast<std::size_t>(std::find(info.phases.begin(), info.phases.end(), phase) -
+                                  info.phases.begin());
+}
+
 }  // namespace cutover

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -7,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "harness/duration.hpp"
@@ -91,6 +94,36 @@ struct ConsoleSettings {
   bool color = false;          // ANSI colours
   bool live_progress = false;  // a progress line rewritten in place (terminals only)
   Verbosity verbosity = Verbosity::normal;
+};
+
+// The order file reports list checks in: by suite (in RunInfo order), then phase (in run order),
+// then the order checks were first seen (started, or decided without starting). So two runs of
+// one plan list checks alike, however their finishing order differed.
+class ReportOrder {
+ public:
+  // Records a check; call from check_started and check_finished. Returns its place in the order
+  // of first sight.
+  std::size_t see(const PlannedCheck& check);
+
+  // Sorts entries (pointers to anything with `suite`, `phase` and the `order` see() returned).
+  // Names break ties between suites or phases RunInfo does not list, so each (suite, phase)
+  // stays one contiguous group.
+  template <typename Entry>
+  static void sort(std::vector<Entry*>& entries, const RunInfo& info) {
+    const auto key = [&info](const Entry* entry) {
+      return std::tuple(suite_rank(info, entry->suite), std::string_view(entry->suite),
+                        phase_rank(info, entry->phase), std::string_view(entry->phase),
+                        entry->order);
+    };
+    std::stable_sort(entries.begin(), entries.end(),
+                     [&key](const Entry* a, const Entry* b) { return key(a) < key(b); });
+  }
+
+ private:
+  static std::size_t suite_rank(const RunInfo& info, std::string_view suite);
+  static std::size_t phase_rank(const RunInfo& info, std::string_view phase);
+
+  std::map<std::pair<std::string, std::string>, std::size_t> first_seen_;  // (suite, name)
 };
 
 }  // namespace cutover

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include "harness/text.hpp"
@@ -67,15 +68,6 @@ std::string describe(const YAML::Node& node) {
       break;
   }
   return "nothing";
-}
-
-std::string join(const std::vector<std::string>& words, std::string_view separator) {
-  std::string out;
-  for (const std::string& word : words) {
-    if (!out.empty()) out += separator;
-    out += word;
-  }
-  return out;
 }
 
 // Optimal string alignment distance: Levenshtein plus transpositions, so "exepct" is one edit
@@ -175,7 +167,7 @@ class Loader {
     if (std::string suggestion = closest_match(key, allowed); !suggestion.empty()) {
       message += fmt::format(" (did you mean '{}'?)", suggestion);
     } else {
-      message += fmt::format(" (expected one of: {})", join(allowed, ", "));
+      message += fmt::format(" (expected one of: {})", fmt::join(allowed, ", "));
     }
     return message;
   }
@@ -578,7 +570,7 @@ class Loader {
           if (std::string suggestion = closest_match(*name, names); !suggestion.empty()) {
             message += fmt::format(" (did you mean '{}'?)", suggestion);
           } else {
-            message += fmt::format(" (known kinds: {})", join(names, ", "));
+            message += fmt::format(" (known kinds: {})", fmt::join(names, ", "));
           }
           error(it->second->value, context, message);
         } else {
@@ -763,7 +755,7 @@ class Loader {
         if (!text) return std::nullopt;
         if (std::find(field.choices.begin(), field.choices.end(), *text) == field.choices.end()) {
           std::string message = fmt::format("{}: expected one of {}, got '{}'", what,
-                                            join(field.choices, ", "), *text);
+                                            fmt::join(field.choices, ", "), *text);
           if (std::string suggestion = closest_match(*text, field.choices); !suggestion.empty()) {
             message += fmt::format(" (did you mean '{}'?)", suggestion);
           }

@@ -127,39 +127,19 @@ JsonReporter::JsonReporter(std::filesystem::path path) : path_(std::move(path)) 
 JsonReporter::~JsonReporter() = default;
 
 void JsonReporter::check_started(const PlannedCheck& check) {
-  first_seen_.emplace(std::pair{check.suite, check.name}, first_seen_.size());
+  order_.see(check);
 }
 
 void JsonReporter::check_finished(const PlannedCheck& check, const Result& result) {
-  const std::size_t order =
-      first_seen_.emplace(std::pair{check.suite, check.name}, first_seen_.size()).first->second;
-  entries_.push_back({check.suite, check.phase, order, check_to_json(check, result)});
+  entries_.push_back({check.suite, check.phase, order_.see(check), check_to_json(check, result)});
 }
 
 void JsonReporter::run_finished(const RunInfo& info, const RunSummary& summary) {
-  // Checks are listed by suite (in RunInfo order), then phase (in run order), then in the order
-  // they started; a skipped check, which never starts, takes its place when it is decided. So
-  // two runs of one plan list checks alike however their finishing order differed, and the
-  // order matches the JUnit report's.
-  std::vector<std::string> suite_names;
-  for (const SuiteInfo& suite : info.suites) {
-    suite_names.push_back(suite.name);
-  }
-  const auto rank = [](const std::vector<std::string>& known, const std::string& name) {
-    return std::find(known.begin(), known.end(), name) - known.begin();
-  };
-  using Key = std::tuple<std::ptrdiff_t, const std::string&, std::ptrdiff_t, const std::string&,
-                         std::size_t>;
-  const auto key = [&](const JsonEntry& entry) {
-    return Key(rank(suite_names, entry.suite), entry.suite, rank(info.phases, entry.phase),
-               entry.phase, entry.order);
-  };
   std::vector<JsonEntry*> ordered;
   for (JsonEntry& entry : entries_) {
     ordered.push_back(&entry);
   }
-  std::stable_sort(ordered.begin(), ordered.end(),
-                   [&](const JsonEntry* a, const JsonEntry* b) { return key(*a) < key(*b); });
+  ReportOrder::sort(ordered, info);
 
   Json document = run_to_json(info, summary);
   Json& checks = document["checks"] = Json::array();

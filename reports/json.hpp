@@ -28,7 +28,7 @@ class JsonReporter : public Reporter {
 
  private:
   std::filesystem::path path_;
-  std::map<std::pair<std::string, std::string>, std::size_t> first_seen_;  // (suite, name)
+  ReportOrder order_;
   std::vector<detail::JsonEntry> entries_;
 };
 

@@ -214,23 +214,7 @@ void add_testcase(XMLElement& testsuite, const JunitEntry& entry, const std::str
 
 std::string render(const RunInfo& info, const RunSummary& summary,
                    std::vector<const JunitEntry*> entries) {
-  const auto rank = [](const std::vector<std::string>& known, const std::string& name) {
-    return std::find(known.begin(), known.end(), name) - known.begin();
-  };
-  std::vector<std::string> suite_names;
-  for (const SuiteInfo& suite : info.suites) {
-    suite_names.push_back(suite.name);
-  }
-  // Suites, then phases, in run order; names break ties between suites or phases RunInfo does
-  // not list, so each (suite, phase) stays one contiguous group.
-  using Key = std::tuple<std::ptrdiff_t, const std::string&, std::ptrdiff_t, const std::string&,
-                         std::size_t>;
-  const auto key = [&](const JunitEntry* entry) {
-    return Key(rank(suite_names, entry->suite), entry->suite, rank(info.phases, entry->phase),
-               entry->phase, entry->order);
-  };
-  std::stable_sort(entries.begin(), entries.end(),
-                   [&](const JunitEntry* a, const JunitEntry* b) { return key(a) < key(b); });
+  ReportOrder::sort(entries, info);
 
   tinyxml2::XMLDocument document;
   document.InsertEndChild(document.NewDeclaration());
@@ -322,13 +306,11 @@ JunitReporter::JunitReporter(std::filesystem::path path) : path_(std::move(path)
 JunitReporter::~JunitReporter() = default;
 
 void JunitReporter::check_started(const PlannedCheck& check) {
-  first_seen_.emplace(std::pair{check.suite, check.name}, first_seen_.size());
+  order_.see(check);
 }
 
 void JunitReporter::check_finished(const PlannedCheck& check, const Result& result) {
-  const std::size_t order =
-      first_seen_.emplace(std::pair{check.suite, check.name}, first_seen_.size()).first->second;
-  entries_.push_back({check.suite, check.phase, check.name, check.kind, order, result});
+  entries_.push_back({check.suite, check.phase, check.name, check.kind, order_.see(check), result});
 }
 
 void JunitReporter::run_finished(const RunInfo& info, const RunSummary& summary) {
