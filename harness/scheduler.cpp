@@ -385,10 +385,13 @@ class Scheduler::Impl {
     for (std::size_t k = 0; k < runs_.size(); ++k) {
       Run& run = runs_[k];
       if (run.phase != current_phase_) continue;
-      if (run.status == Status::waiting || run.status == Status::ready) {
+      const bool tried = !results_[k].attempts.empty();
+      if (run.status == Status::waiting || (run.status == Status::ready && !tried)) {
         skip(k, reason);
-      } else if (run.status == Status::retry_wait) {
-        run.retry_timer->cancel();
+      } else if (run.status == Status::retry_wait || run.status == Status::ready) {
+        // It ran and did not pass: waiting for its retry, or for a slot to retry in. Its last
+        // attempt is its result; "not run" would hide the failure.
+        if (run.retry_timer) run.retry_timer->cancel();
         Result& result = results_[k];
         const Attempt& last = result.attempts.back();
         result.interrupted = interrupted_;

@@ -211,6 +211,21 @@ TEST_F(SchedulerTest, FailFastSkipsWhatHasNotStarted) {
   EXPECT_EQ(stats.starts, 1u);
 }
 
+TEST_F(SchedulerTest, FailFastKeepsTheFailureOfACheckWaitingForASlotToRetry) {
+  // 'retrying' fails at once, and while it waits 1ms to retry, 'slow' takes the only slot;
+  // 'slow' fails and stops the run. 'retrying' failed: it must not be reported "not run".
+  RunSummary summary = run(R"(
+  - { name: retrying, kind: scripted, outcomes: [fail], retry: { attempts: 3, interval: 1ms } }
+  - { name: slow, kind: scripted, outcomes: [fail], delay: 100ms }
+)",
+                           {.concurrency = 1, .fail_fast = true});
+  EXPECT_EQ(result(1).outcome, Outcome::failed);
+  EXPECT_EQ(result(0).outcome, Outcome::failed);
+  EXPECT_EQ(result(0).message, "fail (no retry: --fail-fast)");
+  EXPECT_EQ(result(0).attempts.size(), 1u);
+  EXPECT_EQ(summary.count(Outcome::skipped), 0u);
+}
+
 TEST_F(SchedulerTest, InterruptCancelsRunningChecksAndSkipsTheRest) {
   // A check waiting to retry gives its slot away, so 'also hanging' starts after 'waiting'
   // fails its first attempt, and 'queued' never gets a slot.
