@@ -174,19 +174,22 @@ int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions)
     });
   });
 
-  RunSummary summary;
+  // A report that cannot be written makes run() throw once every reporter has had its turn.
+  // Exit code 3 says so, even after Ctrl-C: 130 promises that the reports were written.
+  int code = kExitInternal;
   try {
-    summary = scheduler.run(plan, selected.value(), info);
+    const RunSummary summary = scheduler.run(plan, selected.value(), info);
+    code = summary.interrupted    ? kExitInterrupted
+           : summary.all_passed() ? kExitPassed
+                                  : kExitFailed;
   } catch (const std::exception& e) {
     std::cerr << "cutover: internal error: " << plan.redactor.redact(e.what()) << "\n";
-    return kExitInternal;
+    code = kExitInternal;
   }
   for (const std::string& error : scheduler.internal_errors()) {
     std::cerr << "cutover: internal error: " << plan.redactor.redact(error) << "\n";
   }
-  int code = summary.all_passed() ? kExitPassed : kExitFailed;
   if (!scheduler.internal_errors().empty()) code = kExitInternal;
-  if (summary.interrupted) code = kExitInterrupted;
 
   // The results are final and the reports written. A check that ignores cancellation (blocking
   // work stuck in a system call) must not keep the process alive: give the stragglers a moment,

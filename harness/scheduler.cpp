@@ -108,8 +108,9 @@ class Scheduler::Impl {
     }
     while (!finished_) {
       try {
-        if (io_.run_one() == 0) {
-          // No handler left to run while checks are unfinished: a check lost its completion.
+        // Nothing left to run while checks are unfinished: a bug lost a completion. Other work
+        // on the loop (a signal set) keeps run_one() from returning 0, hence the second test.
+        if (io_.run_one() == 0 || stalled()) {
           internal_errors_.push_back("the scheduler stalled: a check never reported back");
           break;
         }
@@ -235,7 +236,7 @@ class Scheduler::Impl {
     if (results_[k].attempts.empty()) {
       run.first_start = attempt->started;
       results_[k].started = attempt->started_wall;
-      reporter_.check_started(check);
+      notify([&] { reporter_.check_started(check); });
     }
 
     attempt->watchdog.expires_at(attempt->started + check.timeout);
@@ -368,12 +369,32 @@ class Scheduler::Impl {
     }
   }
 
+  // Whether nothing can make progress any more: no attempt in flight, no launch pending, no
+  // check ready or waiting to retry, and still the run is not finished.
+  bool stalled() const {
+    if (finished_ || running_ > 0 || pump_scheduled_) return false;
+    return std::none_of(runs_.begin(), runs_.end(), [](const Run& run) {
+      return run.status == Status::ready || run.status == Status::retry_wait;
+    });
+  }
+
+  // A reporter that throws on one check (a full disk under the console) must not stop the run;
+  // it is an internal error, and the exit code says so.
+  template <typename Event>
+  void notify(Event event) {
+    try {
+      event();
+    } catch (const std::exception& e) {
+      internal_errors_.push_back(fmt::format("a reporter failed: {}", e.what()));
+    }
+  }
+
   void report(std::size_t k) {
     const Result& result = results_[k];
     ++summary_.counts[result.outcome];
     if (result.flaky()) ++summary_.flaky;
     --remaining_in_phase_[runs_[k].phase];
-    reporter_.check_finished(check_of(k), result);
+    notify([&] { reporter_.check_finished(check_of(k), result); });
   }
 
   // Starts no more checks: those waiting in the current phase are skipped now, later phases'
