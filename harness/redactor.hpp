@@ -20,7 +20,6 @@ class Redactor {
   bool empty() const { return secrets_.empty(); }
 
  private:
-  // Longest first, so a secret that contains another is masked whole.
   std::vector<std::string> secrets_;
 };
 

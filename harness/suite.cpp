@@ -539,7 +539,7 @@ class Loader {
         error(it->second->value, context, "name: must not be empty");
         ok = false;
       } else if (name) {
-        check.name = plan_.redactor.redact(*name);
+        check.name = *name;
         label = fmt::format("check '{}'", check.name);
         auto [previous, inserted] =
             names_.emplace(std::pair{check.suite, check.name}, check.location);
@@ -651,7 +651,7 @@ class Loader {
     if (entry.key == "name" || entry.key == "kind") return true;
     if (entry.key == "description") {
       auto text = string_value(entry.value, context, "description");
-      if (text) check.description = plan_.redactor.redact(*text);
+      if (text) check.description = *text;
       return text.has_value();
     }
     if (entry.key == "phase") {
@@ -797,6 +797,26 @@ Expected<Plan, Diagnostics> finish(Plan& plan, Loader& loader) {
     diagnostics.push_back(std::move(diagnostic));
   }
   if (!diagnostics.empty()) return outcome::failure(std::move(diagnostics));
+
+  // Only now is every secret known: a value read as ${NAME} in one place may be a secret in a
+  // later one. Names are compared raw while loading and masked here, before anything prints them.
+  const Redactor& redactor = plan.redactor;
+  const auto redact_all = [&redactor](std::vector<std::string>& texts) {
+    for (std::string& text : texts)
+      text = redactor.redact(text);
+  };
+  for (SuiteInfo& suite : plan.suites) {
+    suite.name = redactor.redact(suite.name);
+    suite.description = redactor.redact(suite.description);
+  }
+  for (PlannedCheck& check : plan.checks) {
+    check.suite = redactor.redact(check.suite);
+    check.name = redactor.redact(check.name);
+    check.description = redactor.redact(check.description);
+    check.phase = redactor.redact(check.phase);
+    redact_all(check.tags);
+    redact_all(check.needs);
+  }
   return outcome::success(std::move(plan));
 }
 

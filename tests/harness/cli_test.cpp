@@ -178,6 +178,7 @@ TEST_F(CliTest, SecretsAppearInNoOutput) {
       dir.write("secret.yaml",
                 "suite: s\n"
                 "vars: { token: '${secret:API_TOKEN}' }\n"
+                "description: 'deploys with ${token}'\n"
                 "checks:\n"
                 "  - name: uses the token\n"
                 "    description: 'login with ${token}'\n"

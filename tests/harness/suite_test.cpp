@@ -289,6 +289,23 @@ checks:
             std::string::npos);
 }
 
+TEST_F(SuiteTest, ValuesThatAreSecretAnywhereAreMaskedEverywhere) {
+  // DB_PASSWORD is read plainly first and as a secret later; the earlier texts are masked too.
+  Plan plan = load(R"(suite: "s ${DB_PASSWORD}"
+description: "deploys with ${DB_PASSWORD}"
+checks:
+  - { name: "a ${DB_PASSWORD}", kind: probe, text: x, description: "pw ${DB_PASSWORD}" }
+  - { name: b, kind: probe, text: "${secret:DB_PASSWORD}", needs: ["a ${DB_PASSWORD}"] }
+)");
+  ASSERT_EQ(plan.checks.size(), 2u);
+  EXPECT_EQ(plan.suites[0].name, "s ***");
+  EXPECT_EQ(plan.suites[0].description, "deploys with ***");
+  EXPECT_EQ(plan.checks[0].suite, "s ***");
+  EXPECT_EQ(plan.checks[0].name, "a ***");
+  EXPECT_EQ(plan.checks[0].description, "pw ***");
+  EXPECT_EQ(plan.checks[1].needs, std::vector<std::string>{"a ***"});
+}
+
 TEST_F(SuiteTest, CommandLineVariablesWinOverSuiteVars) {
   options.variables = {{"api", "from-command-line"}};
   Plan plan = load(R"(suite: s

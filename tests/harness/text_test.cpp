@@ -47,13 +47,22 @@ TEST(Shorten, CutsOnACharacterBoundary) {
   EXPECT_EQ(shorten("a\xC3\xA9", 2), "a...");
 }
 
-TEST(Redactor, MasksEveryOccurrenceLongestFirst) {
+TEST(Redactor, MasksEveryOccurrenceOfEverySecret) {
   Redactor redactor;
   redactor.add_secret("hunter2");
   redactor.add_secret("hunter2-extra");
   redactor.add_secret("");
   EXPECT_EQ(redactor.redact("a hunter2 b hunter2-extra c hunter2"), "a *** b *** c ***");
   EXPECT_EQ(redactor.redact("nothing here"), "nothing here");
+}
+
+TEST(Redactor, OverlappingSecretsLeaveNoTailVisible) {
+  Redactor redactor;
+  redactor.add_secret("abcdef");
+  redactor.add_secret("defxyz");
+  EXPECT_EQ(redactor.redact("<abcdefxyz>"), "<***>");
+  EXPECT_EQ(redactor.redact("<defxyz abcdef>"), "<*** ***>");
+  EXPECT_EQ(redactor.redact("aaa"), "aaa");
 }
 
 }  // namespace
