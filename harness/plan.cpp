@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <iterator>
 #include <map>
 
 #include <fmt/format.h>
@@ -10,6 +11,11 @@ namespace cutover {
 
 std::vector<std::string> Plan::phases() const {
   std::vector<std::string> phases;
+  const auto used = [this](const std::string& phase) {
+    return std::any_of(checks.begin(), checks.end(),
+                       [&phase](const PlannedCheck& check) { return check.phase == phase; });
+  };
+  std::copy_if(phase_order.begin(), phase_order.end(), std::back_inserter(phases), used);
   for (const PlannedCheck& check : checks) {
     if (std::find(phases.begin(), phases.end(), check.phase) == phases.end()) {
       phases.push_back(check.phase);

@@ -52,7 +52,10 @@ struct Plan {
   std::vector<PlannedCheck> checks;  // in file order
   Redactor redactor;
 
-  // Phases in the order they first appear; the scheduler runs them one after the other.
+  std::vector<std::string> phase_order;  // declared by suites (`phases:`); run first, in order
+
+  // The declared phases, then the others in the order they first appear; the scheduler runs
+  // them one after the other. Declared phases no check uses are left out.
   std::vector<std::string> phases() const;
 
   // Index of the check called `name` in `suite`, if any.

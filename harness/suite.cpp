@@ -19,7 +19,7 @@
 namespace cutover {
 namespace {
 
-const std::vector<std::string> kTopLevelKeys{"suite",    "description", "vars",
+const std::vector<std::string> kTopLevelKeys{"suite",    "description", "vars",   "phases",
                                              "defaults", "checks",      "include"};
 const std::vector<std::string> kDefaultsKeys{"timeout", "retry", "tags", "phase"};
 const std::vector<std::string> kRetryKeys{"attempts", "interval", "until"};
@@ -40,6 +40,7 @@ struct FileContext {
   std::string suite;
   Variables variables;
   Defaults defaults;
+  std::vector<std::string> phases;  // declared with `phases:`; when not empty, the only ones
 };
 
 struct Entry {
@@ -131,8 +132,9 @@ class Loader {
   }
 
   void load_text(std::string_view text, const std::string& file) {
-    FileContext context{
-        file, std::filesystem::path(file), "", Variables(options_.environment, plan_.redactor), {}};
+    FileContext context{file, std::filesystem::path(file),
+                        "",   Variables(options_.environment, plan_.redactor),
+                        {},   {}};
     auto root = parse(text, file);
     if (!root) return;
     read_suite(*root, context, /*included=*/false);
@@ -426,6 +428,7 @@ class Loader {
       plan_.suites.push_back({context.suite, description, context.file});
     }
 
+    if (auto it = keys.find("phases"); it != keys.end()) read_phases(it->second.value, context);
     if (auto it = keys.find("defaults"); it != keys.end()) read_defaults(it->second.value, context);
 
     if (auto it = keys.find("include"); it != keys.end()) {
@@ -461,6 +464,52 @@ class Loader {
     }
   }
 
+  // `phases: [pre, sync, post]` fixes the order phases run in, whatever order checks (and
+  // included files) use them in, and makes any other phase name an error.
+  void read_phases(const YAML::Node& node, FileContext& context) {
+    auto phases = identifier_list(node, context, "phases");
+    if (!phases) return;
+    if (phases->empty()) {
+      error(node, context, "phases: expected at least one phase name");
+      return;
+    }
+    std::vector<std::string>& order = plan_.phase_order;
+    std::size_t previous = 0;
+    for (const std::string& phase : *phases) {
+      if (std::count(phases->begin(), phases->end(), phase) > 1) {
+        error(node, context, fmt::format("phases: '{}' is listed twice", phase));
+        return;
+      }
+      auto it = std::find(order.begin(), order.end(), phase);
+      if (it == order.end()) it = order.insert(order.end(), phase);
+      const auto position = static_cast<std::size_t>(it - order.begin());
+      if (position < previous) {
+        error(node, context,
+              fmt::format("phases: the order conflicts with another suite's ({})",
+                          fmt::join(order, ", ")));
+        return;
+      }
+      previous = position;
+    }
+    context.phases = std::move(*phases);
+  }
+
+  // With declared phases, a phase name must be one of them: a typo must not make a new phase.
+  bool check_phase(const std::string& phase, const YAML::Node& node, const FileContext& context,
+                   std::string_view what) {
+    if (context.phases.empty() ||
+        std::find(context.phases.begin(), context.phases.end(), phase) != context.phases.end()) {
+      return true;
+    }
+    std::string message = fmt::format("{}: '{}' is not one of the suite's phases ({})", what, phase,
+                                      fmt::join(context.phases, ", "));
+    if (std::string suggestion = closest_match(phase, context.phases); !suggestion.empty()) {
+      message += fmt::format(" (did you mean '{}'?)", suggestion);
+    }
+    error(node, context, message);
+    return false;
+  }
+
   void read_defaults(const YAML::Node& node, FileContext& context) {
     for (const Entry& entry : known_entries(node, context, "defaults", kDefaultsKeys)) {
       if (entry.key == "timeout") {
@@ -477,7 +526,7 @@ class Loader {
         if (auto phase = identifier_list(entry.value, context, "defaults.phase")) {
           if (phase->size() != 1) {
             error(entry.value, context, "defaults.phase: expected one phase name");
-          } else {
+          } else if (check_phase(phase->front(), entry.value, context, "defaults.phase")) {
             context.defaults.phase = phase->front();
           }
         }
@@ -617,6 +666,10 @@ class Loader {
       }
       if (!read_common_key(entry, context, check)) ok = false;
     }
+    if (!keys.contains("phase") && !context.defaults.phase &&
+        !check_phase(check.phase, node, context, "phase (the default)")) {
+      ok = false;
+    }
     if (kind != nullptr) {
       for (const FieldSpec& field : kind->spec.fields) {
         if (field.required && !values.contains(field.name) && !invalid.contains(field.name)) {
@@ -660,8 +713,9 @@ class Loader {
         error(entry.value, context, "phase: expected one phase name");
         return false;
       }
-      if (phase) check.phase = phase->front();
-      return phase.has_value();
+      if (!phase || !check_phase(phase->front(), entry.value, context, "phase")) return false;
+      check.phase = phase->front();
+      return true;
     }
     if (entry.key == "tags") {
       auto tags = identifier_list(entry.value, context, "tags");

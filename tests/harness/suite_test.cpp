@@ -306,6 +306,45 @@ checks:
   EXPECT_EQ(plan.checks[1].needs, std::vector<std::string>{"a ***"});
 }
 
+TEST_F(SuiteTest, DeclaredPhasesRunInTheirOrder) {
+  Plan plan = load(R"(suite: s
+phases: [pre, sync, post]
+checks:
+  - { name: a, kind: probe, text: x, phase: post }
+  - { name: b, kind: probe, text: x, phase: pre }
+)");
+  EXPECT_EQ(plan.phases(), (std::vector<std::string>{"pre", "post"}));
+}
+
+TEST_F(SuiteTest, WithDeclaredPhasesOthersAreErrors) {
+  EXPECT_EQ(errors(R"(suite: s
+phases: [pre, post]
+defaults: { phase: mian }
+checks:
+  - { name: a, kind: probe, text: x, phase: psot }
+)"),
+            "suite.yaml:3:20: error: defaults.phase: 'mian' is not one of the suite's phases "
+            "(pre, post)\n"
+            "suite.yaml:5:45: error: phase: 'psot' is not one of the suite's phases (pre, post) "
+            "(did you mean 'post'?)\n");
+  EXPECT_EQ(errors("suite: s\nphases: [pre]\nchecks:\n  - { name: a, kind: probe, text: x }\n"),
+            "suite.yaml:4:5: error: phase (the default): 'main' is not one of the suite's phases "
+            "(pre)\n");
+  EXPECT_EQ(errors("suite: s\nphases: [pre, pre]\nchecks: []\n"),
+            "suite.yaml:2:9: error: phases: 'pre' is listed twice\n");
+}
+
+TEST_F(SuiteTest, SuitesMustAgreeOnThePhaseOrder) {
+  test::TempDir dir;
+  const auto a = dir.write("a.yaml", "suite: a\nphases: [pre, post]\nchecks: []\n");
+  const auto b = dir.write("b.yaml", "suite: b\nphases: [post, pre]\nchecks: []\n");
+  auto result = load_suites({a, b}, registry, options);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(errors_of(result), b.string() +
+                                   ":2:9: error: phases: the order conflicts with another "
+                                   "suite's (pre, post)\n");
+}
+
 TEST_F(SuiteTest, CommandLineVariablesWinOverSuiteVars) {
   options.variables = {{"api", "from-command-line"}};
   Plan plan = load(R"(suite: s
