@@ -155,14 +155,29 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
             CheckResult::error(fmt::format("timed out after {} connecting to {}, expected open",
                                            format_budget(budget_), target_->label)));
       }
+      // Silence only means "filtered" when the connect had a fair share of the time; after a
+      // slow lookup, even an open port could not have answered in what was left.
+      const Duration window = budget_end_ - connect_started_;
+      if (window < budget_ / 2) {
+        return finish(CheckResult::error(fmt::format(
+            "no answer from {} in the {} left after resolving {}; too short to tell a filtered "
+            "port from a slow one (raise the timeout)",
+            target_->label, format_latency(window), target_->host)));
+      }
       return conclude(
           TcpState::filtered,
           fmt::format("no answer from {} within {}", target_->label, format_budget(budget_)),
           std::nullopt);
     }
-    // Like nmap: an ICMP unreachable from a router or a failed neighbour lookup is a filter, not
-    // a closed port that answered.
-    if (ec == net::error::host_unreachable || ec == net::error::network_unreachable) {
+    // No route from this runner (a VPN down, no IPv6): the check could not be carried out. It
+    // must not pass as "closed" because the runner itself is cut off.
+    if (ec == net::error::network_unreachable) {
+      return finish(CheckResult::error(
+          fmt::format("cannot reach {} from this runner: {}", target_->label, ec.message())));
+    }
+    // Like nmap: an ICMP host unreachable from a router or a failed neighbour lookup is a
+    // filter, not a closed port that answered.
+    if (ec == net::error::host_unreachable) {
       return conclude(TcpState::filtered,
                       fmt::format("{} is unreachable: {}", target_->label, ec.message()),
                       std::nullopt);

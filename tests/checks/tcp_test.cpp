@@ -16,7 +16,9 @@
 #include "checks/builtin.hpp"
 #include "checks/resolver.hpp"
 #include "harness/registry.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/tcp_servers.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace cutover {
 namespace {
@@ -264,6 +266,27 @@ TEST(TcpCheck, UnresolvableNameIsAnError) {
   EXPECT_TRUE(run.result.message.starts_with("could not resolve " + host + ": "))
       << run.result.message;
   EXPECT_GT(run.result.message.size(), std::string("could not resolve " + host + ": ").size());
+}
+
+// In a network namespace of its own, even loopback is down: the runner has no route at all.
+// "expect: closed" must not pass because the runner is cut off.
+TEST(TcpCheck, NoRouteFromTheRunnerIsAnErrorNotAClosedPort) {
+  if (test::run_command({"/usr/bin/unshare", "-n", "/bin/true"}).exit_code != 0) {
+    GTEST_SKIP() << "needs root to create a network namespace";
+  }
+  test::TempDir dir;
+  const auto suite =
+      dir.write("suite.yaml",
+                "suite: s\nchecks:\n"
+                "  - { name: a, kind: tcp, host: 127.0.0.1, port: 1, expect: closed }\n");
+  const test::ProcessResult result =
+      test::run_command({"/usr/bin/unshare", "-n", CUTOVER_BINARY, "run", suite.string()});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_TRUE(result.out.starts_with("ERROR a (")) << result.out;
+  EXPECT_NE(
+      result.out.find("ms): cannot reach 127.0.0.1:1 from this runner: Network is unreachable\n"),
+      std::string::npos)
+      << result.out;
 }
 
 TEST(TcpCheck, MaxLatencyHolds) {

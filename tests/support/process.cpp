@@ -77,6 +77,11 @@ ProcessResult Process::wait(std::chrono::milliseconds timeout) {
   return result;
 }
 
+ProcessResult run_command(const std::vector<std::string>& arguments) {
+  Process process(arguments);
+  return process.wait();
+}
+
 ProcessResult run_cutover(const std::vector<std::string>& arguments,
                           const std::map<std::string, std::string>& environment,
                           const std::filesystem::path& working_directory) {

@@ -44,6 +44,9 @@ class Process {
   bool reaped_ = false;
 };
 
+// Runs a program (`arguments[0]` is its full path) to the end.
+ProcessResult run_command(const std::vector<std::string>& arguments);
+
 // Runs the cutover binary built with the tests.
 ProcessResult run_cutover(const std::vector<std::string>& arguments,
                           const std::map<std::string, std::string>& environment = {},
