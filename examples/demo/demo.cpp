@@ -4,10 +4,10 @@
 #include <list>
 #include <thread>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <fmt/format.h>
 
 namespace cutover::demo {
 namespace {
@@ -28,7 +28,8 @@ class Listeners {
 
   // Opens a listener on 127.0.0.1 and returns its port.
   unsigned short open() {
-    auto& acceptor = acceptors_.emplace_back(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    auto& acceptor =
+        acceptors_.emplace_back(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
     accept(acceptor);
     return acceptor.local_endpoint().port();
   }
