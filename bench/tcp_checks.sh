@@ -24,6 +24,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly root
+# shellcheck source=bench/common.sh
+source "$root/bench/common.sh"
 readonly out="$root/bench/out"
 readonly build_dir=${BUILD_DIR:-$root/build-bench}
 readonly checks=${CHECKS:-10000}
@@ -35,50 +37,11 @@ readonly strict=${STRICT:-0}
 readonly target_rate=5000 # checks/s at --concurrency 256
 readonly target_rss_mib=100
 
-fail() {
-  echo "bench: FAILED: $*" >&2
-  exit 1
-}
-
-# /usr/bin/time must be GNU time for -v (the shell keyword prints no peak RSS); jq reads the
-# JSON report.
-install_tools() {
-  local missing=()
-  /usr/bin/time -v true >/dev/null 2>&1 || missing+=(time)
-  command -v jq >/dev/null || missing+=(jq)
-  ((${#missing[@]} == 0)) && return 0
-  [[ $(id -u) -eq 0 ]] || fail "missing packages: ${missing[*]}; install them or run as root"
-  echo "bench: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
-
 build() {
   local targets=()
   [[ -z ${CUTOVER:-} ]] && targets+=(cutover_cli)
   [[ -z ${LISTENERS_BIN:-} ]] && targets+=(cutover_bench_listeners)
-  ((${#targets[@]} == 0)) && return 0
-  bash "$root/scripts/setup.sh"
-  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  ninja -C "$build_dir" "${targets[@]}" >/dev/null
-}
-
-# Seconds between two $EPOCHREALTIME readings.
-elapsed() {
-  awk -v start="$1" -v end="$2" 'BEGIN { printf "%.3f", end - start }'
-}
-
-rate() {
-  awk -v count="$1" -v seconds="$2" 'BEGIN { printf "%.0f", count / seconds }'
-}
-
-median() {
-  printf '%s\n' "$@" | sort -g | awk '{ value[NR] = $1 } END { print value[int((NR + 1) / 2)] }'
-}
-
-mib() {
-  awk -v kib="$1" 'BEGIN { printf "%.1f", kib / 1024 }'
+  build_targets "${targets[@]}"
 }
 
 # All TIME_WAIT sockets of the machine, as the kernel counts them against tcp_max_tw_buckets.
@@ -165,7 +128,7 @@ measure_cutover() {
   fi
   cutover_rates+=("$(rate "$checks" "$(elapsed "$start" "$end")")")
   run_rates+=("$(rate "$checks" "$(jq '.run.duration_ms / 1000' "$report")")")
-  rss_kib+=("$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$usage")")
+  rss_kib+=("$(peak_rss_kib "$usage")")
 }
 
 # The same connects, one at a time, from bash: what a shell loop over /dev/tcp does, without
@@ -203,7 +166,7 @@ count_time_wait() {
   tw_connector[which]=$((tw_connector[which] + connector_after - connector_before))
 }
 
-install_tools
+install_packages time jq
 build
 readonly cutover=${CUTOVER:-$build_dir/cutover}
 readonly listeners_bin=${LISTENERS_BIN:-$build_dir/bench/cutover_bench_listeners}
@@ -227,10 +190,7 @@ done <"$out/listeners.txt"
 last_host=$((hosts < listener_count ? hosts : listener_count))
 echo "bench: $checks tcp checks over $listener_count listeners on 127.0.0.1..127.0.0.$last_host;" \
   "$runs runs of: cutover run --concurrency $concurrency, then the bash baseline"
-read -r load _ </proc/loadavg
-if awk -v load="$load" -v cpus="$(nproc)" 'BEGIN { exit !(load > cpus / 2) }'; then
-  echo "bench: warning: load average $load at the start; other work skews the figures"
-fi
+warn_if_busy
 
 tw_before=$(time_wait_sockets)
 cutover_rates=()
