@@ -1,1 +1,829 @@
-// Being written: see issue 3.
+#include "checks/tls.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <regex>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <openssl/err.h>
+#include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include "checks/resolver.hpp"
+#include "checks/tls_client.hpp"
+
+namespace cutover {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace detail {
+
+// A handshake besides the main one, offering only what the server must refuse: an older
+// protocol version, or ciphers it must not accept. Accepting is the failure.
+struct TlsProbe {
+  enum class Purpose { version, forbidden_ciphers, unlisted_ciphers };
+  Purpose purpose = Purpose::version;
+  int version = 0;   // for Purpose::version
+  std::string what;  // "TLSv1.0", "forbidden ciphers (TLS 1.2 and older)"
+  std::shared_ptr<ssl::context> context;
+};
+
+struct TlsTarget {
+  std::string host;  // as written, brackets included
+  std::uint16_t port = 443;
+  std::string connect_host;  // where the connection goes: connect_to's address, else host
+  std::uint16_t connect_port = 443;
+  std::string server_name;  // SNI and the name verified: `sni`, else host without brackets
+  std::string label;        // "api.example.test:443", "api.example.test:443 via 10.0.0.5:8443"
+  bool verify = true;
+  std::optional<std::int64_t> min_days_valid;
+  std::optional<int> min_version;
+  std::vector<std::string> forbidden_ciphers;  // as written
+  std::vector<std::string> forbidden_names;    // what they expand to in OpenSSL's names
+  std::vector<std::string> allowed_ciphers;
+  std::vector<std::string> allowed_names;
+  std::optional<std::int64_t> min_key_bits;
+  std::string issuer_pattern;
+  std::optional<std::regex> issuer_regex;
+  std::shared_ptr<ssl::context> context;  // the main handshake's
+  std::vector<TlsProbe> probes;
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::TlsProbe;
+using detail::TlsTarget;
+
+constexpr std::int64_t kMinPort = 1;
+constexpr std::int64_t kMaxPort = 65535;
+constexpr std::int64_t kMaxKeyBits = 65536;
+constexpr std::int64_t kMaxDays = 36500;
+
+// The check answers this long before the scheduler's watchdog, so that its own message (which
+// stage timed out) is the one reported.
+constexpr Duration kBudgetMargin = std::chrono::milliseconds(100);
+
+// OpenSSL 3.0's TLS 1.3 suites; TLS 1.3 names are exact, never cipher-string expressions.
+constexpr std::array<std::string_view, 5> kTls13Suites{
+    "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256"};
+
+constexpr std::array<std::string_view, 4> kVersionChoices{"TLSv1.0", "TLSv1.1", "TLSv1.2",
+                                                          "TLSv1.3"};
+
+bool is_tls13_suite(std::string_view name) {
+  return std::find(kTls13Suites.begin(), kTls13Suites.end(), name) != kTls13Suites.end();
+}
+
+bool contains(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// The TLS 1.2-and-older cipher names an OpenSSL cipher string stands for ("ECDHE-RSA-AES128-SHA",
+// "aNULL", "ALL:COMPLEMENTOFALL"), at security level 0 so that weak ciphers count; empty when
+// it names nothing this OpenSSL can offer.
+std::vector<std::string> expand_cipher_string(const std::string& text) {
+  std::vector<std::string> names;
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context(SSL_CTX_new(TLS_method()),
+                                                            &SSL_CTX_free);
+  if (!context) return names;
+  SSL_CTX_set_security_level(context.get(), 0);
+  if (SSL_CTX_set_ciphersuites(context.get(), "") == 1 &&
+      SSL_CTX_set_cipher_list(context.get(), text.c_str()) == 1) {
+    STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(context.get());
+    for (int index = 0; index < sk_SSL_CIPHER_num(ciphers); ++index)
+      names.emplace_back(SSL_CIPHER_get_name(sk_SSL_CIPHER_value(ciphers, index)));
+  }
+  ERR_clear_error();
+  return names;
+}
+
+// Expands each entry of a cipher field into OpenSSL names; an entry that names nothing is a
+// mistake in the suite: this runner could neither negotiate nor probe it.
+std::vector<std::string> expand_ciphers(Fields& fields, std::string_view field,
+                                        const std::vector<std::string>& entries) {
+  std::vector<std::string> names;
+  for (const std::string& entry : entries) {
+    std::vector<std::string> expanded;
+    if (is_tls13_suite(entry)) {
+      expanded.push_back(entry);
+    } else {
+      expanded = expand_cipher_string(entry);
+    }
+    if (expanded.empty()) {
+      fields.error(field, fmt::format("\"{}\" names no cipher that {} can offer, so this runner "
+                                      "can neither negotiate nor probe it (use OpenSSL cipher "
+                                      "names like ECDHE-RSA-AES128-SHA, cipher strings like "
+                                      "aNULL, or TLS 1.3 names like TLS_AES_128_GCM_SHA256)",
+                                      entry, OpenSSL_version(OPENSSL_VERSION)));
+    }
+    for (std::string& name : expanded) {
+      if (!contains(names, name)) names.push_back(std::move(name));
+    }
+  }
+  return names;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  return fmt::format("{}", fmt::join(items, separator));
+}
+
+// The duration as people write it: "1.9s", "270ms" (derived from the configured timeout, so
+// the text is stable).
+std::string format_budget(Duration budget) {
+  const auto milliseconds = std::chrono::round<std::chrono::milliseconds>(budget).count();
+  if (milliseconds < 1000) return fmt::format("{}ms", milliseconds);
+  std::string text = fmt::format("{}.{:03}", milliseconds / 1000, milliseconds % 1000);
+  while (text.back() == '0')
+    text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text + "s";
+}
+
+std::string format_date(std::chrono::system_clock::time_point time) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC", parts.tm_year + 1900,
+                     parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec);
+}
+
+// Whole days from now until `not_after`, rounded down; negative once expired.
+std::int64_t days_left(std::chrono::system_clock::time_point not_after) {
+  return std::chrono::floor<std::chrono::days>(not_after - std::chrono::system_clock::now())
+      .count();
+}
+
+double to_milliseconds(Duration duration) {
+  return std::chrono::duration<double, std::milli>(duration).count();
+}
+
+// How one handshake ended.
+struct HandshakeResult {
+  enum class Ending {
+    accepted,     // the handshake completed
+    rejected,     // the server answered and refused (an alert, or it closed the connection)
+    unreachable,  // no TCP connection or no answer in time: nothing was learnt
+  };
+  Ending ending = Ending::unreachable;
+  bool timed_out = false;
+  std::string reason;                   // rejected: why; unreachable: the stage and cause
+  std::optional<PeerCertificate> peer;  // accepted
+  std::string verify_failure;           // accepted with a certificate that does not verify
+  std::string address;                  // the endpoint connected to
+  std::optional<Duration> connect_time;
+  std::optional<Duration> handshake_time;
+};
+
+// One TCP connection and TLS handshake, closed as soon as the handshake ends: nothing is sent
+// over it, so there is no close_notify to wait for.
+class Handshake : public std::enable_shared_from_this<Handshake> {
+ public:
+  using Handler = std::function<void(HandshakeResult)>;
+
+  Handshake(net::io_context& io, std::shared_ptr<ssl::context> context, Handler handler)
+      : context_(std::move(context)), stream_(io, *context_), handler_(std::move(handler)) {}
+
+  void start(const Resolver::Endpoints& endpoints, const std::string& server_name,
+             Clock::time_point budget_end) {
+    std::string error;
+    // Names are always set, also when nothing is verified, so the verification result (which
+    // OpenSSL computes either way) names the real problem.
+    if (!prepare_tls_connection(stream_.native_handle(), server_name, false, error)) {
+      result_.reason = error;
+      net::post(stream_.get_executor(), [self = shared_from_this()] { self->report(); });
+      return;
+    }
+    beast::get_lowest_layer(stream_).expires_at(budget_end);
+    started_ = Clock::now();
+    beast::get_lowest_layer(stream_).async_connect(
+        endpoints, beast::bind_front_handler(&Handshake::on_connect, shared_from_this()));
+  }
+
+  // Abandons the handshake; its handler is not called.
+  void stop() {
+    stopped_ = true;
+    beast::get_lowest_layer(stream_).close();
+  }
+
+ private:
+  void on_connect(beast::error_code ec, const tcp::endpoint& endpoint) {
+    if (stopped_) return;
+    if (ec) {
+      result_.timed_out = ec == beast::error::timeout;
+      result_.reason = ec.message();
+      return report();
+    }
+    result_.address = endpoint.address().is_v6()
+                          ? fmt::format("[{}]:{}", endpoint.address().to_string(), endpoint.port())
+                          : fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+    const Clock::time_point connected = Clock::now();
+    result_.connect_time = connected - started_;
+    started_ = connected;
+    stream_.async_handshake(
+        ssl::stream_base::client,
+        beast::bind_front_handler(&Handshake::on_handshake, shared_from_this()));
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (stopped_) return;
+    SSL* native = stream_.native_handle();
+    if (ec == beast::error::timeout) {
+      result_.timed_out = true;
+      result_.reason = "in the TLS handshake";
+    } else if (ec) {
+      result_.ending = HandshakeResult::Ending::rejected;
+      result_.reason = describe_handshake_failure(native, ec);
+    } else {
+      result_.ending = HandshakeResult::Ending::accepted;
+      result_.handshake_time = Clock::now() - started_;
+      result_.peer = describe_peer(native);
+      if (SSL_get_verify_result(native) != X509_V_OK) {
+        result_.verify_failure = describe_handshake_failure(native, {});
+      }
+    }
+    report();
+  }
+
+  void report() {
+    stopped_ = true;
+    beast::get_lowest_layer(stream_).close();
+    auto handler = std::move(handler_);
+    handler(std::move(result_));
+  }
+
+  std::shared_ptr<ssl::context> context_;  // outlives the stream built from it
+  ssl::stream<beast::tcp_stream> stream_;
+  Handler handler_;
+  HandshakeResult result_;
+  Clock::time_point started_;
+  bool stopped_ = false;
+};
+
+// One attempt: resolve once, then the main handshake and every probe at the same time, all
+// within the attempt's budget; the verdict waits for all of them.
+class TlsSession : public std::enable_shared_from_this<TlsSession> {
+ public:
+  TlsSession(net::io_context& io, std::shared_ptr<const TlsTarget> target, Completion done,
+             Clock::time_point budget_end, Duration budget)
+      : io_(io),
+        target_(std::move(target)),
+        done_(std::move(done)),
+        budget_end_(budget_end),
+        budget_(budget),
+        resolver_(io),
+        resolve_timer_(io) {}
+
+  void run(Cancellation& cancellation) {
+    cancellation.on_cancel([weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->cancel();
+    });
+    if (stopped_) return;  // cancelled before it began
+    resolve_timer_.expires_at(budget_end_);
+    resolve_timer_.async_wait(
+        beast::bind_front_handler(&TlsSession::on_resolve_timeout, shared_from_this()));
+    resolver_.async_resolve(target_->connect_host, target_->connect_port,
+                            beast::bind_front_handler(&TlsSession::on_resolve, shared_from_this()));
+  }
+
+ private:
+  void on_resolve(beast::error_code ec, Resolver::Endpoints endpoints) {
+    if (stopped_) return;
+    resolve_timer_.cancel();
+    if (ec) {
+      return finish(CheckResult::error(
+          fmt::format("could not resolve {}: {}", target_->connect_host, ec.message())));
+    }
+    probe_results_.resize(target_->probes.size());
+    pending_ = 1 + target_->probes.size();
+    launch(target_->context, endpoints, [self = shared_from_this()](HandshakeResult result) {
+      self->main_result_ = std::move(result);
+      self->on_handshake_done();
+    });
+    for (std::size_t index = 0; index < target_->probes.size(); ++index) {
+      launch(target_->probes[index].context, endpoints,
+             [self = shared_from_this(), index](HandshakeResult result) {
+               self->probe_results_[index] = std::move(result);
+               self->on_handshake_done();
+             });
+    }
+  }
+
+  void launch(const std::shared_ptr<ssl::context>& context, const Resolver::Endpoints& endpoints,
+              Handshake::Handler handler) {
+    auto handshake = std::make_shared<Handshake>(io_, context, std::move(handler));
+    handshakes_.push_back(handshake);
+    handshake->start(endpoints, target_->server_name, budget_end_);
+  }
+
+  void on_resolve_timeout(beast::error_code ec) {
+    if (ec || stopped_ || pending_ > 0) return;  // the lookup answered first
+    resolver_.cancel();
+    finish(CheckResult::error(fmt::format("timed out after {} resolving {}", format_budget(budget_),
+                                          target_->connect_host)));
+  }
+
+  void on_handshake_done() {
+    if (stopped_ || --pending_ > 0) return;
+    finish(conclude());
+  }
+
+  // Why a handshake learnt nothing, as the error of the whole check.
+  std::string unreachable(const HandshakeResult& result, std::string_view purpose) const {
+    if (result.timed_out && result.connect_time) {
+      return fmt::format("timed out after {} waiting for the TLS handshake{} with {}",
+                         format_budget(budget_), purpose, target_->label);
+    }
+    if (result.timed_out) {
+      return fmt::format("timed out after {} connecting{} to {}", format_budget(budget_), purpose,
+                         target_->label);
+    }
+    return fmt::format("could not connect{} to {}: {}", purpose, target_->label, result.reason);
+  }
+
+  CheckResult conclude() const {
+    const HandshakeResult& main = main_result_;
+    if (main.ending == HandshakeResult::Ending::unreachable) {
+      return CheckResult::error(unreachable(main, ""));
+    }
+    for (std::size_t index = 0; index < probe_results_.size(); ++index) {
+      if (probe_results_[index].ending == HandshakeResult::Ending::unreachable) {
+        return CheckResult::error(
+            unreachable(probe_results_[index], " probing " + target_->probes[index].what));
+      }
+    }
+
+    std::vector<std::string> failures;
+    std::string details;
+    std::vector<Measurement> measurements;
+    if (main.connect_time) {
+      measurements.push_back({"connect_ms", to_milliseconds(*main.connect_time), "ms"});
+    }
+    if (main.ending == HandshakeResult::Ending::rejected) {
+      failures.push_back("handshake failed: " + main.reason);
+      details += fmt::format("handshake: failed: {}\n", main.reason);
+    } else if (main.peer) {
+      assess_peer(*main.peer, main.verify_failure, failures, details);
+      measurements.push_back({"handshake_ms", to_milliseconds(*main.handshake_time), "ms"});
+      measurements.push_back(
+          {"days_left", static_cast<double>(days_left(main.peer->not_after)), "days"});
+      measurements.push_back({"key_bits", static_cast<double>(main.peer->key_bits), "bits"});
+    }
+    assess_probes(failures, details);
+
+    CheckResult result;
+    if (failures.empty()) {
+      const PeerCertificate& peer = *main.peer;
+      result = CheckResult::passed(fmt::format(
+          "{}: {} {}, certificate {} {}, {} days left", target_->label, peer.protocol, peer.cipher,
+          peer.subject, target_->verify ? "verified" : "not verified (verify: false)",
+          days_left(peer.not_after)));
+    } else {
+      result = CheckResult::failed(join(failures, "; "));
+    }
+    result.details = std::move(details);
+    result.measurements = std::move(measurements);
+    return result;
+  }
+
+  void assess_peer(const PeerCertificate& peer, const std::string& verify_failure,
+                   std::vector<std::string>& failures, std::string& details) const {
+    const std::int64_t left = days_left(peer.not_after);
+    details += fmt::format(
+        "subject: {}\nnames: {}\nissuer: {}\nnot_before: {}\nnot_after: {}\ndays_left: {}\n"
+        "key: {} {} bits\nprotocol: {}\ncipher: {}\nverification: {}\n",
+        peer.subject, peer.names.empty() ? "(none)" : join(peer.names, ", "), peer.issuer,
+        format_date(peer.not_before), format_date(peer.not_after), left, peer.key_type,
+        peer.key_bits, peer.protocol, peer.cipher, verify_failure.empty() ? "ok" : verify_failure);
+
+    if (target_->verify && !verify_failure.empty()) {
+      failures.push_back("certificate does not verify: " + verify_failure);
+    }
+    if (target_->min_days_valid && left < *target_->min_days_valid) {
+      if (peer.not_after < std::chrono::system_clock::now()) {
+        failures.push_back(
+            fmt::format("expected at least {} days of validity left, the certificate expired on {}",
+                        *target_->min_days_valid, format_date(peer.not_after)));
+      } else {
+        failures.push_back(
+            fmt::format("expected at least {} days of validity left, got {} (notAfter {})",
+                        *target_->min_days_valid, left, format_date(peer.not_after)));
+      }
+    }
+    if (target_->min_version) {
+      const std::optional<int> negotiated = parse_tls_version(peer.protocol);
+      if (negotiated && *negotiated < *target_->min_version) {
+        failures.push_back(fmt::format("expected {} or newer, negotiated {}",
+                                       tls_version_name(*target_->min_version), peer.protocol));
+      }
+    }
+    if (contains(target_->forbidden_names, peer.cipher)) {
+      failures.push_back(fmt::format("negotiated forbidden cipher {}", peer.cipher));
+    }
+    if (!target_->allowed_names.empty() && !contains(target_->allowed_names, peer.cipher)) {
+      failures.push_back(fmt::format("expected a cipher from allowed_ciphers ({}), negotiated {}",
+                                     join(target_->allowed_ciphers, ", "), peer.cipher));
+    }
+    if (target_->min_key_bits && peer.key_bits < *target_->min_key_bits) {
+      failures.push_back(fmt::format("expected a key of at least {} bits, got {} {} bits",
+                                     *target_->min_key_bits, peer.key_type, peer.key_bits));
+    }
+    if (target_->issuer_regex && !std::regex_search(peer.issuer, *target_->issuer_regex)) {
+      failures.push_back(fmt::format("expected an issuer matching \"{}\", got \"{}\"",
+                                     target_->issuer_pattern, peer.issuer));
+    }
+  }
+
+  void assess_probes(std::vector<std::string>& failures, std::string& details) const {
+    std::vector<std::string> old_versions;
+    for (std::size_t index = 0; index < probe_results_.size(); ++index) {
+      const TlsProbe& probe = target_->probes[index];
+      const HandshakeResult& result = probe_results_[index];
+      if (result.ending != HandshakeResult::Ending::accepted || !result.peer) {
+        details += fmt::format("probe {}: refused: {}\n", probe.what, result.reason);
+        continue;
+      }
+      const PeerCertificate& peer = *result.peer;
+      details += fmt::format("probe {}: accepted: {} {}\n", probe.what, peer.protocol, peer.cipher);
+      switch (probe.purpose) {
+        case TlsProbe::Purpose::version:
+          old_versions.push_back(tls_version_name(probe.version));
+          break;
+        case TlsProbe::Purpose::forbidden_ciphers:
+          failures.push_back(fmt::format(
+              "the server accepts forbidden cipher {} with {} when offered only forbidden ciphers",
+              peer.cipher, peer.protocol));
+          break;
+        case TlsProbe::Purpose::unlisted_ciphers:
+          failures.push_back(fmt::format(
+              "the server accepts cipher {} with {}, which allowed_ciphers does not list",
+              peer.cipher, peer.protocol));
+          break;
+      }
+    }
+    if (!old_versions.empty()) {
+      failures.push_back(fmt::format("expected {} or newer, the server also accepts {}",
+                                     tls_version_name(*target_->min_version),
+                                     join(old_versions, ", ")));
+    }
+  }
+
+  // Called through the attempt's Cancellation, which the scheduler triggers after it has
+  // recorded the outcome: stop all work, and answer from the loop rather than from inside
+  // cancel(), which the scheduler is still running.
+  void cancel() {
+    if (stopped_) return;
+    stop();
+    net::post(io_, [self = shared_from_this()] {
+      self->report(
+          CheckResult::error(fmt::format("cancelled while checking {}", self->target_->label)));
+    });
+  }
+
+  void finish(CheckResult result) {
+    stop();
+    report(std::move(result));
+  }
+
+  void stop() {
+    stopped_ = true;
+    resolver_.cancel();
+    resolve_timer_.cancel();
+    for (const auto& handshake : handshakes_)
+      handshake->stop();
+  }
+
+  void report(CheckResult result) {
+    auto done = std::move(done_);
+    done(std::move(result));
+  }
+
+  net::io_context& io_;
+  std::shared_ptr<const TlsTarget> target_;
+  Completion done_;
+  Clock::time_point budget_end_;
+  Duration budget_;
+  Resolver resolver_;
+  net::steady_timer resolve_timer_;
+  std::vector<std::shared_ptr<Handshake>> handshakes_;
+  HandshakeResult main_result_;
+  std::vector<HandshakeResult> probe_results_;
+  std::size_t pending_ = 0;  // handshakes still running
+  bool stopped_ = false;     // done is called, or about to be: later completions are stale
+};
+
+// Splits "ADDRESS[:PORT]" ("10.0.0.5", "10.0.0.5:8443", "[::1]:8443", "::1", "new-api:8443").
+std::optional<std::pair<std::string, std::optional<std::uint16_t>>> parse_connect_to(
+    const std::string& text) {
+  std::string address = text;
+  std::optional<std::string> port;
+  if (text.starts_with('[')) {
+    const std::size_t close = text.find(']');
+    if (close == std::string::npos) return std::nullopt;
+    address = text.substr(0, close + 1);
+    const std::string rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return std::nullopt;
+      port = rest.substr(1);
+    }
+    if (!parse_ip_literal(address)) return std::nullopt;
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    const std::size_t colon = text.find(':');
+    address = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  } else if (text.find(':') != std::string::npos && !parse_ip_literal(text)) {
+    return std::nullopt;
+  }
+  if (address.empty()) return std::nullopt;
+  if (!port) return std::pair{address, std::optional<std::uint16_t>()};
+  const bool digits =
+      !port->empty() && port->size() <= 5 &&
+      std::all_of(port->begin(), port->end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits) return std::nullopt;
+  const int number = std::stoi(*port);
+  if (number < kMinPort || number > kMaxPort) return std::nullopt;
+  return std::pair{address, std::optional<std::uint16_t>(static_cast<std::uint16_t>(number))};
+}
+
+std::string endpoint_label(const std::string& host, std::uint16_t port) {
+  const std::optional<net::ip::address> address = parse_ip_literal(host);
+  if (address && address->is_v6()) return fmt::format("[{}]:{}", address->to_string(), port);
+  return fmt::format("{}:{}", host, port);
+}
+
+// A context for a probe: nothing verified, security level 0 (OpenSSL 3 does not even offer
+// TLS 1.0/1.1 or weak ciphers above it, and would report them "refused" when it never asked).
+std::shared_ptr<ssl::context> probe_context(Fields& fields, TlsClientOptions options) {
+  options.insecure = true;
+  auto context = make_tls_context(options);
+  if (!context) {
+    fields.error("host", context.error().message);
+    return nullptr;
+  }
+  SSL_CTX_set_security_level(context.value()->native_handle(), 0);
+  return context.value();
+}
+
+void add_cipher_probes(Fields& fields, TlsTarget& target, TlsProbe::Purpose purpose,
+                       const std::vector<std::string>& names, std::string_view label) {
+  std::vector<std::string> older;
+  std::vector<std::string> tls13;
+  for (const std::string& name : names)
+    (is_tls13_suite(name) ? tls13 : older).push_back(name);
+  if (!older.empty()) {
+    TlsClientOptions options{.min_version = TLS1_VERSION,
+                             .max_version = TLS1_2_VERSION,
+                             .cipher_list = join(older, ":") + ":@SECLEVEL=0"};
+    if (auto context = probe_context(fields, options)) {
+      target.probes.push_back({.purpose = purpose,
+                               .what = fmt::format("{} (TLS 1.2 and older)", label),
+                               .context = std::move(context)});
+    }
+  }
+  if (!tls13.empty()) {
+    TlsClientOptions options{.min_version = TLS1_3_VERSION,
+                             .max_version = TLS1_3_VERSION,
+                             .ciphersuites = join(tls13, ":")};
+    if (auto context = probe_context(fields, options)) {
+      target.probes.push_back({.purpose = purpose,
+                               .what = fmt::format("{} (TLS 1.3)", label),
+                               .context = std::move(context)});
+    }
+  }
+}
+
+}  // namespace
+
+KindSpec TlsCheck::spec() {
+  std::vector<std::string> versions(kVersionChoices.begin(), kVersionChoices.end());
+  return {
+      .description =
+          "Makes a TLS handshake and checks the certificate (chain, name, validity, key, "
+          "issuer) and the negotiated protocol and cipher; probes that older protocol versions "
+          "and forbidden ciphers are refused. Measures connect_ms, handshake_ms, days_left and "
+          "key_bits.",
+      .fields =
+          {
+              {.name = "host",
+               .required = true,
+               .description = "Host name or IP address; an IPv6 address may be written in "
+                              "brackets ([::1])"},
+              {.name = "port",
+               .type = FieldType::integer,
+               .description = "TCP port",
+               .default_value = "443",
+               .min = kMinPort,
+               .max = kMaxPort},
+              {.name = "connect_to",
+               .description = "ADDRESS[:PORT]: connect there instead, still sending host's name "
+                              "in SNI and verifying the certificate against it"},
+              {.name = "sni",
+               .description = "The name sent in SNI and verified against the certificate "
+                              "(default: host); an IP address sends no SNI and is verified as an "
+                              "address"},
+              {.name = "ca_file",
+               .description = "PEM file of the CA certificates to trust (default: the system's)"},
+              {.name = "verify",
+               .type = FieldType::boolean,
+               .description = "The certificate chain verifies and the certificate is for the "
+                              "name; false reports the verification without asserting it",
+               .default_value = "true"},
+              {.name = "min_days_valid",
+               .type = FieldType::integer,
+               .description = "Whole days the certificate must still be valid",
+               .min = 0,
+               .max = kMaxDays},
+              {.name = "min_version",
+               .type = FieldType::choice,
+               .description = "Lowest protocol version; a separate handshake for each older one "
+                              "fails the check if the server accepts it",
+               .choices = std::move(versions)},
+              {.name = "forbidden_ciphers",
+               .type = FieldType::string_list,
+               .description = "OpenSSL cipher names or strings (ECDHE-RSA-AES128-SHA, aNULL, "
+                              "TLS_AES_128_GCM_SHA256) the server must not negotiate, also when "
+                              "a handshake offers only these"},
+              {.name = "allowed_ciphers",
+               .type = FieldType::string_list,
+               .description = "The only ciphers the server may negotiate, also when a "
+                              "handshake offers only others"},
+              {.name = "min_key_bits",
+               .type = FieldType::integer,
+               .description = "Smallest public key size of the certificate, in bits",
+               .min = 1,
+               .max = kMaxKeyBits},
+              {.name = "issuer_matches",
+               .description = "Regular expression (ECMAScript) searched in the issuer's RFC 2253 "
+                              "name, e.g. \"O=Let's Encrypt\""},
+          },
+  };
+}
+
+TlsCheck::TlsCheck(Fields& fields) {
+  auto target = std::make_shared<TlsTarget>();
+
+  target->host = fields.string("host");
+  const std::optional<net::ip::address> address = parse_ip_literal(target->host);
+  if (fields.has("host") && target->host.empty()) {
+    fields.error("host", "expected a host name or IP address, got an empty string");
+  } else if (!address && target->host.starts_with('[')) {
+    fields.error("host",
+                 fmt::format("expected an IPv6 address inside brackets, got \"{}\"", target->host));
+  } else if (!address && target->host.find(':') != std::string::npos) {
+    fields.error("host", fmt::format("expected a host name or IP address, got \"{}\" (the port "
+                                     "goes in `port`)",
+                                     target->host));
+  }
+
+  const std::int64_t port = fields.integer("port", 443);
+  if (port < kMinPort || port > kMaxPort) {
+    fields.error("port",
+                 fmt::format("expected a port from {} to {}, got {}", kMinPort, kMaxPort, port));
+  }
+  target->port = static_cast<std::uint16_t>(std::clamp(port, std::int64_t{0}, kMaxPort));
+  target->label = endpoint_label(target->host, target->port);
+
+  target->connect_host = target->host;
+  target->connect_port = target->port;
+  if (fields.has("connect_to")) {
+    const std::string connect_to = fields.string("connect_to");
+    if (const auto parsed = parse_connect_to(connect_to)) {
+      target->connect_host = parsed->first;
+      target->connect_port = parsed->second.value_or(target->port);
+      target->label += " via " + endpoint_label(target->connect_host, target->connect_port);
+    } else {
+      fields.error("connect_to", fmt::format("expected ADDRESS[:PORT] (10.0.0.5:8443, "
+                                             "[2001:db8::5]:8443, new-api.internal), got \"{}\"",
+                                             connect_to));
+    }
+  }
+
+  target->server_name = address ? address->to_string() : target->host;
+  if (fields.has("sni")) {
+    const std::string sni = fields.string("sni");
+    if (sni.empty() || sni.find_first_of(" /[]") != std::string::npos) {
+      fields.error("sni", fmt::format("expected a host name or IP address, got \"{}\"", sni));
+    } else {
+      target->server_name = sni;
+    }
+  }
+
+  target->verify = fields.boolean("verify", true);
+  if (fields.has("min_days_valid")) target->min_days_valid = fields.integer("min_days_valid");
+  if (fields.has("min_key_bits")) target->min_key_bits = fields.integer("min_key_bits");
+
+  if (fields.has("issuer_matches")) {
+    target->issuer_pattern = fields.string("issuer_matches");
+    try {
+      target->issuer_regex.emplace(target->issuer_pattern, std::regex::ECMAScript);
+    } catch (const std::regex_error& error) {
+      fields.error("issuer_matches", fmt::format("expected a regular expression, got \"{}\": {}",
+                                                 target->issuer_pattern, error.what()));
+    }
+  }
+
+  // Verification never stops the main handshake: its result is read afterwards, so that a
+  // certificate that does not verify is still described in full.
+  TlsClientOptions options{.ca_file = fields.string("ca_file"), .insecure = true};
+  if (auto context = make_tls_context(options)) {
+    target->context = context.value();
+  } else {
+    fields.error("ca_file", context.error().message);
+  }
+
+  if (fields.has("min_version")) {
+    const std::string text = fields.string("min_version");
+    if (const auto version = parse_tls_version(text)) {
+      target->min_version = *version;
+      for (const std::string_view name : kVersionChoices) {
+        const int older = *parse_tls_version(name);
+        if (older >= *version) break;
+        TlsClientOptions probe{
+            .min_version = older, .max_version = older, .cipher_list = "ALL:@SECLEVEL=0"};
+        if (auto context = probe_context(fields, probe)) {
+          target->probes.push_back({.purpose = TlsProbe::Purpose::version,
+                                    .version = older,
+                                    .what = std::string(name),
+                                    .context = std::move(context)});
+        }
+      }
+    } else {
+      fields.error("min_version", fmt::format("expected one of TLSv1.0, TLSv1.1, TLSv1.2, "
+                                              "TLSv1.3, got \"{}\"",
+                                              text));
+    }
+  }
+
+  if (fields.has("forbidden_ciphers")) {
+    target->forbidden_ciphers = fields.strings("forbidden_ciphers");
+    target->forbidden_names =
+        expand_ciphers(fields, "forbidden_ciphers", target->forbidden_ciphers);
+    add_cipher_probes(fields, *target, TlsProbe::Purpose::forbidden_ciphers,
+                      target->forbidden_names, "forbidden ciphers");
+  }
+  if (fields.has("allowed_ciphers")) {
+    target->allowed_ciphers = fields.strings("allowed_ciphers");
+    target->allowed_names = expand_ciphers(fields, "allowed_ciphers", target->allowed_ciphers);
+    if (fields.has("allowed_ciphers") && target->allowed_ciphers.empty()) {
+      fields.error("allowed_ciphers", "expected at least one cipher, got an empty list");
+    }
+    std::vector<std::string> unlisted;
+    for (std::string& name : expand_cipher_string("ALL:COMPLEMENTOFALL")) {
+      if (!contains(target->allowed_names, name)) unlisted.push_back(std::move(name));
+    }
+    for (const std::string_view suite : kTls13Suites) {
+      if (!contains(target->allowed_names, suite)) unlisted.emplace_back(suite);
+    }
+    add_cipher_probes(fields, *target, TlsProbe::Purpose::unlisted_ciphers, unlisted,
+                      "ciphers outside allowed_ciphers");
+  }
+
+  target_ = std::move(target);
+}
+
+TlsCheck::~TlsCheck() = default;
+
+void TlsCheck::start(CheckContext& context, Completion done) {
+  const Duration margin = std::min(kBudgetMargin, context.timeout / 10);
+  auto session = std::make_shared<TlsSession>(context.io, target_, std::move(done),
+                                              context.deadline - margin, context.timeout - margin);
+  session->run(*context.cancellation);
+}
+
+std::string TlsCheck::describe() const {
+  std::string text = target_->label;
+  if (target_->server_name != target_->host) text += " sni " + target_->server_name;
+  if (target_->verify) text += " verify";
+  if (target_->min_days_valid) text += fmt::format(" min_days_valid {}", *target_->min_days_valid);
+  if (target_->min_version) text += " min_version " + tls_version_name(*target_->min_version);
+  if (!target_->forbidden_ciphers.empty()) {
+    text += " forbidden_ciphers " + join(target_->forbidden_ciphers, ",");
+  }
+  if (!target_->allowed_ciphers.empty()) {
+    text += " allowed_ciphers " + join(target_->allowed_ciphers, ",");
+  }
+  if (target_->min_key_bits) text += fmt::format(" min_key_bits {}", *target_->min_key_bits);
+  if (target_->issuer_regex) text += fmt::format(" issuer_matches \"{}\"", target_->issuer_pattern);
+  return text;
+}
+
+}  // namespace cutover
