@@ -1070,6 +1070,7 @@ KindSpec HttpCheck::spec() {
                               "{json: /ptr | header: name | regex: re, secret: true}}}; later "
                               "steps use ${steps.NAME.VAR}"},
           },
+      .runtime_variables = {"steps."},
   };
 }
 

@@ -45,6 +45,9 @@ struct FieldSpec {
 struct KindSpec {
   std::string description{};
   std::vector<FieldSpec> fields{};
+  // Prefixes of variables the kind substitutes itself while it runs ("steps." for values one
+  // request captures for the next): the loader leaves ${steps....} in its fields as written.
+  std::vector<std::string> runtime_variables{};
 };
 
 using FieldValue = std::variant<std::string, std::int64_t, double, bool, Duration,

@@ -223,7 +223,7 @@ class Loader {
       error(node, context, fmt::format("{}: expected a string, got {}", what, describe(node)));
       return std::nullopt;
     }
-    auto substituted = context.variables.substitute(node.Scalar());
+    auto substituted = context.variables.substitute(node.Scalar(), kept_references_);
     if (!substituted) {
       error(node, context, fmt::format("{}: {}", what, substituted.error().message));
       return std::nullopt;
@@ -654,7 +654,9 @@ class Loader {
           ok = false;
           continue;
         }
+        kept_references_ = kind->spec.runtime_variables;
         auto value = field_value(*field, entry.value, context);
+        kept_references_.clear();
         if (!value) {
           invalid.insert(field->name);
           ok = false;
@@ -829,6 +831,8 @@ class Loader {
 
   const Registry& registry_;
   const LoadOptions& options_;
+  std::vector<std::string>
+      kept_references_;  // while reading a kind's fields: its runtime_variables
   Plan& plan_;
   Diagnostics diagnostics_;
   std::vector<std::filesystem::path> include_stack_;

@@ -1,5 +1,7 @@
 #include "harness/variables.hpp"
 
+#include <algorithm>
+
 #include <cstdlib>
 
 namespace cutover {
@@ -42,7 +44,8 @@ bool Variables::defined(std::string_view name) const {
   return values_.find(name) != values_.end();
 }
 
-Expected<std::string> Variables::substitute(std::string_view text) const {
+Expected<std::string> Variables::substitute(std::string_view text,
+                                            const std::vector<std::string>& kept) const {
   std::string out;
   out.reserve(text.size());
   std::size_t i = 0;
@@ -61,6 +64,14 @@ Expected<std::string> Variables::substitute(std::string_view text) const {
       return outcome::failure(Error{"unterminated '${' (write '$${' for a literal '${')"});
     }
     std::string_view reference = text.substr(i + 2, close - i - 2);
+    const bool keep = std::any_of(kept.begin(), kept.end(), [reference](const std::string& prefix) {
+      return reference.starts_with(prefix);
+    });
+    if (keep) {
+      out.append(text.substr(i, close + 1 - i));
+      i = close + 1;
+      continue;
+    }
     i = close + 1;
 
     std::optional<std::string_view> fallback;

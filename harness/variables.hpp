@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "harness/expected.hpp"
 #include "harness/redactor.hpp"
@@ -30,7 +31,10 @@ class Variables {
   bool defined(std::string_view name) const;
 
   // The text with every reference replaced, or a message naming the first undefined variable.
-  Expected<std::string> substitute(std::string_view text) const;
+  // References whose name starts with one of `kept` ("steps.") stay as written, for the check
+  // kind that resolves them at run time.
+  Expected<std::string> substitute(std::string_view text,
+                                   const std::vector<std::string>& kept = {}) const;
 
  private:
   Environment environment_;

@@ -240,9 +240,9 @@ TEST(HttpCheckFields, StepsAreValidated) {
                     }));
 }
 
-// The loader substitutes ${…} in every string of an object field, steps included: a step
-// reference must be written $${steps.…} in a suite file to reach the check.
-TEST(HttpCheckFields, SuiteFilesWriteStepReferencesEscaped) {
+// The loader substitutes ${…} in every string of an object field, but leaves the kind's own
+// ${steps.…} references for the check; other variables in steps are substituted as anywhere.
+TEST(HttpCheckFields, SuiteFilesWriteStepReferencesPlainly) {
   Registry registry;
   register_builtin_checks(registry);
   const std::string suite = R"(suite: s
@@ -250,17 +250,21 @@ checks:
   - name: flow
     kind: http
     steps:
-      - { name: login, url: "http://127.0.0.1/login", capture: { token: { json: /token } } }
-      - { name: read, url: "http://127.0.0.1/me", request_headers: { authorization: "Bearer $${steps.login.token}" } }
+      - { name: login, url: "http://${HOST:-127.0.0.1}/login", capture: { token: { json: /token } } }
+      - { name: read, url: "http://127.0.0.1/me", request_headers: { authorization: "Bearer ${steps.login.token}" } }
 )";
   auto loaded = load_suite_text(suite, "suite.yaml", registry);
-  EXPECT_TRUE(loaded.has_value());
+  ASSERT_TRUE(loaded.has_value()) << to_string(loaded.error().front());
 
-  std::string unescaped = suite;
-  unescaped.replace(unescaped.find("$${"), 3, "${");
-  auto failed = load_suite_text(unescaped, "suite.yaml", registry);
+  std::string escaped = suite;
+  escaped.replace(escaped.find("${steps"), 2, "$${");
+  EXPECT_TRUE(load_suite_text(escaped, "suite.yaml", registry).has_value());
+
+  std::string undefined = suite;
+  undefined.replace(undefined.find("${HOST:-127.0.0.1}"), 18, "${NO_SUCH_HOST}");
+  auto failed = load_suite_text(undefined, "suite.yaml", registry);
   ASSERT_FALSE(failed.has_value());
-  EXPECT_NE(to_string(failed.error().front()).find("undefined variable 'steps.login.token'"),
+  EXPECT_NE(to_string(failed.error().front()).find("undefined variable 'NO_SUCH_HOST'"),
             std::string::npos)
       << to_string(failed.error().front());
 }

@@ -53,6 +53,15 @@ TEST_F(VariablesTest, SecretsComeFromTheEnvironmentAndAreRegistered) {
   EXPECT_EQ(substitute("${secret:EMPTY}"), "ERROR: secret 'EMPTY' is empty");
 }
 
+TEST_F(VariablesTest, KeptPrefixesStayForTheCheckToResolve) {
+  auto result = variables.substitute("Bearer ${steps.login.token} at ${HOME_DIR}", {"steps."});
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result.value(), "Bearer ${steps.login.token} at /home/x");
+  EXPECT_EQ(substitute("${steps.login.token}"),
+            "ERROR: undefined variable 'steps.login.token' (define it under vars, set it in the "
+            "environment, or write ${steps.login.token:-default})");
+}
+
 TEST_F(VariablesTest, DollarDollarIsALiteral) {
   EXPECT_EQ(substitute("$${HOME_DIR} costs $5"), "${HOME_DIR} costs $5");
 }
