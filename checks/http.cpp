@@ -116,7 +116,6 @@ constexpr std::int64_t kMaxMaxBody = std::int64_t{1024} * 1024 * 1024;
 constexpr std::int64_t kMaxRedirects = 20;
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kReadChunk = 64 * 1024;
-constexpr Duration kBudgetMargin = std::chrono::milliseconds(100);
 constexpr std::string_view kStepReference = "${steps.";
 
 const std::vector<std::string> kRequestKeys = {"url", "method", "request_headers", "request_body"};
@@ -1267,9 +1266,9 @@ HttpCheck::HttpCheck(Fields& fields) {
 HttpCheck::~HttpCheck() = default;
 
 void HttpCheck::start(CheckContext& context, Completion done) {
-  const Duration margin = std::min(kBudgetMargin, context.timeout / 10);
-  auto session = std::make_shared<HttpSession>(context.io, target_, std::move(done),
-                                               context.deadline - margin, context.timeout - margin);
+  const OwnBudget budget = own_budget(context);
+  auto session = std::make_shared<HttpSession>(context.io, target_, std::move(done), budget.end,
+                                               budget.length);
   session->run(*context.cancellation);
 }
 

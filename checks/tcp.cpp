@@ -48,10 +48,6 @@ using detail::TcpState;
 constexpr std::int64_t kMinPort = 1;
 constexpr std::int64_t kMaxPort = 65535;
 
-// The check reports a connect that gets no answer itself, this long before the scheduler's
-// watchdog, so that "filtered" is a verdict rather than a timeout.
-constexpr Duration kBudgetMargin = std::chrono::milliseconds(100);
-
 constexpr std::array<std::pair<TcpState, std::string_view>, 4> kStateNames{{
     {TcpState::open, "open"},
     {TcpState::closed, "closed"},
@@ -364,9 +360,9 @@ TcpCheck::TcpCheck(Fields& fields) {
 TcpCheck::~TcpCheck() = default;
 
 void TcpCheck::start(CheckContext& context, Completion done) {
-  const Duration margin = std::min(kBudgetMargin, context.timeout / 10);
-  auto session = std::make_shared<TcpSession>(context.io, target_, std::move(done),
-                                              context.deadline - margin, context.timeout - margin);
+  const OwnBudget budget = own_budget(context);
+  auto session =
+      std::make_shared<TcpSession>(context.io, target_, std::move(done), budget.end, budget.length);
   session->run(*context.cancellation);
 }
 

@@ -78,10 +78,6 @@ constexpr std::int64_t kMaxPort = 65535;
 constexpr std::int64_t kMaxKeyBits = 65536;
 constexpr std::int64_t kMaxDays = 36500;
 
-// The check answers this long before the scheduler's watchdog, so that its own message (which
-// stage timed out) is the one reported.
-constexpr Duration kBudgetMargin = std::chrono::milliseconds(100);
-
 // OpenSSL 3.0's TLS 1.3 suites; TLS 1.3 names are exact, never cipher-string expressions.
 constexpr std::array<std::string_view, 5> kTls13Suites{
     "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256",
@@ -803,9 +799,9 @@ TlsCheck::TlsCheck(Fields& fields) {
 TlsCheck::~TlsCheck() = default;
 
 void TlsCheck::start(CheckContext& context, Completion done) {
-  const Duration margin = std::min(kBudgetMargin, context.timeout / 10);
-  auto session = std::make_shared<TlsSession>(context.io, target_, std::move(done),
-                                              context.deadline - margin, context.timeout - margin);
+  const OwnBudget budget = own_budget(context);
+  auto session =
+      std::make_shared<TlsSession>(context.io, target_, std::move(done), budget.end, budget.length);
   session->run(*context.cancellation);
 }
 

@@ -1,8 +1,15 @@
 #include "harness/check.hpp"
 
+#include <algorithm>
+
 namespace cutover {
 
 Check::~Check() = default;
+
+OwnBudget own_budget(const CheckContext& context) {
+  const Duration margin = std::min<Duration>(std::chrono::milliseconds(100), context.timeout / 10);
+  return {context.deadline - margin, context.timeout - margin};
+}
 
 void Cancellation::on_cancel(std::function<void()> handler) {
   if (cancelled_) {

@@ -40,6 +40,15 @@ struct CheckContext {
   std::shared_ptr<Cancellation> cancellation;
 };
 
+// The time a check gives itself for an attempt: it ends a tenth of the timeout (at most 100ms)
+// before the scheduler's watchdog, so the check reports its own, more telling, verdict ("no
+// answer: filtered", which stage timed out) instead of a bare timeout.
+struct OwnBudget {
+  std::chrono::steady_clock::time_point end;
+  Duration length{};
+};
+OwnBudget own_budget(const CheckContext& context);
+
 using Completion = std::function<void(CheckResult)>;
 
 // One configured check of some kind. Built once from the suite, started once per attempt.

@@ -22,6 +22,7 @@
 #include "checks/builtin.hpp"
 #include "harness/registry.hpp"
 #include "tests/support/certificates.hpp"
+#include "tests/support/check_runner.hpp"
 #include "tests/support/http_servers.hpp"
 #include "tests/support/tcp_servers.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -30,7 +31,7 @@ namespace cutover {
 namespace {
 
 using namespace std::chrono_literals;
-using FieldMap = std::map<std::string, FieldValue, std::less<>>;
+using test::FieldMap;
 
 // Short enough to keep the suite fast; the check's own budget is 270ms of it.
 constexpr Duration kShortTimeout = 300ms;
@@ -40,75 +41,21 @@ constexpr Duration kTimeout = 5s;
 // environment under its production name.
 const std::string kHost = "api.example.test";
 
-Fields make_fields(FieldMap values) {
-  return Fields(std::move(values), {}, SourceLocation{"suite.yaml", 7, 5}, kTimeout);
-}
+using test::Completed;
+using test::expect_result;
+using test::find_measurement;
+using test::run_check;
 
 std::unique_ptr<TlsCheck> make_check(FieldMap values) {
-  Fields fields = make_fields(std::move(values));
-  auto check = std::make_unique<TlsCheck>(fields);
-  const Diagnostics diagnostics = fields.take_diagnostics();
-  EXPECT_TRUE(diagnostics.empty()) << to_string(diagnostics.front());
-  return check;
+  return test::make_check<TlsCheck>(std::move(values));
 }
 
 std::vector<std::string> construction_errors(FieldMap values) {
-  Fields fields = make_fields(std::move(values));
-  TlsCheck check(fields);
-  std::vector<std::string> errors;
-  for (const Diagnostic& diagnostic : fields.take_diagnostics())
-    errors.push_back(to_string(diagnostic));
-  return errors;
-}
-
-struct Completed {
-  CheckResult result;
-  int completions = 0;
-  Duration elapsed{};
-};
-
-// Runs one attempt to the end, as the scheduler would, minus the watchdog.
-Completed run_check(Check& check, Duration timeout = kTimeout,
-                    std::optional<Duration> cancel_after = std::nullopt) {
-  boost::asio::io_context io;
-  boost::asio::thread_pool pool(1);
-  const auto started = std::chrono::steady_clock::now();
-  CheckContext context{io, pool, started + timeout, timeout, std::make_shared<Cancellation>()};
-  boost::asio::steady_timer canceller(io);
-  if (cancel_after) {
-    canceller.expires_after(*cancel_after);
-    canceller.async_wait([&](boost::system::error_code error) {
-      if (!error) context.cancellation->cancel();
-    });
-  }
-  Completed run;
-  check.start(context, [&](CheckResult result) {
-    ++run.completions;
-    run.result = std::move(result);
-    run.elapsed = std::chrono::steady_clock::now() - started;
-    canceller.cancel();
-  });
-  io.run();
-  pool.join();
-  return run;
+  return test::construction_errors<TlsCheck>(std::move(values));
 }
 
 Completed run_check(FieldMap values, Duration timeout = kTimeout) {
-  auto check = make_check(std::move(values));
-  return run_check(*check, timeout);
-}
-
-void expect_result(const Completed& run, Outcome outcome, const std::string& message) {
-  EXPECT_EQ(run.completions, 1);
-  EXPECT_EQ(to_string(run.result.outcome), to_string(outcome)) << run.result.message;
-  EXPECT_EQ(run.result.message, message) << run.result.details;
-}
-
-const Measurement* find_measurement(const CheckResult& result, const std::string& name) {
-  for (const Measurement& measurement : result.measurements) {
-    if (measurement.name == name) return &measurement;
-  }
-  return nullptr;
+  return run_check(*make_check(std::move(values)), timeout);
 }
 
 // As the check prints notAfter dates.

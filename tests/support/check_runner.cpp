@@ -1,0 +1,60 @@
+#include "tests/support/check_runner.hpp"
+
+#include <chrono>
+#include <regex>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+namespace cutover::test {
+
+Fields make_fields(FieldMap values, Duration timeout) {
+  return Fields(std::move(values), {}, SourceLocation{"suite.yaml", 7, 5}, timeout);
+}
+
+Completed run_check(Check& check, Duration timeout, std::optional<Duration> cancel_after) {
+  boost::asio::io_context io;
+  boost::asio::thread_pool pool(1);
+  const auto started = std::chrono::steady_clock::now();
+  CheckContext context{io, pool, started + timeout, timeout, std::make_shared<Cancellation>()};
+  boost::asio::steady_timer canceller(io);
+  if (cancel_after) {
+    canceller.expires_after(*cancel_after);
+    canceller.async_wait([&](boost::system::error_code error) {
+      if (!error) context.cancellation->cancel();
+    });
+  }
+  Completed run;
+  check.start(context, [&](CheckResult result) {
+    ++run.completions;
+    run.result = std::move(result);
+    run.elapsed = std::chrono::steady_clock::now() - started;
+    canceller.cancel();
+  });
+  io.run();
+  pool.join();
+  return run;
+}
+
+void expect_result(const Completed& run, Outcome outcome, const std::string& message) {
+  EXPECT_EQ(run.completions, 1);
+  EXPECT_EQ(to_string(run.result.outcome), to_string(outcome)) << run.result.message;
+  EXPECT_EQ(run.result.message, message) << run.result.details;
+}
+
+void expect_result_matching(const Completed& run, Outcome outcome, const std::string& pattern) {
+  EXPECT_EQ(run.completions, 1);
+  EXPECT_EQ(to_string(run.result.outcome), to_string(outcome)) << run.result.message;
+  EXPECT_TRUE(std::regex_match(run.result.message, std::regex(pattern)))
+      << "message: " << run.result.message << "\npattern: " << pattern;
+}
+
+const Measurement* find_measurement(const CheckResult& result, const std::string& name) {
+  for (const Measurement& measurement : result.measurements) {
+    if (measurement.name == name) return &measurement;
+  }
+  return nullptr;
+}
+
+}  // namespace cutover::test

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "harness/check.hpp"
+#include "harness/fields.hpp"
+#include "harness/result.hpp"
+
+namespace cutover::test {
+
+// Runs single attempts of a check kind as the scheduler would, for the kinds' own tests.
+
+using FieldMap = std::map<std::string, FieldValue, std::less<>>;
+
+inline constexpr Duration kCheckTimeout = std::chrono::seconds(5);
+
+// Fields as the loader would hand them over, placed at suite.yaml:7:5.
+Fields make_fields(FieldMap values, Duration timeout = kCheckTimeout);
+
+// A check built from `values`, which must be valid.
+template <typename Kind>
+std::unique_ptr<Kind> make_check(FieldMap values, Duration timeout = kCheckTimeout) {
+  Fields fields = make_fields(std::move(values), timeout);
+  auto check = std::make_unique<Kind>(fields);
+  const Diagnostics diagnostics = fields.take_diagnostics();
+  EXPECT_TRUE(diagnostics.empty()) << to_string(diagnostics.front());
+  return check;
+}
+
+// The mistakes a kind reports about `values`, as "suite.yaml:7:5: error: ..." lines.
+template <typename Kind>
+std::vector<std::string> construction_errors(FieldMap values) {
+  Fields fields = make_fields(std::move(values));
+  Kind check(fields);
+  std::vector<std::string> errors;
+  for (const Diagnostic& diagnostic : fields.take_diagnostics()) {
+    errors.push_back(to_string(diagnostic));
+  }
+  return errors;
+}
+
+struct Completed {
+  CheckResult result;
+  int completions = 0;
+  Duration elapsed{};
+};
+
+// Runs one attempt to the end, as the scheduler would, minus the watchdog. `cancel_after`
+// cancels the attempt that long after it starts.
+Completed run_check(Check& check, Duration timeout = kCheckTimeout,
+                    std::optional<Duration> cancel_after = std::nullopt);
+
+void expect_result(const Completed& run, Outcome outcome, const std::string& message);
+
+// Latencies vary; everything around them is asserted exactly.
+void expect_result_matching(const Completed& run, Outcome outcome, const std::string& pattern);
+
+const Measurement* find_measurement(const CheckResult& result, const std::string& name);
+
+}  // namespace cutover::test
