@@ -15,7 +15,6 @@
 #include <fmt/format.h>
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -32,6 +31,7 @@
 
 #include "checks/http_assertions.hpp"
 #include "checks/resolver.hpp"
+#include "checks/session.hpp"
 #include "checks/tls_client.hpp"
 #include "harness/redactor.hpp"
 #include "harness/suite.hpp"
@@ -522,13 +522,12 @@ namespace {
 
 using detail::HttpResponse;
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+class HttpSession : public detail::CheckSession<HttpSession> {
  public:
   HttpSession(net::io_context& io, std::shared_ptr<const HttpTarget> target, Completion done,
               Clock::time_point budget_end, Duration budget)
-      : io_(io),
+      : CheckSession(io, std::move(done), target->label),
         target_(std::move(target)),
-        done_(std::move(done)),
         budget_end_(budget_end),
         budget_(budget),
         resolver_(io),
@@ -539,7 +538,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     cancellation.on_cancel([weak = weak_from_this()] {
       if (auto self = weak.lock()) self->cancel();
     });
-    if (stopped_) return;  // cancelled before it began
+    if (stopped()) return;  // cancelled before it began
     started_ = Clock::now();
     watchdog_.expires_at(budget_end_);
     watchdog_.async_wait(beast::bind_front_handler(&HttpSession::on_watchdog, shared_from_this()));
@@ -604,7 +603,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void on_resolve(beast::error_code ec, Resolver::Endpoints endpoints) {
-    if (stopped_) return;
+    if (stopped()) return;
     if (ec) return fail(fmt::format("could not resolve {}: {}", connect_host(), ec.message()));
     if (url_.tls) {
       if (!tls_context_) {
@@ -630,7 +629,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void on_connect(beast::error_code ec, Duration took) {
-    if (stopped_) return;
+    if (stopped()) return;
     if (ec) return fail(fmt::format("could not connect to {}: {}", connect_label(), ec.message()));
     connect_time_ = took;
     if (!secure_) return write();
@@ -642,7 +641,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void on_handshake(beast::error_code ec) {
-    if (stopped_) return;
+    if (stopped()) return;
     if (ec) {
       return fail(fmt::format("TLS handshake with {}{} failed: {}", url_.host,
                               via_connect_to_ ? fmt::format(" at {}", connect_label()) : "",
@@ -681,7 +680,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void on_write(beast::error_code ec, std::size_t) {
-    if (stopped_) return;
+    if (stopped()) return;
     if (ec) {
       return fail(fmt::format("could not send {} to {}: {}", request_line(), connect_label(),
                               ec.message()));
@@ -702,7 +701,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void on_header(beast::error_code ec, std::size_t) {
-    if (stopped_) return;
+    if (stopped()) return;
     if (ec) {
       return fail(fmt::format("no HTTP response to {} from {}: {}", request_line(), connect_label(),
                               ec.message()));
@@ -784,7 +783,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void on_body(beast::error_code ec, std::size_t) {
-    if (stopped_) return;
+    if (stopped()) return;
     const std::size_t received = chunk_.size() - parser_->get().body().size;
     const std::uint64_t room = target_->max_body - response_.body.size();
     response_.body.append(chunk_.data(), std::min<std::uint64_t>(received, room));
@@ -884,24 +883,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void on_watchdog(beast::error_code ec) {
-    if (ec || stopped_) return;
+    if (ec || stopped()) return;
     fail(fmt::format("timed out after {} {}", format_budget(budget_), stage_));
   }
 
   // A stage that could not be carried out: an error, whatever was asserted.
   void fail(std::string what) { finish(CheckResult::error(prefix() + std::move(what))); }
 
-  // Called through the attempt's Cancellation after the scheduler has recorded the outcome:
-  // stop all work, and answer from the loop rather than from inside cancel().
-  void cancel() {
-    if (stopped_) return;
-    stop();
-    net::post(io_, [self = shared_from_this()] {
-      self->report(
-          CheckResult::error(fmt::format("cancelled while checking {}", self->target_->label)));
-    });
-  }
-
+  // Hides CheckSession::finish to add what the attempt gathered; a cancelled attempt reports
+  // without it.
   void finish(CheckResult result) {
     stop();
     if (target_->tls.insecure && (url_.tls || tls_context_)) {
@@ -915,8 +905,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     report(std::move(result));
   }
 
-  void stop() {
-    stopped_ = true;
+  friend class detail::CheckSession<HttpSession>;
+
+  void stop_work() {
     resolver_.cancel();
     watchdog_.cancel();
     close_stream();
@@ -933,13 +924,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   // Captured secrets are masked here: the scheduler's redactor only knows the suite's secrets.
-  void report(CheckResult result) {
+  void redact(CheckResult& result) {
     if (!redactor_.empty()) {
       result.message = redactor_.redact(result.message);
       result.details = redactor_.redact(result.details);
     }
-    auto done = std::move(done_);
-    done(std::move(result));
   }
 
   beast::tcp_stream& lowest() { return secure_ ? beast::get_lowest_layer(*secure_) : *plain_; }
@@ -953,9 +942,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
   }
 
-  net::io_context& io_;
   std::shared_ptr<const HttpTarget> target_;
-  Completion done_;
   Clock::time_point budget_end_;
   Duration budget_;
   Resolver resolver_;
@@ -989,7 +976,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   Clock::time_point started_, step_started_, hop_started_, handshake_started_;
   Duration connect_time_{}, tls_time_{}, first_byte_time_{};
-  bool stopped_ = false;  // done is called, or about to be: later completions are stale
 };
 
 }  // namespace

@@ -11,13 +11,13 @@
 #include <fmt/format.h>
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include "checks/resolver.hpp"
+#include "checks/session.hpp"
 
 namespace cutover {
 
@@ -90,13 +90,12 @@ std::string format_budget(Duration budget) {
 }
 
 // One attempt: resolve, connect, compare what the port did with what was expected.
-class TcpSession : public std::enable_shared_from_this<TcpSession> {
+class TcpSession : public detail::CheckSession<TcpSession> {
  public:
   TcpSession(net::io_context& io, std::shared_ptr<const detail::TcpTarget> target, Completion done,
              Clock::time_point budget_end, Duration budget)
-      : io_(io),
+      : CheckSession(io, std::move(done), target->label),
         target_(std::move(target)),
-        done_(std::move(done)),
         budget_end_(budget_end),
         budget_(budget),
         resolver_(io),
@@ -107,7 +106,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     cancellation.on_cancel([weak = weak_from_this()] {
       if (auto self = weak.lock()) self->cancel();
     });
-    if (stopped_) return;  // cancelled before it began
+    if (stopped()) return;  // cancelled before it began
     if (!target_->literal) {
       resolve_timer_.expires_at(budget_end_);
       resolve_timer_.async_wait(
@@ -119,7 +118,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
 
  private:
   void on_resolve(beast::error_code ec, Resolver::Endpoints endpoints) {
-    if (stopped_) return;
+    if (stopped()) return;
     resolve_timer_.cancel();
     if (ec) return fail(ec, fmt::format("resolve {}", target_->host));
 
@@ -132,14 +131,14 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   }
 
   void on_resolve_timeout(beast::error_code ec) {
-    if (ec || stopped_) return;  // the lookup answered first
+    if (ec || stopped()) return;  // the lookup answered first
     resolver_.cancel();
     finish(CheckResult::error(
         fmt::format("timed out after {} resolving {}", format_budget(budget_), target_->host)));
   }
 
   void on_connect(beast::error_code ec, const tcp::endpoint& endpoint) {
-    if (stopped_) return;
+    if (stopped()) return;
     const Duration latency = Clock::now() - connect_started_;
     if (ec == net::error::connection_refused) {
       return conclude(TcpState::refused, fmt::format("{} refused the connection", target_->label),
@@ -217,43 +216,15 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     return result;
   }
 
-  // A stage that could not be carried out: an error whatever was expected.
-  void fail(beast::error_code ec, std::string_view what) {
-    finish(CheckResult::error(fmt::format("could not {}: {}", what, ec.message())));
-  }
+  friend class detail::CheckSession<TcpSession>;
 
-  // Called through the attempt's Cancellation, which the scheduler triggers after it has
-  // recorded the outcome: stop all work, and answer from the loop rather than from inside
-  // cancel(), which the scheduler is still running.
-  void cancel() {
-    if (stopped_) return;
-    stop();
-    net::post(io_, [self = shared_from_this()] {
-      self->report(
-          CheckResult::error(fmt::format("cancelled while checking {}", self->target_->label)));
-    });
-  }
-
-  void finish(CheckResult result) {
-    stop();
-    report(std::move(result));
-  }
-
-  void stop() {
-    stopped_ = true;
+  void stop_work() {
     resolver_.cancel();
     resolve_timer_.cancel();
     stream_.close();
   }
 
-  void report(CheckResult result) {
-    auto done = std::move(done_);
-    done(std::move(result));
-  }
-
-  net::io_context& io_;
   std::shared_ptr<const detail::TcpTarget> target_;
-  Completion done_;
   Clock::time_point budget_end_;
   Duration budget_;
   Resolver resolver_;
@@ -261,7 +232,6 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   beast::tcp_stream stream_;
   Resolver::Endpoints endpoints_;
   Clock::time_point connect_started_;
-  bool stopped_ = false;  // done is called, or about to be: later completions are stale
 };
 
 }  // namespace

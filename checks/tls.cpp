@@ -23,6 +23,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include "checks/resolver.hpp"
+#include "checks/session.hpp"
 #include "checks/tls_client.hpp"
 
 namespace cutover {
@@ -277,13 +278,12 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
 
 // One attempt: resolve once, then the main handshake and every probe at the same time, all
 // within the attempt's budget; the verdict waits for all of them.
-class TlsSession : public std::enable_shared_from_this<TlsSession> {
+class TlsSession : public detail::CheckSession<TlsSession> {
  public:
   TlsSession(net::io_context& io, std::shared_ptr<const TlsTarget> target, Completion done,
              Clock::time_point budget_end, Duration budget)
-      : io_(io),
+      : CheckSession(io, std::move(done), target->label),
         target_(std::move(target)),
-        done_(std::move(done)),
         budget_end_(budget_end),
         budget_(budget),
         resolver_(io),
@@ -293,7 +293,7 @@ class TlsSession : public std::enable_shared_from_this<TlsSession> {
     cancellation.on_cancel([weak = weak_from_this()] {
       if (auto self = weak.lock()) self->cancel();
     });
-    if (stopped_) return;  // cancelled before it began
+    if (stopped()) return;  // cancelled before it began
     resolve_timer_.expires_at(budget_end_);
     resolve_timer_.async_wait(
         beast::bind_front_handler(&TlsSession::on_resolve_timeout, shared_from_this()));
@@ -303,12 +303,9 @@ class TlsSession : public std::enable_shared_from_this<TlsSession> {
 
  private:
   void on_resolve(beast::error_code ec, Resolver::Endpoints endpoints) {
-    if (stopped_) return;
+    if (stopped()) return;
     resolve_timer_.cancel();
-    if (ec) {
-      return finish(CheckResult::error(
-          fmt::format("could not resolve {}: {}", target_->connect_host, ec.message())));
-    }
+    if (ec) return fail(ec, fmt::format("resolve {}", target_->connect_host));
     probe_results_.resize(target_->probes.size());
     pending_ = 1 + target_->probes.size();
     launch(target_->context, endpoints, [self = shared_from_this()](HandshakeResult result) {
@@ -332,14 +329,14 @@ class TlsSession : public std::enable_shared_from_this<TlsSession> {
   }
 
   void on_resolve_timeout(beast::error_code ec) {
-    if (ec || stopped_ || pending_ > 0) return;  // the lookup answered first
+    if (ec || stopped() || pending_ > 0) return;  // the lookup answered first
     resolver_.cancel();
     finish(CheckResult::error(fmt::format("timed out after {} resolving {}", format_budget(budget_),
                                           target_->connect_host)));
   }
 
   void on_handshake_done() {
-    if (stopped_ || --pending_ > 0) return;
+    if (stopped() || --pending_ > 0) return;
     finish(conclude());
   }
 
@@ -483,39 +480,16 @@ class TlsSession : public std::enable_shared_from_this<TlsSession> {
     }
   }
 
-  // Called through the attempt's Cancellation, which the scheduler triggers after it has
-  // recorded the outcome: stop all work, and answer from the loop rather than from inside
-  // cancel(), which the scheduler is still running.
-  void cancel() {
-    if (stopped_) return;
-    stop();
-    net::post(io_, [self = shared_from_this()] {
-      self->report(
-          CheckResult::error(fmt::format("cancelled while checking {}", self->target_->label)));
-    });
-  }
+  friend class detail::CheckSession<TlsSession>;
 
-  void finish(CheckResult result) {
-    stop();
-    report(std::move(result));
-  }
-
-  void stop() {
-    stopped_ = true;
+  void stop_work() {
     resolver_.cancel();
     resolve_timer_.cancel();
     for (const auto& handshake : handshakes_)
       handshake->stop();
   }
 
-  void report(CheckResult result) {
-    auto done = std::move(done_);
-    done(std::move(result));
-  }
-
-  net::io_context& io_;
   std::shared_ptr<const TlsTarget> target_;
-  Completion done_;
   Clock::time_point budget_end_;
   Duration budget_;
   Resolver resolver_;
@@ -524,7 +498,6 @@ class TlsSession : public std::enable_shared_from_this<TlsSession> {
   HandshakeResult main_result_;
   std::vector<HandshakeResult> probe_results_;
   std::size_t pending_ = 0;  // handshakes still running
-  bool stopped_ = false;     // done is called, or about to be: later completions are stale
 };
 
 // Splits "ADDRESS[:PORT]" ("10.0.0.5", "10.0.0.5:8443", "[::1]:8443", "::1", "new-api:8443").
