@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/asio/ssl/context.hpp>
 #include <openssl/ssl.h>
+#include <boost/asio/ssl/context.hpp>
 
 #include "harness/expected.hpp"
 
@@ -44,16 +44,16 @@ std::string describe_handshake_failure(SSL* ssl, const boost::system::error_code
 
 // What the server presented and negotiated, after a successful handshake.
 struct PeerCertificate {
-  std::string subject{};               // RFC 2253, e.g. "CN=api.example.test,O=Example"
+  std::string subject{};  // RFC 2253, e.g. "CN=api.example.test,O=Example"
   std::string issuer{};
-  std::vector<std::string> names{};    // subjectAltName DNS names and IP addresses
+  std::vector<std::string> names{};  // subjectAltName DNS names and IP addresses
   std::chrono::system_clock::time_point not_before{};
   std::chrono::system_clock::time_point not_after{};
-  std::string key_type{};              // "RSA", "EC", "ED25519"
+  std::string key_type{};  // "RSA", "EC", "ED25519"
   int key_bits = 0;
-  std::string protocol{};              // "TLSv1.3"
-  std::string cipher{};                // "TLS_AES_256_GCM_SHA384"
-  bool verified = false;               // chain and name verified (false when insecure)
+  std::string protocol{};  // "TLSv1.3"
+  std::string cipher{};    // "TLS_AES_256_GCM_SHA384"
+  bool verified = false;   // chain and name verified (false when insecure)
 };
 
 std::optional<PeerCertificate> describe_peer(SSL* ssl);
