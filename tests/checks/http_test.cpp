@@ -402,6 +402,13 @@ TEST_F(HttpCheckTest, LargeBodyIsCutAtMaxBody) {
   expect_result(small, Outcome::failed,
                 "expected body to contain \"y\", got \"" + std::string(120, 'x') +
                     "\"... (1000 bytes), cut at max_body after 1000 bytes");
+
+  // Not finding a forbidden text in the part that was read must not pass.
+  const Completed unproven = run(
+      "/chunked", {{"max_body", std::int64_t{1000}}, {"body", object({{"not_contains", "y"}})}});
+  expect_result(unproven, Outcome::failed,
+                "cannot tell whether the body contains \"y\": it was cut at max_body after 1000 "
+                "bytes (raise max_body)");
 }
 
 TEST_F(HttpCheckTest, RedirectsAreReportedOrFollowed) {
