@@ -570,10 +570,19 @@ class HttpSession : public detail::CheckSession<HttpSession> {
       json_body_ = !body.is_string();
       body_ = body.is_string() ? body.get<std::string>() : body.dump();
     }
-    via_connect_to_ = target_->connect_to.has_value();
+    if (!connect_origin_) connect_origin_ = std::pair{url_.host, url_.port};
+    via_connect_to_ = uses_connect_to(url_);
     redirects_ = 0;
     step_started_ = Clock::now();
     send();
+  }
+
+  // connect_to stands for the first request's host and port, as curl's --connect-to names the
+  // host it replaces: a step or redirect elsewhere goes to its own host, and one that comes back
+  // goes through connect_to again (never through DNS to the old environment).
+  bool uses_connect_to(const Url& url) const {
+    return target_->connect_to && connect_origin_ && url.host == connect_origin_->first &&
+           url.port == connect_origin_->second;
   }
 
   std::string connect_label() const {
@@ -756,15 +765,14 @@ class HttpSession : public detail::CheckSession<HttpSession> {
       });
     }
     if (next.value().host != url_.host || next.value().port != url_.port) {
-      // Credentials meant for one host are not handed to another (as curl does), and
-      // connect_to names an address for the configured host only.
+      // Credentials meant for one host are not handed to another (as curl does).
       std::erase_if(headers_, [](const auto& header) {
         const std::string name = lower(header.first);
         return name == "authorization" || name == "cookie";
       });
-      via_connect_to_ = false;
     }
     url_ = std::move(next).value();
+    via_connect_to_ = uses_connect_to(url_);
     send();
     return true;
   }
@@ -833,17 +841,25 @@ class HttpSession : public detail::CheckSession<HttpSession> {
     trail_.clear();
 
     std::vector<std::string> failures = detail::evaluate(request.assertions, response_);
-    // A response that failed its assertions is no source for later steps.
-    for (const CaptureRule& rule :
-         failures.empty() ? request.captures : std::vector<CaptureRule>{}) {
+    // A response that failed its assertions is no source for later steps; but a secret it
+    // carries is still learnt, so that the failure's details do not show it.
+    const bool usable = failures.empty();
+    for (const CaptureRule& rule : request.captures) {
+      if (!usable && !rule.secret) continue;
       const detail::Captured captured = detail::capture(rule, response_);
+      if (!usable) {
+        if (captured.value) redactor_.add_secret(*captured.value);
+        continue;
+      }
       if (!captured.value) {
         failures.push_back(fmt::format("could not capture {}: {}", rule.name, captured.problem));
         continue;
       }
       if (rule.secret) redactor_.add_secret(*captured.value);
       captures_[request.name][rule.name] = *captured.value;
-      details_ += fmt::format("captured {} = {}\n", rule.name, detail::excerpt(*captured.value));
+      details_ += fmt::format(
+          "captured {} = {}\n", rule.name,
+          rule.secret ? std::string(Redactor::kMask) : detail::excerpt(*captured.value));
     }
     if (!failures.empty()) {
       for (const std::string& failure : failures)
@@ -964,6 +980,7 @@ class HttpSession : public detail::CheckSession<HttpSession> {
   std::string body_;
   bool json_body_ = false;
   bool via_connect_to_ = false;
+  std::optional<std::pair<std::string, std::uint16_t>> connect_origin_;  // what connect_to replaces
   int redirects_ = 0;
   std::string trail_;  // the redirects that led to the current request
   HttpResponse response_;

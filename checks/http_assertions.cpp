@@ -402,7 +402,12 @@ void evaluate_body(const HttpAssertions& assertions, const HttpResponse& respons
                                      excerpt(body.substr(from, 80 + text.size()))));
     }
   }
-  if (rules.matches && !std::regex_search(body, rules.matches->regex)) {
+  if (rules.matches && response.body_truncated) {
+    failures.push_back(fmt::format(
+        "cannot tell whether the body matches /{}/: it was cut at max_body after {} bytes "
+        "(raise max_body)",
+        rules.matches->source, body.size()));
+  } else if (rules.matches && !std::regex_search(body, rules.matches->regex)) {
     failures.push_back(fmt::format("expected body to match /{}/, got {}{}", rules.matches->source,
                                    excerpt(body), cut_note(response)));
   }
@@ -411,6 +416,13 @@ void evaluate_body(const HttpAssertions& assertions, const HttpResponse& respons
 void evaluate_json(const HttpAssertions& assertions, const HttpResponse& response,
                    std::vector<std::string>& failures) {
   if (assertions.json.empty()) return;
+  if (response.body_truncated) {
+    // A prefix of a document can parse as another document ("1500" cut to "15").
+    failures.push_back(fmt::format(
+        "cannot check the JSON body: it was cut at max_body after {} bytes (raise max_body)",
+        response.body.size()));
+    return;
+  }
   json document;
   try {
     document = json::parse(response.body);
@@ -587,6 +599,10 @@ std::vector<CaptureRule> read_captures(const nlohmann::json& value, const SpecEr
 Captured capture(const CaptureRule& rule, const HttpResponse& response) {
   switch (rule.source) {
     case CaptureRule::Source::json: {
+      if (response.body_truncated) {
+        return {std::nullopt,
+                fmt::format("the body was cut at max_body after {} bytes", response.body.size())};
+      }
       json document;
       try {
         document = json::parse(response.body);

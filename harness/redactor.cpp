@@ -3,12 +3,35 @@
 #include <algorithm>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace cutover {
+
+namespace {
+
+// How a value may appear in output besides verbatim: JSON-escaped (reports, quoted excerpts),
+// and with "/" written "\/" as some JSON encoders do, itself escaped again when quoted.
+std::vector<std::string> written_forms(const std::string& value) {
+  const auto escaped = [](const std::string& text) {
+    const std::string quoted =
+        nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return quoted.substr(1, quoted.size() - 2);
+  };
+  std::string slashed;
+  for (char c : value)
+    slashed += c == '/' ? std::string("\\/") : std::string(1, c);
+  return {value, escaped(value), slashed, escaped(slashed)};
+}
+
+}  // namespace
 
 void Redactor::add_secret(std::string value) {
   if (value.empty()) return;
-  if (std::find(secrets_.begin(), secrets_.end(), value) != secrets_.end()) return;
-  secrets_.push_back(std::move(value));
+  for (std::string& form : written_forms(value)) {
+    if (std::find(secrets_.begin(), secrets_.end(), form) == secrets_.end()) {
+      secrets_.push_back(std::move(form));
+    }
+  }
 }
 
 std::string Redactor::redact(std::string_view text) const {

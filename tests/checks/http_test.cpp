@@ -403,6 +403,19 @@ TEST_F(HttpCheckTest, LargeBodyIsCutAtMaxBody) {
                 "expected body to contain \"y\", got \"" + std::string(120, 'x') +
                     "\"... (1000 bytes), cut at max_body after 1000 bytes");
 
+  // What was read of a cut body proves nothing about the whole: these cannot pass either.
+  expect_result(
+      run("/chunked", {{"max_body", std::int64_t{1000}}, {"body", object({{"matches", "^x+$"}})}}),
+      Outcome::failed,
+      "cannot tell whether the body matches /^x+$/: it was cut at max_body after 1000 "
+      "bytes (raise max_body)");
+  expect_result(
+      run("/chunked", {{"max_body", std::int64_t{1000}},
+                       {"json", object(json::object({{"", json::object({{"exists", true}})}}))}}),
+      Outcome::failed,
+      "cannot check the JSON body: it was cut at max_body after 1000 bytes (raise "
+      "max_body)");
+
   // Not finding a forbidden text in the part that was read must not pass.
   const Completed unproven = run(
       "/chunked", {{"max_body", std::int64_t{1000}}, {"body", object({{"not_contains", "y"}})}});
@@ -601,6 +614,24 @@ TEST_F(HttpsCheckTest, ConnectToKeepsHostHeaderAndSni) {
   EXPECT_EQ(requests[0].server_name, "api.example.test");
 }
 
+// connect_to replaces the first request's host and port only: a step to another host goes there.
+TEST(HttpCheckConnectTo, StepsToOtherHostsDoNotUseIt) {
+  test::HttpServer new_api;
+  test::HttpServer other;
+  new_api.respond("/health", 200);
+  other.respond("/health", 200);
+  const std::string api_url =
+      "http://api.example.test:" + std::to_string(new_api.port()) + "/health";
+  const json flow = json::array({{{"name", "api"}, {"url", api_url}},
+                                 {{"name", "other"}, {"url", other.url("/health")}},
+                                 {{"name", "api-again"}, {"url", api_url}}});
+  const Completed result =
+      run_check({{"steps", flow}, {"connect_to", "127.0.0.1:" + std::to_string(new_api.port())}});
+  EXPECT_EQ(result.result.outcome, Outcome::passed) << result.result.message;
+  EXPECT_EQ(new_api.requests().size(), 2u);
+  EXPECT_EQ(other.requests().size(), 1u);
+}
+
 TEST(HttpCheckConnectTo, PlainHttpWithPortKeepsHostHeader) {
   test::HttpServer server;
   server.respond("/health", 200);
@@ -682,7 +713,7 @@ TEST_F(HttpStepsTest, CapturesFlowIntoLaterStepsWithOneCookieJar) {
   EXPECT_EQ(requests[2].header("cookie"), "session=s3cr3t-session");
   // The token was captured as secret: it never appears in the result.
   EXPECT_EQ(result.result.details.find("tok-9f8e7d"), std::string::npos);
-  EXPECT_NE(result.result.details.find("captured token = \"***\""), std::string::npos)
+  EXPECT_NE(result.result.details.find("captured token = ***\n"), std::string::npos)
       << result.result.details;
   EXPECT_NE(result.result.details.find("captured id = \"4711\""), std::string::npos);
 }
@@ -694,6 +725,15 @@ TEST_F(HttpStepsTest, FailingStepFailsTheCheckAndIsNamed) {
   expect_result(result, Outcome::failed,
                 "step 'create': expected status 200, got 201 (body: \"created order id=4711\")");
   EXPECT_EQ(server_.requests().size(), 2u);
+}
+
+TEST_F(HttpStepsTest, ASecretInAFailedStepsResponseIsMaskedToo) {
+  json flow = steps();
+  flow[0]["status"] = 201;  // login answers 200: the step fails, its response is in the details
+  const Completed result = run_check({{"steps", object(flow)}});
+  EXPECT_EQ(result.result.outcome, Outcome::failed);
+  EXPECT_NE(result.result.details.find("***"), std::string::npos) << result.result.details;
+  EXPECT_EQ(result.result.details.find("tok-9f8e7d"), std::string::npos) << result.result.details;
 }
 
 TEST_F(HttpStepsTest, SecretsAreMaskedInFailures) {

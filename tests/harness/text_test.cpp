@@ -56,6 +56,15 @@ TEST(Redactor, MasksEveryOccurrenceOfEverySecret) {
   EXPECT_EQ(redactor.redact("nothing here"), "nothing here");
 }
 
+TEST(Redactor, MasksSecretsAsJsonWritesThem) {
+  Redactor redactor;
+  redactor.add_secret("a/b\"c");
+  EXPECT_EQ(redactor.redact("raw a/b\"c"), "raw ***");
+  EXPECT_EQ(redactor.redact("quoted \"a/b\\\"c\""), "quoted \"***\"");
+  EXPECT_EQ(redactor.redact("slashed a\\/b\"c"), "slashed ***");
+  EXPECT_EQ(redactor.redact("both a\\\\/b\\\"c"), "both ***");
+}
+
 TEST(Redactor, OverlappingSecretsLeaveNoTailVisible) {
   Redactor redactor;
   redactor.add_secret("abcdef");
