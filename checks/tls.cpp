@@ -95,10 +95,22 @@ bool contains(const std::vector<std::string>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+// Whether this client can offer the cipher: PSK and SRP ciphers need a pre-shared key or a
+// password (callbacks this runner does not set), so OpenSSL leaves them out of a ClientHello.
+bool client_can_offer(const SSL_CIPHER* cipher) {
+  const int auth = SSL_CIPHER_get_auth_nid(cipher);
+  const int exchange = SSL_CIPHER_get_kx_nid(cipher);
+  return auth != NID_auth_psk && auth != NID_auth_srp && exchange != NID_kx_psk &&
+         exchange != NID_kx_ecdhe_psk && exchange != NID_kx_dhe_psk && exchange != NID_kx_rsa_psk &&
+         exchange != NID_kx_srp;
+}
+
 // The TLS 1.2-and-older cipher names an OpenSSL cipher string stands for ("ECDHE-RSA-AES128-SHA",
-// "aNULL", "ALL:COMPLEMENTOFALL"), at security level 0 so that weak ciphers count; empty when
-// it names nothing this OpenSSL can offer.
-std::vector<std::string> expand_cipher_string(const std::string& text) {
+// "aNULL", "ALL:COMPLEMENTOFALL"), at security level 0 so that weak ciphers count, leaving out
+// those this client cannot offer (counted in `unofferable`); empty when it names nothing this
+// OpenSSL can offer.
+std::vector<std::string> expand_cipher_string(const std::string& text,
+                                              std::size_t* unofferable = nullptr) {
   std::vector<std::string> names;
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context(SSL_CTX_new(TLS_method()),
                                                             &SSL_CTX_free);
@@ -107,8 +119,14 @@ std::vector<std::string> expand_cipher_string(const std::string& text) {
   if (SSL_CTX_set_ciphersuites(context.get(), "") == 1 &&
       SSL_CTX_set_cipher_list(context.get(), text.c_str()) == 1) {
     STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(context.get());
-    for (int index = 0; index < sk_SSL_CIPHER_num(ciphers); ++index)
-      names.emplace_back(SSL_CIPHER_get_name(sk_SSL_CIPHER_value(ciphers, index)));
+    for (int index = 0; index < sk_SSL_CIPHER_num(ciphers); ++index) {
+      const SSL_CIPHER* cipher = sk_SSL_CIPHER_value(ciphers, index);
+      if (client_can_offer(cipher)) {
+        names.emplace_back(SSL_CIPHER_get_name(cipher));
+      } else if (unofferable != nullptr) {
+        ++*unofferable;
+      }
+    }
   }
   ERR_clear_error();
   return names;
@@ -121,12 +139,18 @@ std::vector<std::string> expand_ciphers(Fields& fields, std::string_view field,
   std::vector<std::string> names;
   for (const std::string& entry : entries) {
     std::vector<std::string> expanded;
+    std::size_t unofferable = 0;
     if (is_tls13_suite(entry)) {
       expanded.push_back(entry);
     } else {
-      expanded = expand_cipher_string(entry);
+      expanded = expand_cipher_string(entry, &unofferable);
     }
-    if (expanded.empty()) {
+    if (expanded.empty() && unofferable > 0) {
+      fields.error(field, fmt::format("\"{}\" names only PSK or SRP ciphers, which this runner "
+                                      "cannot offer (they need a pre-shared key or a password), "
+                                      "so it can neither negotiate nor probe them",
+                                      entry));
+    } else if (expanded.empty()) {
       fields.error(field, fmt::format("\"{}\" names no cipher that {} can offer, so this runner "
                                       "can neither negotiate nor probe it (use OpenSSL cipher "
                                       "names like ECDHE-RSA-AES128-SHA, cipher strings like "
@@ -177,19 +201,69 @@ double to_milliseconds(Duration duration) {
 // How one handshake ended.
 struct HandshakeResult {
   enum class Ending {
-    accepted,     // the handshake completed
-    rejected,     // the server answered and refused (an alert, or it closed the connection)
-    unreachable,  // no TCP connection or no answer in time: nothing was learnt
+    accepted,      // the handshake completed
+    rejected,      // the server refused: it sent an alert, or answered with what we did not offer
+    inconclusive,  // it ended without the server refusing: this client could not offer what it
+                   // was asked to, or the server closed or reset the connection without an alert
+    unreachable,   // no TCP connection or no answer in time: nothing was learnt
   };
   Ending ending = Ending::unreachable;
   bool timed_out = false;
-  std::string reason;                   // rejected: why; unreachable: the stage and cause
-  std::optional<PeerCertificate> peer;  // accepted
+  std::string reason;       // rejected, inconclusive: why; unreachable: the stage and cause
+  bool hello_sent = false;  // the ClientHello went out: a failure may be the server's doing
+  std::string protocol;     // accepted: "TLSv1.2"
+  std::string cipher;       // accepted: "ECDHE-RSA-AES128-SHA"
+  std::optional<PeerCertificate> peer;  // accepted, when the server sent a certificate
   std::string verify_failure;           // accepted with a certificate that does not verify
   std::string address;                  // the endpoint connected to
   std::optional<Duration> connect_time;
   std::optional<Duration> handshake_time;
 };
+
+// How a failed handshake ended: refused only when the server said so (an alert, or a ServerHello
+// choosing what this client did not offer). Failing before the ClientHello went out, or on the
+// client's own settings, or the server closing or resetting the connection without a word,
+// shows nothing about what the server accepts.
+HandshakeResult::Ending classify_failure(SSL* ssl, const beast::error_code& ec) {
+  if (ssl == nullptr || BIO_number_written(SSL_get_wbio(ssl)) == 0) {
+    return HandshakeResult::Ending::inconclusive;
+  }
+  if (ec.category() != net::error::get_ssl_category()) {
+    return HandshakeResult::Ending::inconclusive;
+  }
+  const auto code = static_cast<unsigned long>(ec.value());
+  if (ERR_GET_LIB(code) != ERR_LIB_SSL) return HandshakeResult::Ending::inconclusive;
+  const int reason = ERR_GET_REASON(code);
+  if (reason >= SSL_AD_REASON_OFFSET) return HandshakeResult::Ending::rejected;  // an alert
+  const bool answered = BIO_number_read(SSL_get_rbio(ssl)) > 0;
+  switch (reason) {
+    case SSL_R_UNSUPPORTED_PROTOCOL:
+    case SSL_R_WRONG_CIPHER_RETURNED:
+    case SSL_R_LEGACY_SIGALG_DISALLOWED_OR_UNSUPPORTED:
+      return answered ? HandshakeResult::Ending::rejected : HandshakeResult::Ending::inconclusive;
+    default:
+      return HandshakeResult::Ending::inconclusive;
+  }
+}
+
+// Why a handshake failed on this client's side, or ended without the server refusing.
+std::string describe_inconclusive(SSL* ssl, const beast::error_code& ec) {
+  if (ec.category() == net::error::get_ssl_category()) {
+    switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {
+      case SSL_R_NO_CIPHERS_AVAILABLE:
+        return "this client has no cipher it can offer for these protocol versions (no ciphers "
+               "available)";
+      case SSL_R_NO_PROTOCOLS_AVAILABLE:
+        return "this client has no protocol version it can offer (no protocols available)";
+      default:
+        break;
+    }
+  }
+  if (ssl == nullptr || BIO_number_written(SSL_get_wbio(ssl)) == 0) {
+    return fmt::format("the handshake failed before the ClientHello was sent: {}", ec.message());
+  }
+  return describe_handshake_failure(ssl, ec);
+}
 
 // One TCP connection and TLS handshake, closed as soon as the handshake ends: nothing is sent
 // over it, so there is no close_notify to wait for.
@@ -248,11 +322,17 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
       result_.timed_out = true;
       result_.reason = "in the TLS handshake";
     } else if (ec) {
-      result_.ending = HandshakeResult::Ending::rejected;
-      result_.reason = describe_handshake_failure(native, ec);
+      result_.ending = classify_failure(native, ec);
+      result_.hello_sent = BIO_number_written(SSL_get_wbio(native)) > 0;
+      result_.reason = result_.ending == HandshakeResult::Ending::rejected
+                           ? describe_handshake_failure(native, ec)
+                           : describe_inconclusive(native, ec);
     } else {
+      // Completed is accepted, certificate or not: anonymous ciphers send none.
       result_.ending = HandshakeResult::Ending::accepted;
       result_.handshake_time = Clock::now() - started_;
+      result_.protocol = tls_version_name(SSL_version(native));
+      if (const char* cipher = SSL_get_cipher_name(native)) result_.cipher = cipher;
       result_.peer = describe_peer(native);
       if (SSL_get_verify_result(native) != X509_V_OK) {
         result_.verify_failure = describe_handshake_failure(native, {});
@@ -353,15 +433,31 @@ class TlsSession : public detail::CheckSession<TlsSession> {
     return fmt::format("could not connect{} to {}: {}", purpose, target_->label, result.reason);
   }
 
+  // Why a probe learnt nothing about the server, as the error of the whole check.
+  std::string inconclusive(const HandshakeResult& result, const TlsProbe& probe) const {
+    if (!result.hello_sent) {
+      return fmt::format("could not probe {} with {}: {}", probe.what, target_->label,
+                         result.reason);
+    }
+    return fmt::format(
+        "could not probe {} with {}: {} without a TLS alert, which does not show "
+        "that the server refuses them",
+        probe.what, target_->label, result.reason);
+  }
+
   CheckResult conclude() const {
     const HandshakeResult& main = main_result_;
     if (main.ending == HandshakeResult::Ending::unreachable) {
       return CheckResult::error(unreachable(main, ""));
     }
+    if (main.ending == HandshakeResult::Ending::inconclusive && !main.hello_sent) {
+      return CheckResult::error(fmt::format("could not start the TLS handshake with {}: {}",
+                                            target_->label, main.reason));
+    }
     for (std::size_t index = 0; index < probe_results_.size(); ++index) {
-      if (probe_results_[index].ending == HandshakeResult::Ending::unreachable) {
-        return CheckResult::error(
-            unreachable(probe_results_[index], " probing " + target_->probes[index].what));
+      const HandshakeResult& probe = probe_results_[index];
+      if (probe.ending == HandshakeResult::Ending::unreachable) {
+        return CheckResult::error(unreachable(probe, " probing " + target_->probes[index].what));
       }
     }
 
@@ -371,7 +467,7 @@ class TlsSession : public detail::CheckSession<TlsSession> {
     if (main.connect_time) {
       measurements.push_back({"connect_ms", to_milliseconds(*main.connect_time), "ms"});
     }
-    if (main.ending == HandshakeResult::Ending::rejected) {
+    if (main.ending != HandshakeResult::Ending::accepted) {
       failures.push_back("handshake failed: " + main.reason);
       details += fmt::format("handshake: failed: {}\n", main.reason);
     } else if (main.peer) {
@@ -380,8 +476,27 @@ class TlsSession : public detail::CheckSession<TlsSession> {
       measurements.push_back(
           {"days_left", static_cast<double>(days_left(main.peer->not_after)), "days"});
       measurements.push_back({"key_bits", static_cast<double>(main.peer->key_bits), "bits"});
+    } else {
+      // An anonymous cipher: nothing to verify, so nothing proves who answered.
+      failures.push_back(
+          fmt::format("the server presented no certificate (anonymous cipher {})", main.cipher));
+      details +=
+          fmt::format("certificate: none\nprotocol: {}\ncipher: {}\n", main.protocol, main.cipher);
+      measurements.push_back({"handshake_ms", to_milliseconds(*main.handshake_time), "ms"});
+      assess_negotiated(main.protocol, main.cipher, failures);
     }
     assess_probes(failures, details);
+
+    // A pass needs every probe refused by the server; a failure found elsewhere stands.
+    for (std::size_t index = 0; failures.empty() && index < probe_results_.size(); ++index) {
+      if (probe_results_[index].ending == HandshakeResult::Ending::inconclusive) {
+        CheckResult result =
+            CheckResult::error(inconclusive(probe_results_[index], target_->probes[index]));
+        result.details = std::move(details);
+        result.measurements = std::move(measurements);
+        return result;
+      }
+    }
 
     CheckResult result;
     if (failures.empty()) {
@@ -422,20 +537,7 @@ class TlsSession : public detail::CheckSession<TlsSession> {
                         *target_->min_days_valid, left, format_date(peer.not_after)));
       }
     }
-    if (target_->min_version) {
-      const std::optional<int> negotiated = parse_tls_version(peer.protocol);
-      if (negotiated && *negotiated < *target_->min_version) {
-        failures.push_back(fmt::format("expected {} or newer, negotiated {}",
-                                       tls_version_name(*target_->min_version), peer.protocol));
-      }
-    }
-    if (contains(target_->forbidden_names, peer.cipher)) {
-      failures.push_back(fmt::format("negotiated forbidden cipher {}", peer.cipher));
-    }
-    if (!target_->allowed_names.empty() && !contains(target_->allowed_names, peer.cipher)) {
-      failures.push_back(fmt::format("expected a cipher from allowed_ciphers ({}), negotiated {}",
-                                     join(target_->allowed_ciphers, ", "), peer.cipher));
-    }
+    assess_negotiated(peer.protocol, peer.cipher, failures);
     if (target_->min_key_bits && peer.key_bits < *target_->min_key_bits) {
       failures.push_back(fmt::format("expected a key of at least {} bits, got {} {} bits",
                                      *target_->min_key_bits, peer.key_type, peer.key_bits));
@@ -446,17 +548,41 @@ class TlsSession : public detail::CheckSession<TlsSession> {
     }
   }
 
+  // The main handshake's protocol version and cipher against min_version and the cipher lists.
+  void assess_negotiated(const std::string& protocol, const std::string& cipher,
+                         std::vector<std::string>& failures) const {
+    if (target_->min_version) {
+      const std::optional<int> negotiated = parse_tls_version(protocol);
+      if (negotiated && *negotiated < *target_->min_version) {
+        failures.push_back(fmt::format("expected {} or newer, negotiated {}",
+                                       tls_version_name(*target_->min_version), protocol));
+      }
+    }
+    if (contains(target_->forbidden_names, cipher)) {
+      failures.push_back(fmt::format("negotiated forbidden cipher {}", cipher));
+    }
+    if (!target_->allowed_names.empty() && !contains(target_->allowed_names, cipher)) {
+      failures.push_back(fmt::format("expected a cipher from allowed_ciphers ({}), negotiated {}",
+                                     join(target_->allowed_ciphers, ", "), cipher));
+    }
+  }
+
   void assess_probes(std::vector<std::string>& failures, std::string& details) const {
     std::vector<std::string> old_versions;
     for (std::size_t index = 0; index < probe_results_.size(); ++index) {
       const TlsProbe& probe = target_->probes[index];
       const HandshakeResult& result = probe_results_[index];
-      if (result.ending != HandshakeResult::Ending::accepted || !result.peer) {
+      if (result.ending == HandshakeResult::Ending::inconclusive) {
+        details += fmt::format("probe {}: inconclusive: {}\n", probe.what, result.reason);
+        continue;
+      }
+      if (result.ending != HandshakeResult::Ending::accepted) {
         details += fmt::format("probe {}: refused: {}\n", probe.what, result.reason);
         continue;
       }
-      const PeerCertificate& peer = *result.peer;
-      details += fmt::format("probe {}: accepted: {} {}\n", probe.what, peer.protocol, peer.cipher);
+      // Accepted is the handshake completing; an anonymous cipher sends no certificate.
+      details += fmt::format("probe {}: accepted: {} {}{}\n", probe.what, result.protocol,
+                             result.cipher, result.peer ? "" : " (no certificate)");
       switch (probe.purpose) {
         case TlsProbe::Purpose::version:
           old_versions.push_back(tls_version_name(probe.version));
@@ -464,12 +590,12 @@ class TlsSession : public detail::CheckSession<TlsSession> {
         case TlsProbe::Purpose::forbidden_ciphers:
           failures.push_back(fmt::format(
               "the server accepts forbidden cipher {} with {} when offered only forbidden ciphers",
-              peer.cipher, peer.protocol));
+              result.cipher, result.protocol));
           break;
         case TlsProbe::Purpose::unlisted_ciphers:
           failures.push_back(fmt::format(
               "the server accepts cipher {} with {}, which allowed_ciphers does not list",
-              peer.cipher, peer.protocol));
+              result.cipher, result.protocol));
           break;
       }
     }

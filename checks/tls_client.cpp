@@ -310,7 +310,12 @@ bool prepare_tls_connection(SSL* ssl, std::string_view server_name, bool insecur
     error = fmt::format("could not set SNI {}: {}", name, openssl_reason("invalid name"));
     return false;
   }
-  if (insecure || name.empty()) return true;
+  if (insecure) return true;
+  if (name.empty()) {
+    // Nothing to verify against would leave any certificate from a trusted CA accepted.
+    error = "no server name to verify the certificate against";
+    return false;
+  }
   if (address) {
     const std::string text = address->to_string();
     if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), text.c_str()) != 1) {

@@ -20,6 +20,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "checks/builtin.hpp"
+#include "checks/tls_client.hpp"
 #include "harness/registry.hpp"
 #include "tests/support/certificates.hpp"
 #include "tests/support/check_runner.hpp"
@@ -331,6 +332,39 @@ TEST_F(TlsCheckTest, ForbiddenCiphersRefusedPass) {
   expect_result(run_check(values), Outcome::passed, passed(*server, certificate));
 }
 
+TEST_F(TlsCheckTest, AnonymousForbiddenCipherAcceptedWithoutACertificateIsFound) {
+  // Offered only aNULL ciphers, the server picks one and sends no certificate at all.
+  auto server = serve({.max_version = TLS1_2_VERSION,
+                       .legacy = true,
+                       .cipher_list = "ECDHE-RSA-AES256-GCM-SHA384:AECDH-AES256-SHA:@SECLEVEL=0"});
+  FieldMap values = target(*server);
+  values["forbidden_ciphers"] = std::vector<std::string>{"aNULL"};
+  const Completed run = run_check(values);
+  expect_result(run, Outcome::failed,
+                "the server accepts forbidden cipher AECDH-AES256-SHA with TLSv1.2 when offered "
+                "only forbidden ciphers");
+  EXPECT_NE(run.result.details.find("probe forbidden ciphers (TLS 1.2 and older): accepted: "
+                                    "TLSv1.2 AECDH-AES256-SHA (no certificate)\n"),
+            std::string::npos)
+      << run.result.details;
+}
+
+TEST_F(TlsCheckTest, OlderVersionAcceptedOnlyWithAnAnonymousCipherFailsMinVersion) {
+  // TLS 1.3 for modern clients; TLS 1.0 only with an anonymous cipher, so no certificate.
+  auto server = serve({.min_version = TLS1_VERSION,
+                       .legacy = true,
+                       .cipher_list = "ECDHE-RSA-AES256-GCM-SHA384:AECDH-AES256-SHA:@SECLEVEL=0"});
+  FieldMap values = target(*server);
+  values["min_version"] = std::string("TLSv1.2");
+  const Completed run = run_check(values);
+  expect_result(run, Outcome::failed,
+                "expected TLSv1.2 or newer, the server also accepts TLSv1.0, TLSv1.1");
+  EXPECT_NE(run.result.details.find("probe TLSv1.0: accepted: TLSv1.0 AECDH-AES256-SHA "
+                                    "(no certificate)\n"),
+            std::string::npos)
+      << run.result.details;
+}
+
 TEST_F(TlsCheckTest, AllowedCiphers) {
   const test::Certificate certificate = issue();
   auto server = serve({.certificate = certificate,
@@ -511,6 +545,34 @@ TEST(TlsCheckFields, MistakesAreFieldErrors) {
   EXPECT_EQ(construction_errors({{"host", std::string("api.example.test:443")}}),
             std::vector<std::string>{"suite.yaml:7:5: error: expected a host name or IP address, "
                                      "got \"api.example.test:443\" (the port goes in `port`)"});
+}
+
+TEST(TlsCheckFields, CiphersThisClientCannotOfferAreFieldErrors) {
+  // PSK and SRP ciphers need a key or password: a probe of them would fail in this client and
+  // say nothing about the server.
+  EXPECT_EQ(construction_errors(
+                {{"host", kHost}, {"forbidden_ciphers", std::vector<std::string>{"PSK"}}}),
+            std::vector<std::string>{"suite.yaml:7:5: error: \"PSK\" names only PSK or SRP "
+                                     "ciphers, which this runner cannot offer (they need a "
+                                     "pre-shared key or a password), so it can neither "
+                                     "negotiate nor probe them"});
+  EXPECT_EQ(construction_errors(
+                {{"host", kHost}, {"forbidden_ciphers", std::vector<std::string>{"aNULL:PSK"}}}),
+            std::vector<std::string>{});
+}
+
+TEST(TlsClient, AnEmptyServerNameIsAnErrorUnlessInsecure) {
+  auto context = make_tls_context({});
+  ASSERT_TRUE(context) << context.error().message;
+  std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(context.value()->native_handle()),
+                                                &SSL_free);
+  ASSERT_NE(ssl, nullptr);
+  std::string error;
+  EXPECT_FALSE(prepare_tls_connection(ssl.get(), "", false, error));
+  EXPECT_EQ(error, "no server name to verify the certificate against");
+  error.clear();
+  EXPECT_TRUE(prepare_tls_connection(ssl.get(), "", true, error)) << error;
+  EXPECT_TRUE(prepare_tls_connection(ssl.get(), kHost, false, error)) << error;
 }
 
 TEST(TlsCheckFields, RegisteredAsTls) {
