@@ -313,18 +313,6 @@ double to_milliseconds(Duration duration) {
   return std::chrono::duration<double, std::milli>(duration).count();
 }
 
-// The budget as people write it ("1.9s", "270ms"); derived from the configured timeout so the
-// text is stable.
-std::string format_budget(Duration budget) {
-  const auto milliseconds = std::chrono::round<std::chrono::milliseconds>(budget).count();
-  if (milliseconds < 1000) return fmt::format("{}ms", milliseconds);
-  std::string text = fmt::format("{}.{:03}", milliseconds / 1000, milliseconds % 1000);
-  while (text.back() == '0')
-    text.pop_back();
-  if (text.back() == '.') text.pop_back();
-  return text + "s";
-}
-
 // The cookies of one attempt. Beast has no cookie jar; smoke flows need only what a login
 // session uses (RFC 6265 name=value with Domain, Path, Secure and Max-Age), not a browser's
 // full policy.
@@ -522,23 +510,20 @@ namespace {
 
 using detail::HttpResponse;
 
+using detail::format_budget;
+
 class HttpSession : public detail::CheckSession<HttpSession> {
  public:
   HttpSession(net::io_context& io, std::shared_ptr<const HttpTarget> target, Completion done,
-              Clock::time_point budget_end, Duration budget)
-      : CheckSession(io, std::move(done), target->label),
+              OwnBudget budget)
+      : CheckSession(io, std::move(done), target->label, budget),
         target_(std::move(target)),
-        budget_end_(budget_end),
-        budget_(budget),
         resolver_(io),
         watchdog_(io),
         tls_context_(target_->tls_context) {}
 
   void run(Cancellation& cancellation) {
-    cancellation.on_cancel([weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->cancel();
-    });
-    if (stopped()) return;  // cancelled before it began
+    if (!watch(cancellation)) return;  // cancelled before it began
     started_ = Clock::now();
     watchdog_.expires_at(budget_end_);
     watchdog_.async_wait(beast::bind_front_handler(&HttpSession::on_watchdog, shared_from_this()));
@@ -959,8 +944,6 @@ class HttpSession : public detail::CheckSession<HttpSession> {
   }
 
   std::shared_ptr<const HttpTarget> target_;
-  Clock::time_point budget_end_;
-  Duration budget_;
   Resolver resolver_;
   net::steady_timer watchdog_;
   std::shared_ptr<ssl::context> tls_context_;
@@ -1269,9 +1252,8 @@ HttpCheck::HttpCheck(Fields& fields) {
 HttpCheck::~HttpCheck() = default;
 
 void HttpCheck::start(CheckContext& context, Completion done) {
-  const OwnBudget budget = own_budget(context);
-  auto session = std::make_shared<HttpSession>(context.io, target_, std::move(done), budget.end,
-                                               budget.length);
+  auto session =
+      std::make_shared<HttpSession>(context.io, target_, std::move(done), own_budget(context));
   session->run(*context.cancellation);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,6 +16,18 @@
 
 namespace cutover::detail {
 
+// A budget as people write it: "1.9s", "270ms". It derives from the configured timeout, not from
+// a measurement, so the text is stable.
+inline std::string format_budget(Duration budget) {
+  const auto milliseconds = std::chrono::round<std::chrono::milliseconds>(budget).count();
+  if (milliseconds < 1000) return fmt::format("{}ms", milliseconds);
+  std::string text = fmt::format("{}.{:03}", milliseconds / 1000, milliseconds % 1000);
+  while (text.back() == '0')
+    text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text + "s";
+}
+
 // What every network check's attempt does the same way: answer `done` exactly once, whether the
 // attempt finishes or is cancelled, and ignore completions that arrive after that.
 //
@@ -24,9 +37,22 @@ namespace cutover::detail {
 template <typename Derived>
 class CheckSession : public std::enable_shared_from_this<Derived> {
  protected:
-  // `label` names the target in the cancellation message.
-  CheckSession(boost::asio::io_context& io, Completion done, std::string label)
-      : io_(io), done_(std::move(done)), label_(std::move(label)) {}
+  // `label` names the target in the cancellation message; `budget` is the attempt's own.
+  CheckSession(boost::asio::io_context& io, Completion done, std::string label, OwnBudget budget)
+      : io_(io),
+        budget_end_(budget.end),
+        budget_(budget.length),
+        done_(std::move(done)),
+        label_(std::move(label)) {}
+
+  // Called first by the derived run(): cancels the attempt when the scheduler cancels it. False
+  // when it was cancelled before it began, and there is nothing to start.
+  bool watch(Cancellation& cancellation) {
+    cancellation.on_cancel([weak = this->weak_from_this()] {
+      if (auto self = weak.lock()) self->cancel();
+    });
+    return !stopped_;
+  }
 
   // Called by derived handlers: true once the attempt has stopped, when a completion is stale.
   bool stopped() const { return stopped_; }
@@ -70,6 +96,8 @@ class CheckSession : public std::enable_shared_from_this<Derived> {
   void redact(CheckResult&) {}
 
   boost::asio::io_context& io_;
+  const std::chrono::steady_clock::time_point budget_end_;
+  const Duration budget_;
 
  private:
   Derived& derived() { return static_cast<Derived&>(*this); }

@@ -77,36 +77,21 @@ std::string format_latency(Duration latency) {
   return fmt::format("{:.1f}ms", milliseconds);
 }
 
-// The connect budget as people write it: "1.9s", "270ms". It derives from the configured
-// timeout, not from a measurement, so the text is stable.
-std::string format_budget(Duration budget) {
-  const auto milliseconds = std::chrono::round<std::chrono::milliseconds>(budget).count();
-  if (milliseconds < 1000) return fmt::format("{}ms", milliseconds);
-  std::string text = fmt::format("{}.{:03}", milliseconds / 1000, milliseconds % 1000);
-  while (text.back() == '0')
-    text.pop_back();
-  if (text.back() == '.') text.pop_back();
-  return text + "s";
-}
+using detail::format_budget;
 
 // One attempt: resolve, connect, compare what the port did with what was expected.
 class TcpSession : public detail::CheckSession<TcpSession> {
  public:
   TcpSession(net::io_context& io, std::shared_ptr<const detail::TcpTarget> target, Completion done,
-             Clock::time_point budget_end, Duration budget)
-      : CheckSession(io, std::move(done), target->label),
+             OwnBudget budget)
+      : CheckSession(io, std::move(done), target->label, budget),
         target_(std::move(target)),
-        budget_end_(budget_end),
-        budget_(budget),
         resolver_(io),
         resolve_timer_(io),
         stream_(io) {}
 
   void run(Cancellation& cancellation) {
-    cancellation.on_cancel([weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->cancel();
-    });
-    if (stopped()) return;  // cancelled before it began
+    if (!watch(cancellation)) return;  // cancelled before it began
     if (!target_->literal) {
       resolve_timer_.expires_at(budget_end_);
       resolve_timer_.async_wait(
@@ -225,8 +210,6 @@ class TcpSession : public detail::CheckSession<TcpSession> {
   }
 
   std::shared_ptr<const detail::TcpTarget> target_;
-  Clock::time_point budget_end_;
-  Duration budget_;
   Resolver resolver_;
   net::steady_timer resolve_timer_;
   beast::tcp_stream stream_;
@@ -330,9 +313,8 @@ TcpCheck::TcpCheck(Fields& fields) {
 TcpCheck::~TcpCheck() = default;
 
 void TcpCheck::start(CheckContext& context, Completion done) {
-  const OwnBudget budget = own_budget(context);
   auto session =
-      std::make_shared<TcpSession>(context.io, target_, std::move(done), budget.end, budget.length);
+      std::make_shared<TcpSession>(context.io, target_, std::move(done), own_budget(context));
   session->run(*context.cancellation);
 }
 

@@ -168,18 +168,6 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
   return fmt::format("{}", fmt::join(items, separator));
 }
 
-// The duration as people write it: "1.9s", "270ms" (derived from the configured timeout, so
-// the text is stable).
-std::string format_budget(Duration budget) {
-  const auto milliseconds = std::chrono::round<std::chrono::milliseconds>(budget).count();
-  if (milliseconds < 1000) return fmt::format("{}ms", milliseconds);
-  std::string text = fmt::format("{}.{:03}", milliseconds / 1000, milliseconds % 1000);
-  while (text.back() == '0')
-    text.pop_back();
-  if (text.back() == '.') text.pop_back();
-  return text + "s";
-}
-
 std::string format_date(std::chrono::system_clock::time_point time) {
   const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
   std::tm parts{};
@@ -356,24 +344,21 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
   bool stopped_ = false;
 };
 
+using detail::format_budget;
+
 // One attempt: resolve once, then the main handshake and every probe at the same time, all
 // within the attempt's budget; the verdict waits for all of them.
 class TlsSession : public detail::CheckSession<TlsSession> {
  public:
   TlsSession(net::io_context& io, std::shared_ptr<const TlsTarget> target, Completion done,
-             Clock::time_point budget_end, Duration budget)
-      : CheckSession(io, std::move(done), target->label),
+             OwnBudget budget)
+      : CheckSession(io, std::move(done), target->label, budget),
         target_(std::move(target)),
-        budget_end_(budget_end),
-        budget_(budget),
         resolver_(io),
         resolve_timer_(io) {}
 
   void run(Cancellation& cancellation) {
-    cancellation.on_cancel([weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->cancel();
-    });
-    if (stopped()) return;  // cancelled before it began
+    if (!watch(cancellation)) return;  // cancelled before it began
     resolve_timer_.expires_at(budget_end_);
     resolve_timer_.async_wait(
         beast::bind_front_handler(&TlsSession::on_resolve_timeout, shared_from_this()));
@@ -616,8 +601,6 @@ class TlsSession : public detail::CheckSession<TlsSession> {
   }
 
   std::shared_ptr<const TlsTarget> target_;
-  Clock::time_point budget_end_;
-  Duration budget_;
   Resolver resolver_;
   net::steady_timer resolve_timer_;
   std::vector<std::shared_ptr<Handshake>> handshakes_;
@@ -898,9 +881,8 @@ TlsCheck::TlsCheck(Fields& fields) {
 TlsCheck::~TlsCheck() = default;
 
 void TlsCheck::start(CheckContext& context, Completion done) {
-  const OwnBudget budget = own_budget(context);
   auto session =
-      std::make_shared<TlsSession>(context.io, target_, std::move(done), budget.end, budget.length);
+      std::make_shared<TlsSession>(context.io, target_, std::move(done), own_budget(context));
   session->run(*context.cancellation);
 }
 
