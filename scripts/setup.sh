@@ -8,7 +8,7 @@ packages=(
   libboost-dev libboost-system-dev libssl-dev libc-ares-dev libpqxx-dev
   nlohmann-json3-dev libyaml-cpp-dev libtinyxml2-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev
-  postgresql postgresql-contrib libxml2-utils procps
+  postgresql postgresql-contrib libxml2-utils procps nsd
 )
 
 missing=()
