@@ -94,6 +94,7 @@ struct HttpTarget {
   int follow_redirects = 0;
   std::uint64_t max_body = 0;
   std::optional<ConnectTo> connect_to;
+  dns::ResolverSettings resolver;
   TlsClientOptions tls;
   std::shared_ptr<ssl::context> tls_context;  // built with the check when any URL is https
   std::string label;                          // for describe() and messages
@@ -518,7 +519,7 @@ class HttpSession : public detail::CheckSession<HttpSession> {
               OwnBudget budget)
       : CheckSession(io, std::move(done), target->label, budget),
         target_(std::move(target)),
-        resolver_(io),
+        resolver_(io, target_->resolver, budget.length),
         watchdog_(io),
         tls_context_(target_->tls_context) {}
 
@@ -1025,6 +1026,7 @@ KindSpec HttpCheck::spec() {
               {.name = "connect_to",
                .description = "ADDRESS[:PORT] to connect to instead of the URL's host; the Host "
                               "header, SNI and certificate verification keep the URL's host"},
+              resolver_field_spec(),
               {.name = "status",
                .type = FieldType::object,
                .description = "expected status: a code, a range like 2xx, or a list of them",
@@ -1096,6 +1098,8 @@ HttpCheck::HttpCheck(Fields& fields) {
                                text));
     }
   }
+
+  target->resolver = read_resolver_field(fields);
 
   // The request fields of a check without steps, as the JSON a step would have.
   json single = json::object();

@@ -3,15 +3,30 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <utility>
 
+#include <fmt/format.h>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
+
+#include "harness/suite.hpp"
 
 namespace cutover {
 namespace {
 
 // Longer than any IPv6 text form (45) plus a scope id (at most 15 + '%').
 constexpr std::size_t kMaxLiteralLength = 63;
+
+constexpr std::string_view kResolverField = "resolver";
+const std::vector<std::string> kResolverKeys = {"servers", "tcp"};
+
+std::string shown(const nlohmann::json& value) {
+  if (value.is_object()) return "a mapping";
+  if (value.is_array()) return "a list";
+  if (value.is_string()) return fmt::format("\"{}\"", value.get<std::string>());
+  return value.dump();
+}
 
 }  // namespace
 
@@ -31,38 +46,130 @@ std::optional<boost::asio::ip::address> parse_ip_literal(std::string_view host) 
   return address;
 }
 
-Resolver::Resolver(boost::asio::io_context& io) : io_(io) {}
+FieldSpec resolver_field_spec() {
+  return {.name = std::string(kResolverField),
+          .type = FieldType::object,
+          .description =
+              "DNS servers that resolve the check's host names instead of the system's: "
+              "{servers: [ADDRESS[:PORT], …] asked in order, tcp: true to ask over TCP only}; "
+              "/etc/hosts and search domains are then not used (localhost stays local)"};
+}
 
-Resolver::~Resolver() = default;
+dns::ResolverSettings read_resolver_field(Fields& fields) {
+  dns::ResolverSettings settings;
+  if (!fields.has(kResolverField)) return settings;
+  const auto error = [&](std::string message) {
+    fields.error(kResolverField, fmt::format("resolver: {}", message));
+  };
+  const nlohmann::json value = fields.object(kResolverField);
+  if (!value.is_object()) {
+    error(
+        fmt::format("expected a mapping like {{servers: [\"10.0.0.53\"]}}, got {}", shown(value)));
+    return settings;
+  }
+  for (const auto& [key, operand] : value.items()) {
+    if (std::find(kResolverKeys.begin(), kResolverKeys.end(), key) != kResolverKeys.end()) {
+      continue;
+    }
+    std::string message = fmt::format("unknown key '{}'", key);
+    if (std::string suggestion = closest_match(key, kResolverKeys); !suggestion.empty()) {
+      message += fmt::format(" (did you mean '{}'?)", suggestion);
+    } else {
+      message += fmt::format(" (expected one of: {})", fmt::join(kResolverKeys, ", "));
+    }
+    error(std::move(message));
+  }
+
+  if (value.contains("tcp")) {
+    if (value["tcp"].is_boolean()) {
+      settings.tcp = value["tcp"].get<bool>();
+    } else {
+      error(fmt::format("tcp: expected true or false, got {}", shown(value["tcp"])));
+    }
+  }
+
+  if (!value.contains("servers")) {
+    error("servers: missing: list the DNS servers to ask, like servers: [\"10.0.0.53\"]");
+    return settings;
+  }
+  nlohmann::json servers = value["servers"];
+  if (servers.is_string()) servers = nlohmann::json::array({servers});
+  if (!servers.is_array()) {
+    error(fmt::format("servers: expected a list of DNS server addresses, got {}", shown(servers)));
+    return settings;
+  }
+  if (servers.empty()) {
+    error("servers: expected one or more DNS server addresses, got an empty list");
+    return settings;
+  }
+  for (const nlohmann::json& server : servers) {
+    const std::optional<dns::ServerAddress> address =
+        server.is_string() ? dns::parse_server(server.get<std::string>()) : std::nullopt;
+    if (!address) {
+      error(
+          fmt::format("servers: expected an IP address with an optional port (10.0.0.53, "
+                      "10.0.0.53:5353, [::1]:5353), got {}",
+                      shown(server)));
+      continue;
+    }
+    settings.servers.push_back(*address);
+  }
+  return settings;
+}
+
+struct Resolver::Lookup {
+  Handler handler;
+  std::shared_ptr<dns::PendingQuery> pending;
+};
+
+namespace {
+
+// c-ares asks each server in turn and doubles the timeout after each round: two rounds of T take
+// 3T per server. T is rounded up and given a few milliseconds more, so that a caller timing the
+// lookup against `budget` always sees its own deadline first.
+dns::ResolverSettings within(dns::ResolverSettings settings, std::optional<Duration> budget) {
+  if (!budget || settings.try_timeout.count() > 0) return settings;
+  constexpr int kRounds = 2;
+  constexpr std::chrono::milliseconds kMargin{5};
+  const auto servers = static_cast<long>(std::max<std::size_t>(settings.servers.size(), 1));
+  settings.tries = kRounds;
+  settings.try_timeout =
+      std::chrono::ceil<std::chrono::milliseconds>(*budget / (3 * servers)) + kMargin;
+  return settings;
+}
+
+}  // namespace
+
+Resolver::Resolver(boost::asio::io_context& io, dns::ResolverSettings settings,
+                   std::optional<Duration> budget)
+    : io_(io), settings_(within(std::move(settings), budget)) {}
+
+Resolver::~Resolver() {
+  if (lookup_) lookup_->pending->cancel();
+}
 
 void Resolver::async_resolve(std::string_view host, std::uint16_t port, Handler handler) {
-  if (const auto address = parse_ip_literal(host)) {
-    boost::asio::post(io_, [handler = std::move(handler),
-                            endpoint = boost::asio::ip::tcp::endpoint(*address, port)]() mutable {
-      handler({}, Endpoints{endpoint});
-    });
-    return;
-  }
-  if (!system_) system_.emplace(io_);
-  system_->async_resolve(
-      host, std::to_string(port), boost::asio::ip::tcp::resolver::numeric_service,
-      [handler = std::move(handler)](const boost::system::error_code& error,
-                                     const boost::asio::ip::tcp::resolver::results_type& results) {
-        Endpoints endpoints;
-        if (!error) {
-          for (const auto& entry : results)
-            endpoints.push_back(entry.endpoint());
+  cancel();  // one lookup at a time
+  auto lookup = std::make_shared<Lookup>();
+  lookup->handler = std::move(handler);
+  lookup->pending = dns::async_resolve(
+      io_, settings_, std::string(host), port,
+      [weak = std::weak_ptr<Lookup>(lookup)](boost::system::error_code error, Endpoints endpoints) {
+        const auto lookup = weak.lock();
+        if (!lookup) return;
+        if (Handler handler = std::exchange(lookup->handler, nullptr)) {
+          handler(error, std::move(endpoints));
         }
-        if (!error && endpoints.empty()) {
-          handler(boost::asio::error::host_not_found, {});
-          return;
-        }
-        handler(error, std::move(endpoints));
       });
+  lookup_ = std::move(lookup);
 }
 
 void Resolver::cancel() {
-  if (system_) system_->cancel();
+  if (!lookup_ || !lookup_->handler) return;
+  lookup_->pending->cancel();
+  boost::asio::post(io_, [handler = std::exchange(lookup_->handler, nullptr)] {
+    handler(boost::asio::error::operation_aborted, {});
+  });
 }
 
 }  // namespace cutover

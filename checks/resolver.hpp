@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -11,39 +12,57 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "checks/dns_client.hpp"
+#include "harness/duration.hpp"
+#include "harness/fields.hpp"
+
 namespace cutover {
 
 // The address of an IPv4 or IPv6 literal ("10.0.0.1", "::1", "[::1]", "fe80::1%eth0"); nothing
 // for a host name.
 std::optional<boost::asio::ip::address> parse_ip_literal(std::string_view host);
 
-// Name resolution on the run's event loop, one lookup at a time. The one place that knows how
-// names are resolved: replacing the system resolver (by c-ares on the same loop) changes this
-// class's private part and resolver.cpp, and nothing that calls it.
+// The `resolver` field of the kinds that connect to a host (tcp, http, tls), declared once:
+// `resolver: {servers: ["10.0.0.53", "[::1]:5353"], tcp: true}`.
+FieldSpec resolver_field_spec();
+
+// The settings written in the check's `resolver` field; the system's when it is absent. Unknown
+// keys and addresses that are not IP[:PORT] are reported through `fields`.
+dns::ResolverSettings read_resolver_field(Fields& fields);
+
+// Name resolution for one check's attempt, on the run's event loop, one lookup at a time,
+// through c-ares (dns_client.hpp) with the check's resolver settings.
 class Resolver {
  public:
-  using Endpoints = std::vector<boost::asio::ip::tcp::endpoint>;
+  using Endpoints = dns::Endpoints;
   using Handler = std::function<void(boost::system::error_code, Endpoints)>;
 
-  explicit Resolver(boost::asio::io_context& io);
+  // Empty `settings`: the system's configuration (/etc/hosts, resolv.conf). With `budget` (the
+  // attempt's) and no try_timeout of their own, c-ares's tries are cut to it: two rounds that
+  // end just after the budget, so a silent server is reported by the caller's own deadline and
+  // no query outlives the attempt by more than a few milliseconds.
+  explicit Resolver(boost::asio::io_context& io, dns::ResolverSettings settings = {},
+                    std::optional<Duration> budget = std::nullopt);
   ~Resolver();
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
 
   // Called on the event loop to look up `host`. `handler` runs exactly once, on the event loop
   // and never inside this call, with the addresses in the resolver's order (never empty on
-  // success) or an error whose message() names the cause. IP literals resolve to themselves
-  // without any lookup.
+  // success) or an error whose message() names the cause ("no such host"). IP literals resolve
+  // to themselves without any lookup.
   void async_resolve(std::string_view host, std::uint16_t port, Handler handler);
 
   // Called on the event loop to abandon the lookup in flight: its handler gets
-  // operation_aborted unless the lookup had already finished. The system resolver delivers it
-  // only once its blocked lookup returns, so a caller that must stop at once stops waiting.
+  // operation_aborted, from the loop, unless the lookup had already finished.
   void cancel();
 
  private:
+  struct Lookup;
+
   boost::asio::io_context& io_;
-  std::optional<boost::asio::ip::tcp::resolver> system_;  // created for the first name only
+  const dns::ResolverSettings settings_;
+  std::shared_ptr<Lookup> lookup_;  // the latest lookup
 };
 
 }  // namespace cutover

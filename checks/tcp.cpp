@@ -37,6 +37,7 @@ struct TcpTarget {
   std::string label;     // "10.0.0.1:5432", "[::1]:5432", "db.internal:5432"
   TcpState expect = TcpState::open;
   std::optional<Duration> max_latency;
+  dns::ResolverSettings resolver;
 };
 
 }  // namespace detail
@@ -86,7 +87,7 @@ class TcpSession : public detail::CheckSession<TcpSession> {
              OwnBudget budget)
       : CheckSession(io, std::move(done), target->label, budget),
         target_(std::move(target)),
-        resolver_(io),
+        resolver_(io, target_->resolver, budget.length),
         resolve_timer_(io),
         stream_(io) {}
 
@@ -250,6 +251,7 @@ KindSpec TcpCheck::spec() {
                .type = FieldType::duration,
                .description =
                    "With expect open: the longest the connection may take to be accepted"},
+              resolver_field_spec(),
           },
   };
 }
@@ -301,6 +303,8 @@ TcpCheck::TcpCheck(Fields& fields) {
       target->max_latency = max_latency;
     }
   }
+
+  target->resolver = read_resolver_field(fields);
 
   if (address && address->is_v6()) {
     target->label = fmt::format("[{}]:{}", address->to_string(), target->port);

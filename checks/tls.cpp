@@ -65,6 +65,7 @@ struct TlsTarget {
   std::optional<std::regex> issuer_regex;
   std::shared_ptr<ssl::context> context;  // the main handshake's
   std::vector<TlsProbe> probes;
+  dns::ResolverSettings resolver;
 };
 
 }  // namespace detail
@@ -354,7 +355,7 @@ class TlsSession : public detail::CheckSession<TlsSession> {
              OwnBudget budget)
       : CheckSession(io, std::move(done), target->label, budget),
         target_(std::move(target)),
-        resolver_(io),
+        resolver_(io, target_->resolver, budget.length),
         resolve_timer_(io) {}
 
   void run(Cancellation& cancellation) {
@@ -752,6 +753,7 @@ KindSpec TlsCheck::spec() {
               {.name = "issuer_matches",
                .description = "Regular expression (ECMAScript) searched in the issuer's RFC 2253 "
                               "name, e.g. \"O=Let's Encrypt\""},
+              resolver_field_spec(),
           },
   };
 }
@@ -794,6 +796,8 @@ TlsCheck::TlsCheck(Fields& fields) {
                                              connect_to));
     }
   }
+
+  target->resolver = read_resolver_field(fields);
 
   target->server_name = address ? address->to_string() : target->host;
   if (fields.has("sni")) {

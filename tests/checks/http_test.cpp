@@ -20,6 +20,7 @@
 #include "harness/suite.hpp"
 #include "tests/support/certificates.hpp"
 #include "tests/support/check_runner.hpp"
+#include "tests/support/dns_servers.hpp"
 #include "tests/support/http_servers.hpp"
 #include "tests/support/tcp_servers.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -451,10 +452,26 @@ TEST(HttpCheckFaults, RefusedConnectionIsAnError) {
 }
 
 TEST(HttpCheckFaults, UnresolvableNameIsAnError) {
-  const Completed result = run_check({{"url", std::string("http://nosuch.invalid/")}});
-  EXPECT_EQ(result.result.outcome, Outcome::error);
-  EXPECT_EQ(result.result.message.rfind("could not resolve nosuch.invalid: ", 0), 0u)
-      << result.result.message;
+  test::DnsTestServer dns({{"app.example.test.", "A", 60, "127.0.0.1"}});
+  expect_result(run_check({{"url", std::string("http://nosuch.example.test/")},
+                           {"resolver", object({{"servers", {dns.address()}}})}}),
+                Outcome::error, "could not resolve nosuch.example.test: no such host");
+  // Through the system's configuration: a 64-character label is longer than DNS allows, so
+  // c-ares fails it without sending a query.
+  const std::string host = std::string(64, 'a') + ".invalid";
+  expect_result(run_check({{"url", "http://" + host + "/"}}), Outcome::error,
+                "could not resolve " + host + ": not a valid host name");
+}
+
+// The DNS-budget rule: a lookup that never ends is the check's error, within its budget.
+TEST(HttpCheckFaults, SilentResolverTimesOutInTheDnsStageWithinTheDeadline) {
+  test::DnsTestServer dns;
+  dns.set_fault("", test::DnsFault::silent);
+  const Completed result = run_check({{"url", std::string("http://app.example.test/")},
+                                      {"resolver", object({{"servers", {dns.address()}}})}},
+                                     kShortTimeout);
+  expect_result(result, Outcome::error, "timed out after 270ms resolving app.example.test");
+  EXPECT_LT(result.elapsed, kShortTimeout);
 }
 
 TEST(HttpCheckFaults, ServerThatNeverAnswersTimesOutWithinTheDeadline) {
@@ -761,6 +778,62 @@ TEST_F(HttpStepsTest, ErrorsNameTheStep) {
   EXPECT_EQ(result.result.outcome, Outcome::error);
   EXPECT_EQ(result.result.message.rfind("step 'read': could not connect to 127.0.0.1:", 0), 0u)
       << result.result.message;
+}
+
+// ---------------------------------------------------------------------------------------------
+// resolver: every lookup of the check (URL, redirects, connect_to) goes to the listed servers
+
+TEST(HttpCheckResolver, HostNameResolvesThroughTheCheckResolver) {
+  test::HttpServer server;
+  server.respond("/health", 200);
+  test::DnsTestServer dns({{"app.example.test.", "A", 60, "127.0.0.1"}});
+  const std::string url = server.url("app.example.test", "/health");
+  expect_result_matching(
+      run_check({{"url", url}, {"resolver", object({{"servers", {dns.address()}}})}}),
+      Outcome::passed, "GET " + escape(url) + " answered 200 in " + kLatency);
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(server.requests()[0].header("host"),
+            "app.example.test:" + std::to_string(server.port()));
+  EXPECT_EQ(dns.udp_queries(), 2);  // A and AAAA
+}
+
+TEST(HttpCheckResolver, RedirectTargetsResolveThroughItToo) {
+  test::HttpServer server;
+  server.respond("/health", 200);
+  test::DnsTestServer dns(
+      {{"old.example.test.", "A", 60, "127.0.0.1"}, {"new.example.test.", "A", 60, "127.0.0.1"}});
+  server.redirect("/old", server.url("new.example.test", "/health"));
+  const Completed result = run_check({{"url", server.url("old.example.test", "/old")},
+                                      {"follow_redirects", std::int64_t{1}},
+                                      {"resolver", object({{"servers", {dns.address()}}})}});
+  EXPECT_EQ(result.result.outcome, Outcome::passed) << result.result.message;
+  EXPECT_EQ(dns.udp_queries(), 4);
+}
+
+TEST(HttpCheckResolver, ConnectToNameResolvesThroughIt) {
+  test::HttpServer server;
+  server.respond("/health", 200);
+  test::DnsTestServer dns({{"new-api.example.test.", "A", 60, "127.0.0.1"}});
+  const Completed result =
+      run_check({{"url", std::string("http://api.example.test/health")},
+                 {"connect_to", "new-api.example.test:" + std::to_string(server.port())},
+                 {"resolver", object({{"servers", {dns.address()}}})}});
+  EXPECT_EQ(result.result.outcome, Outcome::passed) << result.result.message;
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(server.requests()[0].header("host"), "api.example.test");
+  EXPECT_EQ(dns.udp_queries(), 2);
+}
+
+TEST(HttpCheckResolver, FieldMistakesAreErrors) {
+  EXPECT_EQ(construction_errors({{"url", std::string("http://app.example.test/")},
+                                 {"resolver", object({{"server", {"10.0.0.53"}}})}}),
+            (std::vector<std::string>{
+                "resolver: unknown key 'server' (did you mean 'servers'?)",
+                "resolver: servers: missing: list the DNS servers to ask, like servers: "
+                "[\"10.0.0.53\"]"}));
+  const KindSpec spec = HttpCheck::spec();
+  EXPECT_TRUE(std::any_of(spec.fields.begin(), spec.fields.end(),
+                          [](const FieldSpec& field) { return field.name == "resolver"; }));
 }
 
 }  // namespace

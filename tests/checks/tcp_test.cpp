@@ -12,11 +12,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <nlohmann/json.hpp>
 
 #include "checks/builtin.hpp"
 #include "checks/resolver.hpp"
 #include "harness/registry.hpp"
 #include "tests/support/check_runner.hpp"
+#include "tests/support/dns_servers.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/tcp_servers.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -25,6 +27,7 @@ namespace cutover {
 namespace {
 
 using namespace std::chrono_literals;
+using nlohmann::json;
 using test::FieldMap;
 
 // Short enough to keep the suite fast; the check's own budget is 270ms of it.
@@ -196,15 +199,110 @@ TEST(TcpCheck, HostNameGoesThroughTheResolver) {
 }
 
 TEST(TcpCheck, UnresolvableNameIsAnError) {
-  // A 64-character label is longer than DNS allows, so the system resolver fails it without
-  // sending a query: the test stays on this machine.
+  // A 64-character label is longer than DNS allows, so c-ares fails it without sending a query
+  // to the system's resolvers: the test stays on this machine.
   const std::string host = std::string(64, 'a') + ".invalid";
   const Completed run = run_check(target(host, 443));
-  EXPECT_EQ(run.completions, 1);
-  EXPECT_EQ(run.result.outcome, Outcome::error);
-  EXPECT_TRUE(run.result.message.starts_with("could not resolve " + host + ": "))
-      << run.result.message;
-  EXPECT_GT(run.result.message.size(), std::string("could not resolve " + host + ": ").size());
+  expect_result(run, Outcome::error, "could not resolve " + host + ": not a valid host name");
+}
+
+TEST(TcpCheck, HostNameResolvesThroughTheCheckResolver) {
+  test::AcceptingServer server;
+  test::DnsTestServer dns({{"db.example.test.", "A", 60, "127.0.0.1"}});
+  FieldMap values = target("db.example.test", server.port());
+  values["resolver"] = json{{"servers", {dns.address()}}};
+  expect_result_matching(run_check(std::move(values)), Outcome::passed,
+                         "connected to db\\.example\\.test:" + port_text(server.port()) +
+                             R"( \(127\.0\.0\.1\) in )" + kLatency);
+  EXPECT_EQ(dns.udp_queries(), 2);  // A and AAAA
+  EXPECT_EQ(dns.tcp_queries(), 0);
+}
+
+TEST(TcpCheck, CheckResolverOverTcp) {
+  test::AcceptingServer server;
+  test::DnsTestServer dns({{"db.example.test.", "A", 60, "127.0.0.1"}});
+  FieldMap values = target("db.example.test", server.port());
+  values["resolver"] = json{{"servers", {"127.0.0.1:" + port_text(dns.port())}}, {"tcp", true}};
+  EXPECT_EQ(run_check(std::move(values)).result.outcome, Outcome::passed);
+  EXPECT_EQ(dns.udp_queries(), 0);
+  EXPECT_EQ(dns.tcp_queries(), 2);
+}
+
+TEST(TcpCheck, NameTheCheckResolverDoesNotKnowIsAnError) {
+  test::DnsTestServer dns({{"db.example.test.", "A", 60, "127.0.0.1"}});
+  FieldMap values = target("old-db.example.test", 5432, "closed");
+  values["resolver"] = json{{"servers", {dns.address()}}};
+  expect_result(run_check(std::move(values)), Outcome::error,
+                "could not resolve old-db.example.test: no such host");
+}
+
+// The DNS-budget rule: a lookup that never ends is the check's error, within its budget, and
+// names the DNS stage.
+TEST(TcpCheck, SilentResolverTimesOutInTheDnsStageWithinTheBudget) {
+  test::DnsTestServer dns;
+  dns.set_fault("", test::DnsFault::silent);
+  FieldMap values = target("db.example.test", 5432, "closed");
+  values["resolver"] = json{{"servers", {dns.address()}}};
+  const Completed run = run_check(std::move(values), kShortTimeout);
+  expect_result(run, Outcome::error, "timed out after 270ms resolving db.example.test");
+  EXPECT_GE(run.elapsed, 270ms);
+  EXPECT_LT(run.elapsed, 1s);
+  EXPECT_GE(dns.udp_queries(), 1);
+}
+
+TEST(TcpCheck, ResolverFieldMistakesAreFieldErrors) {
+  const auto errors = [](json resolver) {
+    FieldMap values = target("db.example.test", 5432);
+    values["resolver"] = std::move(resolver);
+    return construction_errors(std::move(values));
+  };
+  EXPECT_EQ(errors(json{{"servers", {"10.0.0.53"}}, {"tpc", true}}),
+            std::vector<std::string>{
+                "suite.yaml:7:5: error: resolver: unknown key 'tpc' (did you mean 'tcp'?)"});
+  EXPECT_EQ(errors(json{{"servers", {"10.0.0.53"}}, {"search", "example.test"}}),
+            std::vector<std::string>{"suite.yaml:7:5: error: resolver: unknown key 'search' "
+                                     "(expected one of: servers, tcp)"});
+  EXPECT_EQ(errors(json{{"servers", {"10.0.0.53", "dns.example.test", "10.0.0.54:0"}}}),
+            (std::vector<std::string>{
+                "suite.yaml:7:5: error: resolver: servers: expected an IP address with an "
+                "optional port (10.0.0.53, 10.0.0.53:5353, [::1]:5353), got \"dns.example.test\"",
+                "suite.yaml:7:5: error: resolver: servers: expected an IP address with an "
+                "optional port (10.0.0.53, 10.0.0.53:5353, [::1]:5353), got \"10.0.0.54:0\""}));
+  EXPECT_EQ(errors(json{{"servers", json::array()}}),
+            std::vector<std::string>{"suite.yaml:7:5: error: resolver: servers: expected one or "
+                                     "more DNS server addresses, got an empty list"});
+  EXPECT_EQ(errors(json{{"tcp", true}}),
+            std::vector<std::string>{"suite.yaml:7:5: error: resolver: servers: missing: list the "
+                                     "DNS servers to ask, like servers: [\"10.0.0.53\"]"});
+  EXPECT_EQ(errors(json{{"servers", {53}}, {"tcp", "yes"}}),
+            (std::vector<std::string>{
+                "suite.yaml:7:5: error: resolver: tcp: expected true or false, got \"yes\"",
+                "suite.yaml:7:5: error: resolver: servers: expected an IP address with an "
+                "optional port (10.0.0.53, 10.0.0.53:5353, [::1]:5353), got 53"}));
+  EXPECT_EQ(errors(json{{"servers", json::array({json{{"address", "10.0.0.53"}}})}}),
+            std::vector<std::string>{
+                "suite.yaml:7:5: error: resolver: servers: expected an IP address with an "
+                "optional port (10.0.0.53, 10.0.0.53:5353, [::1]:5353), got a mapping"});
+  EXPECT_EQ(errors(json("10.0.0.53")),
+            std::vector<std::string>{"suite.yaml:7:5: error: resolver: expected a mapping like "
+                                     "{servers: [\"10.0.0.53\"]}, got \"10.0.0.53\""});
+  EXPECT_EQ(errors(json{{"servers", "10.0.0.53:5353"}, {"tcp", false}}), std::vector<std::string>{})
+      << "a single server may be written without a list";
+}
+
+TEST(TcpCheck, ResolverFieldReadsServersInOrder) {
+  FieldMap values = target("db.example.test", 5432);
+  values["resolver"] = json{{"servers", {"10.0.0.53", "[::1]:5353", "10.0.0.54:5353"}}};
+  Fields fields = make_fields(std::move(values));
+  const dns::ResolverSettings settings = read_resolver_field(fields);
+  EXPECT_TRUE(fields.take_diagnostics().empty());
+  std::vector<std::string> labels;
+  for (const dns::ServerAddress& server : settings.servers)
+    labels.push_back(server.label());
+  EXPECT_EQ(labels, (std::vector<std::string>{"10.0.0.53:53", "[::1]:5353", "10.0.0.54:5353"}));
+  EXPECT_FALSE(settings.tcp);
+  Fields absent = make_fields(target("db.example.test", 5432));
+  EXPECT_EQ(read_resolver_field(absent), dns::ResolverSettings{});
 }
 
 // In a network namespace of its own, even loopback is down: the runner has no route at all.
@@ -256,6 +354,9 @@ TEST(TcpCheck, Describe) {
   FieldMap values = target("db.internal", 5432);
   values["max_latency"] = Duration(10ms);
   EXPECT_EQ(make_check(std::move(values))->describe(), "db.internal:5432 expect open within 10ms");
+  values = target("db.internal", 5432);
+  values["resolver"] = json{{"servers", {"10.0.0.53"}}};
+  EXPECT_EQ(make_check(std::move(values))->describe(), "db.internal:5432 expect open");
 }
 
 TEST(TcpCheck, ExpectDefaultsToOpen) {
@@ -300,7 +401,7 @@ TEST(TcpCheck, MalformedHostsAreFieldErrors) {
 
 TEST(TcpCheck, SpecDeclaresFieldsForValidation) {
   const KindSpec spec = TcpCheck::spec();
-  ASSERT_EQ(spec.fields.size(), 4u);
+  ASSERT_EQ(spec.fields.size(), 5u);
   EXPECT_EQ(spec.fields[0].name, "host");
   EXPECT_TRUE(spec.fields[0].required);
   const FieldSpec& port = spec.fields[1];
@@ -315,6 +416,9 @@ TEST(TcpCheck, SpecDeclaresFieldsForValidation) {
   EXPECT_EQ(expect.default_value, "open");
   EXPECT_EQ(spec.fields[3].name, "max_latency");
   EXPECT_EQ(spec.fields[3].type, FieldType::duration);
+  EXPECT_EQ(spec.fields[4].name, "resolver");
+  EXPECT_EQ(spec.fields[4].type, FieldType::object);
+  EXPECT_FALSE(spec.fields[4].required);
 }
 
 TEST(BuiltinChecks, RegistersTcp) {

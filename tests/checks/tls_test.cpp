@@ -18,12 +18,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <nlohmann/json.hpp>
 
 #include "checks/builtin.hpp"
 #include "checks/tls_client.hpp"
 #include "harness/registry.hpp"
 #include "tests/support/certificates.hpp"
 #include "tests/support/check_runner.hpp"
+#include "tests/support/dns_servers.hpp"
 #include "tests/support/http_servers.hpp"
 #include "tests/support/tcp_servers.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -449,6 +451,37 @@ TEST_F(TlsCheckTest, SniOverridesTheNameSentAndVerified) {
                             label(*server), certificate.subject, days_left(certificate.not_after)));
   ASSERT_EQ(settled_connections(*server).size(), 1u);
   EXPECT_EQ(settled_connections(*server)[0].server_name, "alt.example.test");
+}
+
+TEST_F(TlsCheckTest, HostNameResolvesThroughTheCheckResolver) {
+  const test::Certificate certificate = issue();
+  auto server = serve({.certificate = certificate});
+  test::DnsTestServer dns({{kHost + ".", "A", 60, "127.0.0.1"}});
+  FieldMap values = target(*server);
+  values.erase("connect_to");
+  values["resolver"] = nlohmann::json{{"servers", {dns.address()}}};
+  expect_result(
+      run_check(values), Outcome::passed,
+      fmt::format("{}:{}: TLSv1.3 TLS_AES_256_GCM_SHA384, certificate {} verified, {} "
+                  "days left",
+                  kHost, server->port(), certificate.subject, days_left(certificate.not_after)));
+  EXPECT_EQ(dns.udp_queries(), 2);
+}
+
+TEST_F(TlsCheckTest, NameTheCheckResolverDoesNotKnowIsAnError) {
+  test::DnsTestServer dns({{"other.example.test.", "A", 60, "127.0.0.1"}});
+  expect_result(
+      run_check({{"host", kHost}, {"resolver", nlohmann::json{{"servers", {dns.address()}}}}}),
+      Outcome::error, "could not resolve api.example.test: no such host");
+}
+
+TEST_F(TlsCheckTest, SilentResolverTimesOutInTheDnsStageWithinTheDeadline) {
+  test::DnsTestServer dns;
+  dns.set_fault("", test::DnsFault::silent);
+  const Completed run = run_check(
+      {{"host", kHost}, {"resolver", nlohmann::json{{"servers", {dns.address()}}}}}, kShortTimeout);
+  expect_result(run, Outcome::error, "timed out after 270ms resolving api.example.test");
+  EXPECT_LT(run.elapsed, kShortTimeout);
 }
 
 TEST_F(TlsCheckTest, RefusedConnectionIsAnError) {
