@@ -1,5 +1,6 @@
 #include "checks/builtin.hpp"
 
+#include "checks/dns.hpp"
 #include "checks/http.hpp"
 #include "checks/tcp.hpp"
 #include "checks/tls.hpp"
@@ -7,6 +8,7 @@
 namespace cutover {
 
 void register_builtin_checks(Registry& registry) {
+  registry.add<DnsCheck>("dns");
   registry.add<HttpCheck>("http");
   registry.add<TcpCheck>("tcp");
   registry.add<TlsCheck>("tls");

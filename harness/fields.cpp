@@ -14,6 +14,8 @@ std::string_view to_string(FieldType type) {
       return "boolean";
     case FieldType::duration:
       return "duration";
+    case FieldType::seconds:
+      return "seconds or duration";
     case FieldType::string_list:
       return "list of strings";
     case FieldType::choice:

@@ -20,6 +20,7 @@ enum class FieldType {
   number,
   boolean,
   duration,     // "250ms", "5s"
+  seconds,      // a duration, or a whole number of seconds as DNS writes TTLs: 300, "5m"
   string_list,  // a list of strings; a single string is read as a list of one
   choice,       // a string from FieldSpec::choices
   object,       // any structure (maps, lists, scalars), handed over as JSON

@@ -801,6 +801,20 @@ class Loader {
         if (!value) return std::nullopt;
         return FieldValue(*value);
       }
+      case FieldType::seconds: {
+        auto text = string_value(node, context, what);
+        if (!text) return std::nullopt;
+        if (auto seconds = parse_integer(*text); seconds && *seconds >= 0) {
+          return FieldValue(Duration(std::chrono::seconds(*seconds)));
+        }
+        if (auto duration = parse_duration(*text); duration && *duration >= Duration::zero()) {
+          return FieldValue(*duration);
+        }
+        error(node, context,
+              fmt::format("{}: expected whole seconds (300) or a duration like 5m, got '{}'", what,
+                          *text));
+        return std::nullopt;
+      }
       case FieldType::string_list: {
         auto values = string_list(node, context, what);
         if (!values) return std::nullopt;

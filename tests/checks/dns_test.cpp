@@ -1,0 +1,856 @@
+#include "checks/dns.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "checks/builtin.hpp"
+#include "harness/registry.hpp"
+#include "tests/support/check_runner.hpp"
+#include "tests/support/dns_servers.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace cutover {
+namespace {
+
+using namespace std::chrono_literals;
+using test::Completed;
+using test::DnsFault;
+using test::DnsRecord;
+using test::DnsTestServer;
+using test::expect_result;
+using test::FieldMap;
+using test::find_measurement;
+using Strings = std::vector<std::string>;
+
+// Short enough to keep the suite fast; the check's own budget is 270ms of it.
+constexpr Duration kShortTimeout = 300ms;
+constexpr Duration kTimeout = 2s;
+
+std::vector<DnsRecord> example_records() {
+  return {
+      {"app.example.test.", "A", 60, "10.0.0.1"},
+      {"app.example.test.", "A", 60, "10.0.0.2"},
+      {"app.example.test.", "MX", 300, "10 mail.example.test."},
+      {"www.example.test.", "CNAME", 300, "edge.example.test."},
+      {"edge.example.test.", "CNAME", 120, "app.example.test."},
+      {"dangling.example.test.", "CNAME", 300, "gone.example.test."},
+      {"v6.example.test.", "AAAA", 60, "2001:db8::1"},
+      {"1.0.0.127.in-addr.arpa.", "PTR", 300, "host.example.test."},
+  };
+}
+
+FieldMap query(std::string name, const std::vector<std::string>& servers, std::string type = "A") {
+  return {{"query", std::move(name)}, {"type", std::move(type)}, {"servers", servers}};
+}
+
+std::unique_ptr<DnsCheck> make_check(FieldMap values, Duration timeout = kTimeout) {
+  return test::make_check<DnsCheck>(std::move(values), timeout);
+}
+
+Completed run_check(FieldMap values, Duration timeout = kTimeout) {
+  return test::run_check(*make_check(std::move(values), timeout), timeout);
+}
+
+Strings construction_errors(FieldMap values) {
+  return test::construction_errors<DnsCheck>(std::move(values));
+}
+
+std::string error_line(const std::string& message) {
+  return "suite.yaml:7:5: error: " + message;
+}
+
+class DnsCheckTest : public ::testing::Test {
+ protected:
+  DnsTestServer server_{example_records()};
+  const std::string address_ = server_.address();
+
+  FieldMap ask(std::string name, std::string type = "A") {
+    return query(std::move(name), {address_}, std::move(type));
+  }
+};
+
+TEST_F(DnsCheckTest, PassesWithAnswersAndMeasuresThem) {
+  const Completed run = run_check(ask("app.example.test"));
+  expect_result(run, Outcome::passed,
+                "A app.example.test from " + address_ + ": [10.0.0.1, 10.0.0.2]");
+  const Measurement* answers = find_measurement(run.result, "answers");
+  ASSERT_NE(answers, nullptr);
+  EXPECT_EQ(answers->value, 2);
+  const Measurement* ttl = find_measurement(run.result, "min_ttl_s");
+  ASSERT_NE(ttl, nullptr);
+  EXPECT_EQ(ttl->value, 60);
+  EXPECT_EQ(ttl->unit, "s");
+  const Measurement* latency = find_measurement(run.result, "latency_ms@" + address_);
+  ASSERT_NE(latency, nullptr);
+  EXPECT_EQ(latency->unit, "ms");
+  EXPECT_GT(latency->value, 0);
+  EXPECT_TRUE(std::regex_match(
+      run.result.details, std::regex(address_ + R"(: NOERROR in \d+\.\d{1,2}ms\n)"
+                                                R"(  app\.example\.test 60 A 10\.0\.0\.(1|2)\n)"
+                                                R"(  app\.example\.test 60 A 10\.0\.0\.(1|2)\n)")))
+      << run.result.details;
+  EXPECT_EQ(server_.udp_queries(), 1);
+  EXPECT_EQ(server_.tcp_queries(), 0);
+}
+
+TEST_F(DnsCheckTest, NoAnswersFailsWithoutAnAssertion) {
+  expect_result(run_check(ask("app.example.test", "AAAA")), Outcome::failed,
+                address_ + ": expected at least 1 AAAA record, got none");
+}
+
+TEST_F(DnsCheckTest, ExpectIsTheAnswerSet) {
+  FieldMap values = ask("app.example.test");
+  values["expect"] = Strings{"10.0.0.2", "10.0.0.1"};
+  expect_result(run_check(values), Outcome::passed,
+                "A app.example.test from " + address_ + ": [10.0.0.1, 10.0.0.2]");
+
+  values["expect"] = Strings{"10.0.0.1"};
+  expect_result(run_check(values), Outcome::failed,
+                address_ + ": expected [10.0.0.1], got [10.0.0.1, 10.0.0.2]");
+  values["expect"] = Strings{"10.0.0.1", "10.0.0.2", "10.0.0.3"};
+  expect_result(run_check(values), Outcome::failed,
+                address_ + ": expected [10.0.0.1, 10.0.0.2, 10.0.0.3], got [10.0.0.1, 10.0.0.2]");
+}
+
+TEST_F(DnsCheckTest, ExpectNoneNeedsNoRecords) {
+  FieldMap values = ask("app.example.test", "AAAA");
+  values["expect"] = Strings{};
+  expect_result(run_check(values), Outcome::passed,
+                "AAAA app.example.test from " + address_ + ": no AAAA records");
+  values = ask("app.example.test");
+  values["expect"] = Strings{};
+  expect_result(run_check(values), Outcome::failed,
+                address_ + ": expected no A records, got [10.0.0.1, 10.0.0.2]");
+}
+
+TEST_F(DnsCheckTest, ExpectComparesNormalisedValues) {
+  FieldMap values = ask("v6.example.test", "AAAA");
+  values["expect"] = Strings{"2001:DB8:0:0::1"};
+  expect_result(run_check(values), Outcome::passed,
+                "AAAA v6.example.test from " + address_ + ": [2001:db8::1]");
+
+  values = ask("App.Example.Test.", "MX");
+  values["expect"] = Strings{"10  MAIL.example.test."};
+  expect_result(run_check(values), Outcome::passed,
+                "MX app.example.test from " + address_ + ": [10 mail.example.test]");
+}
+
+TEST_F(DnsCheckTest, ExpectContains) {
+  FieldMap values = ask("app.example.test");
+  values["expect_contains"] = Strings{"10.0.0.2"};
+  expect_result(run_check(values), Outcome::passed,
+                "A app.example.test from " + address_ + ": [10.0.0.1, 10.0.0.2]");
+  values["expect_contains"] = Strings{"10.0.0.2", "10.0.0.3", "10.0.0.4"};
+  expect_result(run_check(values), Outcome::failed,
+                address_ +
+                    ": expected the answers to include 10.0.0.3, 10.0.0.4, got [10.0.0.1, "
+                    "10.0.0.2]");
+}
+
+TEST_F(DnsCheckTest, ExpectNotContains) {
+  FieldMap values = ask("app.example.test");
+  values["expect_not_contains"] = Strings{"10.0.0.9"};
+  expect_result(run_check(values), Outcome::passed,
+                "A app.example.test from " + address_ + ": [10.0.0.1, 10.0.0.2]");
+  values["expect_not_contains"] = Strings{"10.0.0.9", "10.0.0.1"};
+  expect_result(
+      run_check(values), Outcome::failed,
+      address_ + ": expected the answers not to include 10.0.0.1, got [10.0.0.1, 10.0.0.2]");
+}
+
+TEST_F(DnsCheckTest, ExpectNotContainsStillNeedsAnAnswer) {
+  // "The old address is gone" must not pass because the name has no address at all.
+  FieldMap values = ask("app.example.test", "AAAA");
+  values["expect_not_contains"] = Strings{"2001:db8::99"};
+  expect_result(run_check(values), Outcome::failed,
+                address_ + ": expected at least 1 AAAA record, got none");
+}
+
+TEST_F(DnsCheckTest, ExpectCnameThroughAChain) {
+  FieldMap values = ask("www.example.test");
+  values["expect_cname"] = std::string("App.Example.Test.");
+  expect_result(run_check(values), Outcome::passed,
+                "A www.example.test from " + address_ +
+                    ": [10.0.0.1, 10.0.0.2] via CNAME edge.example.test -> app.example.test");
+  values["expect_cname"] = std::string("edge.example.test");
+  EXPECT_EQ(run_check(values).result.outcome, Outcome::passed);
+
+  values["expect_cname"] = std::string("lb.example.test");
+  expect_result(run_check(values), Outcome::failed,
+                address_ +
+                    ": expected a CNAME chain through lb.example.test, got www.example.test -> "
+                    "edge.example.test -> app.example.test");
+
+  values = ask("app.example.test");
+  values["expect_cname"] = std::string("lb.example.test");
+  expect_result(run_check(values), Outcome::failed,
+                address_ + ": expected a CNAME chain through lb.example.test, got no CNAME");
+}
+
+TEST_F(DnsCheckTest, CnameQueryAnswersTheFirstLink) {
+  FieldMap values = ask("www.example.test", "CNAME");
+  values["expect"] = Strings{"edge.example.test"};
+  values["expect_cname"] = std::string("edge.example.test");
+  expect_result(run_check(values), Outcome::passed,
+                "CNAME www.example.test from " + address_ + ": [edge.example.test]");
+}
+
+TEST_F(DnsCheckTest, NxdomainExpected) {
+  FieldMap values = ask("gone.example.test");
+  values["nxdomain"] = true;
+  expect_result(run_check(values), Outcome::passed,
+                "A gone.example.test from " + address_ + ": NXDOMAIN");
+
+  values = ask("app.example.test");
+  values["nxdomain"] = true;
+  expect_result(run_check(values), Outcome::failed,
+                address_ + ": expected NXDOMAIN, got NOERROR with [10.0.0.1, 10.0.0.2]");
+  // The name exists with other types: NODATA is not NXDOMAIN.
+  values["type"] = std::string("AAAA");
+  expect_result(run_check(values), Outcome::failed,
+                address_ + ": expected NXDOMAIN, got NOERROR with no AAAA records");
+}
+
+TEST_F(DnsCheckTest, NxdomainNotExpectedFailsNamingIt) {
+  expect_result(run_check(ask("gone.example.test")), Outcome::failed,
+                address_ + ": gone.example.test does not exist (NXDOMAIN)");
+  FieldMap values = ask("gone.example.test");
+  values["nxdomain"] = false;
+  values["min_answers"] = std::int64_t{0};
+  expect_result(run_check(values), Outcome::failed,
+                address_ + ": gone.example.test does not exist (NXDOMAIN)");
+  // Through a CNAME, the name that does not exist is the chain's end.
+  expect_result(run_check(ask("dangling.example.test")), Outcome::failed,
+                address_ + ": gone.example.test does not exist (NXDOMAIN)");
+}
+
+TEST_F(DnsCheckTest, MaxTtlCoversTheChain) {
+  FieldMap values = ask("www.example.test");
+  values["max_ttl"] = Duration(5min);
+  expect_result(run_check(values), Outcome::passed,
+                "A www.example.test from " + address_ +
+                    ": [10.0.0.1, 10.0.0.2] via CNAME edge.example.test -> app.example.test");
+  EXPECT_EQ(find_measurement(run_check(values).result, "min_ttl_s")->value, 60);
+
+  values["max_ttl"] = Duration(2min);
+  expect_result(run_check(values), Outcome::failed,
+                address_ +
+                    ": expected TTLs of at most 2m, got 300s on www.example.test CNAME "
+                    "edge.example.test");
+  values["max_ttl"] = Duration(59s);
+  expect_result(run_check(values), Outcome::failed,
+                address_ +
+                    ": expected TTLs of at most 59s, got 300s on www.example.test CNAME "
+                    "edge.example.test, 120s on edge.example.test CNAME app.example.test, 60s "
+                    "on app.example.test A 10.0.0.1, 60s on app.example.test A 10.0.0.2");
+}
+
+TEST_F(DnsCheckTest, MinAnswers) {
+  FieldMap values = ask("app.example.test");
+  values["min_answers"] = std::int64_t{2};
+  expect_result(run_check(values), Outcome::passed,
+                "A app.example.test from " + address_ + ": [10.0.0.1, 10.0.0.2]");
+  values["min_answers"] = std::int64_t{3};
+  expect_result(run_check(values), Outcome::failed,
+                address_ + ": expected at least 3 A records, got 2: [10.0.0.1, 10.0.0.2]");
+  // Zero: the name must exist, records of the type or not.
+  values = ask("app.example.test", "AAAA");
+  values["min_answers"] = std::int64_t{0};
+  expect_result(run_check(values), Outcome::passed,
+                "AAAA app.example.test from " + address_ + ": no AAAA records");
+}
+
+TEST_F(DnsCheckTest, EveryFailureIsReported) {
+  FieldMap values = ask("www.example.test");
+  values["expect"] = Strings{"10.0.0.1"};
+  values["expect_not_contains"] = Strings{"10.0.0.2"};
+  values["max_ttl"] = Duration(2min);
+  expect_result(run_check(values), Outcome::failed,
+                address_ + ": expected [10.0.0.1], got [10.0.0.1, 10.0.0.2]; " + address_ +
+                    ": expected the answers not to include 10.0.0.2, got [10.0.0.1, 10.0.0.2]; " +
+                    address_ +
+                    ": expected TTLs of at most 2m, got 300s on www.example.test CNAME "
+                    "edge.example.test");
+}
+
+TEST_F(DnsCheckTest, ReverseLookupOfAnAddress) {
+  FieldMap values = ask("127.0.0.1", "PTR");
+  values["expect"] = Strings{"host.example.test."};
+  expect_result(run_check(values), Outcome::passed,
+                "PTR 1.0.0.127.in-addr.arpa from " + address_ + ": [host.example.test]");
+  values["expect"] = Strings{"other.example.test"};
+  expect_result(run_check(values), Outcome::failed,
+                address_ + ": expected [other.example.test], got [host.example.test]");
+}
+
+TEST_F(DnsCheckTest, ServfailAndRefusedAreErrors) {
+  server_.set_fault("app.example.test.", DnsFault::servfail);
+  expect_result(run_check(ask("app.example.test")), Outcome::error,
+                address_ + ": answered SERVFAIL");
+  server_.set_fault("app.example.test.", DnsFault::refused);
+  FieldMap values = ask("app.example.test");
+  values["nxdomain"] = true;
+  expect_result(run_check(values), Outcome::error, address_ + ": answered REFUSED");
+}
+
+TEST_F(DnsCheckTest, SilentServerIsAnErrorWithinTheTimeout) {
+  server_.set_fault("", DnsFault::silent);
+  const Completed run = run_check(ask("app.example.test"), kShortTimeout);
+  expect_result(run, Outcome::error, address_ + ": no answer within 270ms");
+  EXPECT_GE(run.elapsed, 200ms);
+  EXPECT_LT(run.elapsed, 400ms);
+  EXPECT_EQ(server_.udp_queries(), 2) << "tries: 2 by default";
+  EXPECT_EQ(find_measurement(run.result, "answers"), nullptr);
+  EXPECT_EQ(find_measurement(run.result, "latency_ms@" + address_), nullptr);
+  EXPECT_EQ(run.result.details, address_ + ": no answer within 270ms\n");
+}
+
+TEST_F(DnsCheckTest, TriesAllFitInTheTimeout) {
+  server_.set_fault("", DnsFault::silent);
+  FieldMap values = ask("app.example.test");
+  values["tries"] = std::int64_t{3};
+  const Completed run = run_check(values, 800ms);
+  expect_result(run, Outcome::error, address_ + ": no answer within 720ms");
+  EXPECT_LT(run.elapsed, 800ms);
+  EXPECT_EQ(server_.udp_queries(), 3);
+}
+
+TEST_F(DnsCheckTest, SlowAnswerWithinTheTimeoutPasses) {
+  server_.set_delay(60ms);
+  const Completed run = run_check(ask("app.example.test"), 1s);
+  expect_result(run, Outcome::passed,
+                "A app.example.test from " + address_ + ": [10.0.0.1, 10.0.0.2]");
+  EXPECT_GE(find_measurement(run.result, "latency_ms@" + address_)->value, 60);
+}
+
+TEST_F(DnsCheckTest, TruncatedUdpAnswerIsAskedAgainOverTcp) {
+  server_.set_fault("", DnsFault::truncate_udp);
+  expect_result(run_check(ask("app.example.test")), Outcome::passed,
+                "A app.example.test from " + address_ + ": [10.0.0.1, 10.0.0.2]");
+  EXPECT_EQ(server_.udp_queries(), 1);
+  EXPECT_EQ(server_.tcp_queries(), 1);
+}
+
+TEST_F(DnsCheckTest, TcpAsksOverTcpOnly) {
+  FieldMap values = ask("app.example.test");
+  values["tcp"] = true;
+  expect_result(run_check(values), Outcome::passed,
+                "A app.example.test from " + address_ + ": [10.0.0.1, 10.0.0.2]");
+  EXPECT_EQ(server_.udp_queries(), 0);
+  EXPECT_EQ(server_.tcp_queries(), 1);
+}
+
+TEST_F(DnsCheckTest, LargeTxtRecord) {
+  // 3000 bytes in strings of 250: too large for a UDP answer without EDNS, so it comes over TCP.
+  std::string text;
+  std::string zone_data;
+  for (int i = 0; i < 12; ++i) {
+    const std::string part(250, static_cast<char>('a' + i));
+    text += part;
+    zone_data += (i ? " \"" : "\"") + part + "\"";
+  }
+  server_.add_record({"big.example.test.", "TXT", 300, zone_data});
+  FieldMap values = ask("big.example.test", "TXT");
+  values["expect"] = Strings{text};
+  const Completed run = run_check(values);
+  expect_result(run, Outcome::passed,
+                "TXT big.example.test from " + address_ + ": [\"" + std::string(120, 'a') +
+                    "\"... (3000 bytes)]");
+  EXPECT_EQ(server_.tcp_queries(), 1);
+
+  values["expect"] = Strings{text + "z"};
+  expect_result(run_check(values), Outcome::failed,
+                address_ + ": expected [\"" + std::string(120, 'a') +
+                    "\"... (3001 bytes)], got [\"" + std::string(120, 'a') + "\"... (3000 bytes)]");
+}
+
+TEST_F(DnsCheckTest, TxtValuesAreQuotedInMessages) {
+  server_.add_record({"example.test.", "TXT", 300, R"("v=spf1 " "-all")"});
+  server_.add_record({"example.test.", "TXT", 300, R"("say \"hi\"")"});
+  FieldMap values = ask("example.test", "TXT");
+  values["expect_contains"] = Strings{"v=spf1 -all"};
+  expect_result(run_check(values), Outcome::passed,
+                "TXT example.test from " + address_ + R"(: ["say \"hi\"", "v=spf1 -all"])");
+  values["expect_contains"] = Strings{"v=spf1 ~all"};
+  expect_result(
+      run_check(values), Outcome::failed,
+      address_ +
+          R"(: expected the answers to include "v=spf1 ~all", got ["say \"hi\"", "v=spf1 -all"])");
+}
+
+TEST_F(DnsCheckTest, CancellationEndsTheAttemptPromptlyAndOnce) {
+  server_.set_fault("", DnsFault::silent);
+  auto check = make_check(ask("app.example.test"), 5s);
+  const Completed run = test::run_check(*check, 5s, 50ms);
+  expect_result(run, Outcome::error, "cancelled while checking A app.example.test @" + address_);
+  EXPECT_LT(run.elapsed, 1s);
+}
+
+TEST_F(DnsCheckTest, CancelledBeforeStartStillCompletesOnce) {
+  auto check = make_check(ask("app.example.test"));
+  boost::asio::io_context io;
+  boost::asio::thread_pool pool(1);
+  CheckContext context{io, pool, std::chrono::steady_clock::now() + kTimeout, kTimeout,
+                       std::make_shared<Cancellation>()};
+  context.cancellation->cancel();
+  int completions = 0;
+  check->start(context, [&](CheckResult result) {
+    ++completions;
+    EXPECT_EQ(result.outcome, Outcome::error);
+  });
+  EXPECT_EQ(completions, 0) << "done must not run inside start()";
+  io.run();
+  pool.join();
+  EXPECT_EQ(completions, 1);
+  EXPECT_EQ(server_.udp_queries(), 0);
+}
+
+// A UDP port of 127.0.0.1 that nothing listens on.
+std::uint16_t unused_udp_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::udp::socket socket(
+      io, boost::asio::ip::udp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  return socket.local_endpoint().port();
+}
+
+TEST(DnsCheck, NothingListeningIsConnectionRefused) {
+  // Loopback answers a datagram to a closed port with ICMP port unreachable, which the socket
+  // reports as refused: the check says so at once instead of waiting for the timeout.
+  const std::string address = "127.0.0.1:" + std::to_string(unused_udp_port());
+  const Completed run = run_check(query("app.example.test", {address}), kTimeout);
+  expect_result(run, Outcome::error, address + ": connection refused");
+  EXPECT_LT(run.elapsed, 500ms);
+}
+
+// Answers every query with the query itself turned into a response with one A record whose data
+// is 5 bytes long.
+class MalformedDnsServer {
+ public:
+  MalformedDnsServer()
+      : socket_(io_, boost::asio::ip::udp::endpoint(boost::asio::ip::address_v4::loopback(), 0)) {
+    receive();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~MalformedDnsServer() {
+    io_.stop();
+    thread_.join();
+  }
+  MalformedDnsServer(const MalformedDnsServer&) = delete;
+  MalformedDnsServer& operator=(const MalformedDnsServer&) = delete;
+
+  std::string address() const {
+    return "127.0.0.1:" + std::to_string(socket_.local_endpoint().port());
+  }
+
+ private:
+  void receive() {
+    socket_.async_receive_from(
+        boost::asio::buffer(buffer_), peer_,
+        [this](boost::system::error_code error, std::size_t size) {
+          if (error) return;
+          std::vector<unsigned char> answer(buffer_.begin(),
+                                            buffer_.begin() + static_cast<std::ptrdiff_t>(size));
+          answer[2] |= 0x80;  // QR
+          answer[7] = 1;      // one answer
+          // Owner: the question's name; type A, class IN, TTL 60, 5 bytes of data.
+          for (unsigned char byte : {0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 60, 0, 5, 10, 0, 0, 1, 5})
+            answer.push_back(byte);
+          boost::system::error_code ignored;
+          socket_.send_to(boost::asio::buffer(answer), peer_, 0, ignored);
+          receive();
+        });
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::ip::udp::socket socket_;
+  boost::asio::ip::udp::endpoint peer_;
+  std::array<unsigned char, 512> buffer_{};
+  std::thread thread_;
+};
+
+TEST(DnsCheck, MalformedAnswerIsAnError) {
+  MalformedDnsServer server;
+  expect_result(run_check(query("app.example.test", {server.address()})), Outcome::error,
+                server.address() +
+                    ": malformed answer: answer 1 (app.example.test A): expected 4 bytes of "
+                    "address, got 5");
+}
+
+class TwoServers : public ::testing::Test {
+ protected:
+  DnsTestServer first_{example_records()};
+  DnsTestServer second_{example_records()};
+  const std::string a_ = first_.address();
+  const std::string b_ = second_.address();
+
+  FieldMap ask(std::string name) { return query(std::move(name), {a_, b_}); }
+};
+
+TEST_F(TwoServers, AgreeingServersPass) {
+  FieldMap values = ask("app.example.test");
+  values["agree"] = true;
+  const Completed run = run_check(values);
+  expect_result(run, Outcome::passed,
+                "A app.example.test from " + a_ + ", " + b_ + ": [10.0.0.1, 10.0.0.2]");
+  EXPECT_NE(find_measurement(run.result, "latency_ms@" + a_), nullptr);
+  EXPECT_NE(find_measurement(run.result, "latency_ms@" + b_), nullptr);
+  EXPECT_EQ(first_.udp_queries(), 1);
+  EXPECT_EQ(second_.udp_queries(), 1);
+}
+
+TEST_F(TwoServers, DisagreeingServersFailListingEach) {
+  second_.set_records({{"app.example.test.", "A", 60, "10.0.0.9"}});
+  FieldMap values = ask("app.example.test");
+  values["agree"] = true;
+  const Completed run = run_check(values);
+  expect_result(run, Outcome::failed,
+                "servers disagree: " + a_ + " [10.0.0.1, 10.0.0.2]; " + b_ + " [10.0.0.9]");
+  EXPECT_EQ(find_measurement(run.result, "answers")->value, 1) << "the fewest of any server";
+  // Without agree, different answers that each pass are fine, and shown per server.
+  values.erase("agree");
+  expect_result(
+      run_check(values), Outcome::passed,
+      "A app.example.test from " + a_ + ": [10.0.0.1, 10.0.0.2]; from " + b_ + ": [10.0.0.9]");
+}
+
+TEST_F(TwoServers, AgreeComparesNxdomainToo) {
+  second_.set_records({});
+  FieldMap values = ask("app.example.test");
+  values["agree"] = true;
+  expect_result(run_check(values), Outcome::failed,
+                b_ + ": app.example.test does not exist (NXDOMAIN); servers disagree: " + a_ +
+                    " [10.0.0.1, 10.0.0.2]; " + b_ + " NXDOMAIN");
+}
+
+TEST_F(TwoServers, EveryAssertionHoldsForEveryServer) {
+  // One resolver still answers the old address: the check fails, naming it.
+  second_.set_records({{"app.example.test.", "A", 60, "10.0.0.9"}});
+  FieldMap values = ask("app.example.test");
+  values["expect"] = Strings{"10.0.0.1", "10.0.0.2"};
+  expect_result(run_check(values), Outcome::failed,
+                b_ + ": expected [10.0.0.1, 10.0.0.2], got [10.0.0.9]");
+}
+
+TEST_F(TwoServers, AnErrorOnAnyServerIsAnErrorListingEach) {
+  first_.set_fault("", DnsFault::servfail);
+  second_.set_records({{"app.example.test.", "A", 60, "10.0.0.9"}});
+  FieldMap values = ask("app.example.test");
+  values["expect"] = Strings{"10.0.0.1", "10.0.0.2"};
+  expect_result(
+      run_check(values), Outcome::error,
+      a_ + ": answered SERVFAIL; " + b_ + ": expected [10.0.0.1, 10.0.0.2], got [10.0.0.9]");
+
+  second_.set_fault("", DnsFault::silent);
+  expect_result(run_check(values, kShortTimeout), Outcome::error,
+                a_ + ": answered SERVFAIL; " + b_ + ": no answer within 270ms");
+}
+
+TEST_F(TwoServers, ServersAreAskedAtOnce) {
+  first_.set_delay(150ms);
+  second_.set_delay(150ms);
+  const Completed run = run_check(ask("app.example.test"), 1s);
+  EXPECT_EQ(run.result.outcome, Outcome::passed) << run.result.message;
+  EXPECT_LT(run.elapsed, 290ms);
+}
+
+constexpr const char* kZone = R"($ORIGIN example.test.
+$TTL 300
+@          IN SOA   ns1.example.test. hostmaster.example.test. 2026112601 3600 600 86400 300
+@          IN NS    ns1.example.test.
+@          IN MX    10 mail.example.test.
+@          IN TXT   "v=spf1 " "-all"
+@          IN CAA   0 issue "letsencrypt.org"
+ns1        IN A     127.0.0.1
+mail       IN A     10.0.0.25
+app     60 IN A     10.0.0.1
+app     60 IN A     10.0.0.2
+app     60 IN AAAA  2001:db8::1
+www        IN CNAME app
+_sip._tcp  IN SRV   10 5 5060 sip.example.test.
+ptr        IN PTR   app.example.test.
+)";
+
+class NsdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!test::NsdServer::available()) GTEST_SKIP() << "NSD is not installed";
+    nsd_ = std::make_unique<test::NsdServer>("example.test.", kZone);
+    address_ = nsd_->address();
+  }
+
+  FieldMap ask(std::string name, std::string type, Strings expect) {
+    FieldMap values = query(std::move(name), {address_}, std::move(type));
+    values["expect"] = std::move(expect);
+    return values;
+  }
+
+  std::unique_ptr<test::NsdServer> nsd_;
+  std::string address_;
+};
+
+TEST_F(NsdTest, EveryTypePasses) {
+  const auto passes = [&](std::string name, std::string type, Strings expect, std::string found) {
+    expect_result(run_check(ask(name, type, std::move(expect))), Outcome::passed,
+                  type + " " + name + " from " + address_ + ": " + found);
+  };
+  passes("app.example.test", "A", {"10.0.0.1", "10.0.0.2"}, "[10.0.0.1, 10.0.0.2]");
+  passes("app.example.test", "AAAA", {"2001:db8::1"}, "[2001:db8::1]");
+  passes("www.example.test", "CNAME", {"app.example.test"}, "[app.example.test]");
+  passes("www.example.test", "A", {"10.0.0.1", "10.0.0.2"},
+         "[10.0.0.1, 10.0.0.2] via CNAME app.example.test");
+  passes("example.test", "MX", {"10 mail.example.test"}, "[10 mail.example.test]");
+  passes("example.test", "TXT", {"v=spf1 -all"}, R"(["v=spf1 -all"])");
+  passes("_sip._tcp.example.test", "SRV", {"10 5 5060 sip.example.test"},
+         "[10 5 5060 sip.example.test]");
+  passes("example.test", "NS", {"ns1.example.test"}, "[ns1.example.test]");
+  passes("example.test", "SOA",
+         {"ns1.example.test hostmaster.example.test 2026112601 3600 600 86400 300"},
+         "[ns1.example.test hostmaster.example.test 2026112601 3600 600 86400 300]");
+  passes("example.test", "CAA", {"0 issue letsencrypt.org"}, R"([0 issue "letsencrypt.org"])");
+  passes("ptr.example.test", "PTR", {"app.example.test"}, "[app.example.test]");
+}
+
+TEST_F(NsdTest, AssertionsFail) {
+  expect_result(run_check(ask("app.example.test", "A", {"10.0.0.1"})), Outcome::failed,
+                address_ + ": expected [10.0.0.1], got [10.0.0.1, 10.0.0.2]");
+
+  FieldMap values = query("www.example.test", {address_});
+  values["max_ttl"] = Duration(1min);
+  expect_result(run_check(values), Outcome::failed,
+                address_ +
+                    ": expected TTLs of at most 1m, got 300s on www.example.test CNAME "
+                    "app.example.test");
+
+  values = query("example.test", {address_}, "MX");
+  values["min_answers"] = std::int64_t{2};
+  expect_result(run_check(values), Outcome::failed,
+                address_ + ": expected at least 2 MX records, got 1: [10 mail.example.test]");
+
+  values = query("nothing.example.test", {address_});
+  values["nxdomain"] = true;
+  expect_result(run_check(values), Outcome::passed,
+                "A nothing.example.test from " + address_ + ": NXDOMAIN");
+  expect_result(run_check(query("nothing.example.test", {address_})), Outcome::failed,
+                address_ + ": nothing.example.test does not exist (NXDOMAIN)");
+}
+
+TEST_F(NsdTest, RefusesNamesOutsideItsZone) {
+  expect_result(run_check(query("app.other.test", {address_})), Outcome::error,
+                address_ + ": answered REFUSED");
+}
+
+TEST(DnsCheck, Describe) {
+  FieldMap values = query("App.Example.Test.", {"127.0.0.1:5300", "127.0.0.1:5301"});
+  values["expect"] = Strings{"10.0.0.1"};
+  EXPECT_EQ(make_check(values)->describe(),
+            "A app.example.test @127.0.0.1:5300,127.0.0.1:5301 expect 10.0.0.1");
+
+  values = query("example.test", {"[::1]:5353"}, "TXT");
+  values["tcp"] = true;
+  values["expect_contains"] = Strings{"v=spf1 -all"};
+  values["expect_not_contains"] = Strings{"old"};
+  values["max_ttl"] = Duration(5min);
+  values["min_answers"] = std::int64_t{2};
+  EXPECT_EQ(make_check(values)->describe(),
+            R"(TXT example.test @[::1]:5353 tcp expect_contains "v=spf1 -all" )"
+            R"(expect_not_contains "old" max_ttl 5m min_answers 2)");
+
+  values = {{"query", std::string("www.example.test")}, {"expect_cname", std::string("lb.test")}};
+  EXPECT_EQ(make_check(values)->describe(), "A www.example.test expect_cname lb.test");
+
+  values = query("127.0.0.1", {"10.0.0.53", "10.0.0.54"}, "PTR");
+  values["expect"] = Strings{};
+  values["agree"] = true;
+  EXPECT_EQ(make_check(values)->describe(),
+            "PTR 1.0.0.127.in-addr.arpa @10.0.0.53:53,10.0.0.54:53 expect none agree");
+
+  values = query("gone.example.test", {"10.0.0.53"});
+  values["nxdomain"] = true;
+  EXPECT_EQ(make_check(values)->describe(), "A gone.example.test @10.0.0.53:53 nxdomain");
+}
+
+TEST(DnsCheck, QueryErrors) {
+  EXPECT_EQ(construction_errors({{"type", std::string("A")}}),
+            Strings{error_line("query: missing: the name to look up")});
+  EXPECT_EQ(construction_errors({{"query", std::string()}}),
+            Strings{error_line("query: expected a domain name, got an empty string")});
+  EXPECT_EQ(construction_errors({{"query", std::string("a..example.test")}}),
+            Strings{error_line(R"(query: "a..example.test" is not a domain name: empty label)")});
+  EXPECT_EQ(
+      construction_errors({{"query", std::string("app example.test")}}),
+      Strings{error_line(
+          R"(query: "app example.test" is not a domain name: contains a space or control character)")});
+  EXPECT_EQ(
+      construction_errors({{"query", std::string("10.0.0.1")}}),
+      Strings{error_line(
+          R"(query: "10.0.0.1" is an IP address; type PTR looks one up in reverse, type A needs a name)")});
+  EXPECT_EQ(
+      construction_errors(
+          {{"query", std::string("app.example.test")}, {"type", std::string("ANY")}}),
+      Strings{error_line(
+          R"(type: expected one of A, AAAA, CNAME, MX, TXT, SRV, NS, SOA, CAA, PTR, got "ANY")")});
+}
+
+TEST(DnsCheck, ServerErrors) {
+  EXPECT_EQ(
+      construction_errors(
+          query("app.example.test", {"dns.example.test", "127.0.0.1:99999", "::1:53"})),
+      (Strings{
+          error_line(
+              R"(servers: expected ADDRESS or ADDRESS:PORT (an IPv6 address in brackets: [::1]:5353), got "dns.example.test")"),
+          error_line(
+              R"(servers: expected ADDRESS or ADDRESS:PORT (an IPv6 address in brackets: [::1]:5353), got "127.0.0.1:99999")")}));
+  EXPECT_EQ(construction_errors(query("app.example.test", {"127.0.0.1", "127.0.0.1:53"})),
+            Strings{error_line("servers: 127.0.0.1:53 is listed twice")});
+  EXPECT_EQ(construction_errors(query("app.example.test", {})),
+            Strings{error_line("servers: expected at least one server (leave servers out to ask "
+                               "the system's resolvers)")});
+}
+
+TEST(DnsCheck, ValueErrors) {
+  FieldMap values = query("app.example.test", {"127.0.0.1"});
+  values["expect"] = Strings{"abc", "10.0.0.1"};
+  values["expect_contains"] = Strings{"::1"};
+  values["expect_not_contains"] = Strings{"10.0.0.256"};
+  values["expect_cname"] = std::string("a..b");
+  EXPECT_EQ(
+      construction_errors(values),
+      (Strings{error_line(R"(expect: "abc" is not an IPv4 address (type A))"),
+               error_line(R"(expect_contains: "::1" is not an IPv4 address (type A))"),
+               error_line(R"(expect_not_contains: "10.0.0.256" is not an IPv4 address (type A))"),
+               error_line(R"(expect_cname: "a..b" is not a domain name: empty label)")}));
+
+  values = query("example.test", {"127.0.0.1"}, "MX");
+  values["expect"] = Strings{"mail.example.test"};
+  EXPECT_EQ(
+      construction_errors(values),
+      Strings{error_line(
+          R"(expect: "mail.example.test" is not an MX value: expected PREFERENCE NAME, like "10 mail.example.test" (type MX))")});
+
+  values = query("app.example.test", {"127.0.0.1"});
+  values["expect_contains"] = Strings{"10.0.0.1"};
+  values["expect_not_contains"] = Strings{"10.0.0.1"};
+  EXPECT_EQ(construction_errors(values),
+            Strings{error_line("expect_not_contains: 10.0.0.1 is also in expect_contains")});
+}
+
+TEST(DnsCheck, NxdomainExcludesRecordAssertions) {
+  FieldMap values = query("gone.example.test", {"127.0.0.1"});
+  values["nxdomain"] = true;
+  values["expect"] = Strings{"10.0.0.1"};
+  values["expect_contains"] = Strings{"10.0.0.1"};
+  values["expect_not_contains"] = Strings{"10.0.0.2"};
+  values["expect_cname"] = std::string("lb.example.test");
+  values["max_ttl"] = Duration(5min);
+  values["min_answers"] = std::int64_t{1};
+  const std::string why =
+      ": cannot be combined with nxdomain: true (a name that does not exist "
+      "has no records)";
+  EXPECT_EQ(construction_errors(values),
+            (Strings{error_line("expect" + why), error_line("expect_contains" + why),
+                     error_line("expect_not_contains" + why), error_line("expect_cname" + why),
+                     error_line("max_ttl" + why), error_line("min_answers" + why)}));
+}
+
+TEST(DnsCheck, AgreeNeedsTwoServers) {
+  FieldMap values = query("app.example.test", {"127.0.0.1"});
+  values["agree"] = true;
+  EXPECT_EQ(construction_errors(values),
+            Strings{error_line("agree: needs at least two servers to compare, got 1")});
+  values.erase("servers");
+  EXPECT_EQ(construction_errors(values),
+            Strings{error_line("agree: needs at least two servers to compare, got none (the "
+                               "system's configuration)")});
+}
+
+TEST(DnsCheck, RangeErrors) {
+  FieldMap values = query("app.example.test", {"127.0.0.1"});
+  values["tries"] = std::int64_t{0};
+  values["min_answers"] = std::int64_t{-1};
+  EXPECT_EQ(construction_errors(values),
+            (Strings{error_line("tries: expected 1 to 10, got 0"),
+                     error_line("min_answers: expected 0 to 65535, got -1")}));
+}
+
+TEST(DnsCheck, SpecDeclaresFieldsForValidation) {
+  const KindSpec spec = DnsCheck::spec();
+  Strings names;
+  for (const FieldSpec& field : spec.fields)
+    names.push_back(field.name);
+  EXPECT_EQ(names, (Strings{"query", "type", "servers", "tcp", "tries", "expect", "expect_contains",
+                            "expect_not_contains", "expect_cname", "nxdomain", "max_ttl",
+                            "min_answers", "agree"}));
+  EXPECT_TRUE(spec.fields[0].required);
+  EXPECT_EQ(spec.fields[1].type, FieldType::choice);
+  EXPECT_EQ(spec.fields[1].default_value, "A");
+  EXPECT_EQ(spec.fields[1].choices,
+            (Strings{"A", "AAAA", "CNAME", "MX", "TXT", "SRV", "NS", "SOA", "CAA", "PTR"}));
+  EXPECT_EQ(spec.fields[4].min, 1);
+  EXPECT_EQ(spec.fields[4].max, 10);
+  EXPECT_EQ(spec.fields[10].type, FieldType::seconds);
+}
+
+TEST(BuiltinChecks, RegistersDns) {
+  Registry registry;
+  register_builtin_checks(registry);
+  const Kind* kind = registry.find("dns");
+  ASSERT_NE(kind, nullptr);
+  Fields fields = test::make_fields(query("app.example.test", {"127.0.0.1:5300"}));
+  EXPECT_EQ(kind->factory(fields)->describe(), "A app.example.test @127.0.0.1:5300");
+}
+
+TEST(DnsCheck, RunsFromASuiteFile) {
+  DnsTestServer server(example_records());
+  test::TempDir dir;
+  const auto suite = dir.write(
+      "suite.yaml",
+      "suite: s\nchecks:\n"
+      "  - name: app moved\n    kind: dns\n    query: app.example.test\n"
+      "    servers: [\"${RESOLVER}\"]\n    expect: [10.0.0.1, 10.0.0.2]\n    max_ttl: 300\n"
+      "  - name: old gone\n    kind: dns\n    query: old.example.test\n    nxdomain: true\n"
+      "    servers: \"${RESOLVER}\"\n");
+  test::ProcessResult result =
+      test::run_cutover({"run", suite.string()}, {{"RESOLVER", server.address()}});
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+
+  server.add_record({"old.example.test.", "A", 60, "10.0.0.9"});
+  result = test::run_cutover({"run", suite.string()}, {{"RESOLVER", server.address()}});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_NE(result.out.find(server.address() + ": expected NXDOMAIN, got NOERROR with [10.0.0.9]"),
+            std::string::npos)
+      << result.out;
+}
+
+TEST(DnsCheck, MaxTtlTakesSecondsOrADuration) {
+  test::TempDir dir;
+  const auto suite = dir.write("suite.yaml",
+                               "suite: s\nchecks:\n"
+                               "  - { name: a, kind: dns, query: a.example.test, max_ttl: 300 }\n"
+                               "  - { name: b, kind: dns, query: b.example.test, max_ttl: 5m }\n"
+                               "  - { name: c, kind: dns, query: c.example.test, max_ttl: soon }\n"
+                               "  - { name: d, kind: dns, query: d.example.test, max_ttl: -1 }\n");
+  const test::ProcessResult result = test::run_cutover({"run", suite.string(), "--dry-run"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err,
+            suite.string() +
+                ":5:59: error: max_ttl: expected whole seconds (300) or a duration like 5m, got "
+                "'soon'\n" +
+                suite.string() +
+                ":6:59: error: max_ttl: expected whole seconds (300) or a duration like 5m, got "
+                "'-1'\ncutover: 2 errors in the suite files; nothing was run\n");
+}
+
+}  // namespace
+}  // namespace cutover
