@@ -62,3 +62,15 @@ warn_if_busy() {
     echo "bench: warning: load average $load at the start; other work skews the figures"
   fi
 }
+
+# A loopback port nothing uses, TCP or UDP: random high ports until ss shows no socket on one.
+free_port() {
+  local port
+  while true; do
+    port=$((20000 + RANDOM % 20000))
+    ss -Htuan "( sport = :$port )" | grep -q . || {
+      echo "$port"
+      return
+    }
+  done
+}

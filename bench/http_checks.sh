@@ -37,18 +37,6 @@ readonly target_rate=3000 # checks/s, plain http
 readonly target_ratio=30  # times the curl loop
 readonly target_rss_mib=150
 
-# A loopback port nothing uses: random high ports until ss shows no socket on one.
-free_port() {
-  local port
-  while true; do
-    port=$((20000 + RANDOM % 20000))
-    ss -Htan "( sport = :$port )" | grep -q . || {
-      echo "$port"
-      return
-    }
-  done
-}
-
 nginx_pid=
 stop_nginx() {
   if [[ -n $nginx_pid ]] && kill -0 "$nginx_pid" 2>/dev/null; then
