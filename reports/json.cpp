@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <iomanip>
+#include <string_view>
 #include <tuple>
 
 #include <fmt/chrono.h>
@@ -19,7 +19,7 @@ struct JsonEntry {
   std::string suite;
   std::string phase;
   std::size_t order = 0;  // when the check was first seen: started, or finished unstarted
-  nlohmann::ordered_json check;
+  std::string text;       // the check's object, pretty-printed at its place in "checks"
 };
 
 }  // namespace detail
@@ -53,37 +53,124 @@ Json text_list(const std::vector<std::string>& items) {
   return list;
 }
 
-Json check_to_json(const PlannedCheck& check, const Result& result) {
+// Appends JSON laid out exactly as nlohmann's dump(2) lays it out, starting `depth` levels in,
+// without building a DOM: a check's object costs a few appends instead of a tree of nodes.
+// Strings and numbers still go through nlohmann, so escaping and number format are its own.
+class PrettyWriter {
+ public:
+  PrettyWriter(std::string& out, int depth) : out_(out), depth_(depth) {}
+
+  void open(char bracket) {
+    out_ += bracket;
+    ++depth_;
+    empty_ = true;
+  }
+  void close(char bracket) {
+    --depth_;
+    if (!empty_) {
+      new_line();
+    }
+    out_ += bracket;
+    empty_ = false;  // the enclosing container holds at least this
+  }
+  // Starts an array element.
+  void item() {
+    if (!empty_) {
+      out_ += ',';
+    }
+    new_line();
+    empty_ = false;
+  }
+  // Starts an object member; names are plain identifiers that need no escaping.
+  void key(std::string_view name) {
+    item();
+    out_ += '"';
+    out_ += name;
+    out_ += "\": ";
+  }
+  void text(std::string_view raw) { out_ += Json(clean_text(raw)).dump(); }
+  void number(double value) { out_ += Json(value).dump(); }
+  void boolean(bool value) { out_ += value ? "true" : "false"; }
+  void null() { out_ += "null"; }
+
+  void text_member(std::string_view name, std::string_view raw) {
+    key(name);
+    text(raw);
+  }
+
+ private:
+  void new_line() {
+    out_ += '\n';
+    out_.append(static_cast<std::size_t>(2 * depth_), ' ');
+  }
+
+  std::string& out_;
+  int depth_;
+  bool empty_ = false;
+};
+
+// The check's object as `std::setw(2) << document` writes it as an element of "checks", two
+// levels in. Written now rather than kept as a DOM until run_finished: the string is far
+// smaller, and run_finished only pastes the texts together.
+std::string check_text(const PlannedCheck& check, const Result& result) {
   const bool ran = result.outcome != Outcome::skipped;
-  Json measurements = Json::array();
+  std::string out = "    ";
+  PrettyWriter json(out, 2);
+  json.open('{');
+  json.text_member("suite", check.suite);
+  json.text_member("name", check.name);
+  json.text_member("kind", check.kind);
+  json.text_member("phase", check.phase);
+  json.key("tags");
+  json.open('[');
+  for (const std::string& tag : check.tags) {
+    json.item();
+    json.text(tag);
+  }
+  json.close(']');
+  json.text_member("description", check.description);
+  json.text_member("location", to_string(check.location));
+  json.text_member("outcome", to_string(result.outcome));
+  json.text_member("message", result.message);
+  json.text_member("details", result.details);
+  json.key("started");
+  if (ran) {
+    json.text(iso_utc(result.started));
+  } else {
+    json.null();
+  }
+  json.key("duration_ms");
+  json.number(milliseconds(result.duration));
+  json.key("measurements");
+  json.open('[');
   for (const Measurement& measurement : result.measurements) {
-    measurements.push_back({{"name", clean_text(measurement.name)},
-                            {"value", measurement.value},
-                            {"unit", clean_text(measurement.unit)}});
+    json.item();
+    json.open('{');
+    json.text_member("name", measurement.name);
+    json.key("value");
+    json.number(measurement.value);
+    json.text_member("unit", measurement.unit);
+    json.close('}');
   }
-  Json attempts = Json::array();
+  json.close(']');
+  json.key("attempts");
+  json.open('[');
   for (const Attempt& attempt : result.attempts) {
-    attempts.push_back({{"outcome", to_string(attempt.outcome)},
-                        {"message", clean_text(attempt.message)},
-                        {"details", clean_text(attempt.details)},
-                        {"started", iso_utc(attempt.started)},
-                        {"duration_ms", milliseconds(attempt.duration)}});
+    json.item();
+    json.open('{');
+    json.text_member("outcome", to_string(attempt.outcome));
+    json.text_member("message", attempt.message);
+    json.text_member("details", attempt.details);
+    json.text_member("started", iso_utc(attempt.started));
+    json.key("duration_ms");
+    json.number(milliseconds(attempt.duration));
+    json.close('}');
   }
-  return {{"suite", clean_text(check.suite)},
-          {"name", clean_text(check.name)},
-          {"kind", clean_text(check.kind)},
-          {"phase", clean_text(check.phase)},
-          {"tags", text_list(check.tags)},
-          {"description", clean_text(check.description)},
-          {"location", clean_text(to_string(check.location))},
-          {"outcome", to_string(result.outcome)},
-          {"message", clean_text(result.message)},
-          {"details", clean_text(result.details)},
-          {"started", ran ? Json(iso_utc(result.started)) : Json(nullptr)},
-          {"duration_ms", milliseconds(result.duration)},
-          {"measurements", std::move(measurements)},
-          {"attempts", std::move(attempts)},
-          {"interrupted", result.interrupted}};
+  json.close(']');
+  json.key("interrupted");
+  json.boolean(result.interrupted);
+  json.close('}');
+  return out;
 }
 
 Json run_to_json(const RunInfo& info, const RunSummary& summary) {
@@ -131,23 +218,33 @@ void JsonReporter::check_started(const PlannedCheck& check) {
 }
 
 void JsonReporter::check_finished(const PlannedCheck& check, const Result& result) {
-  entries_.push_back({check.suite, check.phase, order_.see(check), check_to_json(check, result)});
+  entries_.push_back({check.suite, check.phase, order_.see(check), check_text(check, result)});
 }
 
 void JsonReporter::run_finished(const RunInfo& info, const RunSummary& summary) {
-  std::vector<JsonEntry*> ordered;
-  for (JsonEntry& entry : entries_) {
+  std::vector<const JsonEntry*> ordered;
+  for (const JsonEntry& entry : entries_) {
     ordered.push_back(&entry);
   }
   ReportOrder::sort(ordered, info);
 
-  Json document = run_to_json(info, summary);
-  Json& checks = document["checks"] = Json::array();
-  for (JsonEntry* entry : ordered) {
-    checks.push_back(std::move(entry->check));  // run_finished comes once: the entries are done
-  }
-  write_file_atomically(
-      path_, [&document](std::ostream& out) { out << std::setw(2) << document << "\n"; });
+  // The same bytes as `out << std::setw(2) << document` with "checks" as the last member: the
+  // rest of the document without its closing "\n}", then the checks' texts.
+  std::string head = run_to_json(info, summary).dump(2);
+  head.resize(head.size() - 2);
+  write_file_atomically(path_, [&head, &ordered](std::ostream& out) {
+    out << head << ",\n  \"checks\": [";
+    if (ordered.empty()) {
+      out << "]\n}\n";
+      return;
+    }
+    const char* separator = "\n";
+    for (const JsonEntry* entry : ordered) {
+      out << separator << entry->text;
+      separator = ",\n";
+    }
+    out << "\n  ]\n}\n";
+  });
 }
 
 }  // namespace cutover

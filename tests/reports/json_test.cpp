@@ -1,5 +1,6 @@
 #include "reports/json.hpp"
 
+#include <cmath>
 #include <filesystem>
 #include <stdexcept>
 
@@ -167,6 +168,49 @@ TEST(JsonReporter, WritesTheDocumentedDocument) {
       }
     ]
   })"));
+}
+
+// Strings that need escaping, numbers of every shape, empty and full lists: the file must be
+// exactly nlohmann's pretty print (indent 2) of the document it holds, plus a newline.
+std::string write_awkward(const std::filesystem::path& path) {
+  JsonReporter reporter(path);
+  RunInfo info = make_info();
+  info.hostname = "h\"o\\st\t\x01\x7f";
+  info.selected_tags = {"a b", "\xc3\xa9t\xc3\xa9", "\xf0\x9f\x98\x80"};
+  info.filter = "db/*";
+  info.suites.clear();
+  PlannedCheck odd = make_check("s\"q", "pre", "line\nbreak\r\n\b\f/\u2028");
+  odd.tags = {""};
+  odd.location = {"a.yaml", 1, 1};
+  Result odd_result =
+      make_result({make_attempt(Outcome::error, "x", 0ms, microseconds(1)),
+                   make_attempt(Outcome::failed, "", 1ms, microseconds(123'456'789'012))});
+  odd_result.measurements = {{"tiny", 1e-7, ""},           {"huge", 1.5e300, "x"},
+                             {"negative", -0.25, "ms"},    {"zero", -0.0, ""},
+                             {"nan", std::nan(""), ""},    {"big_int", 1e15, ""},
+                             {"third", 1.0 / 3.0, "\x02"}, {"inf", HUGE_VAL, ""}};
+  const PlannedCheck plain = make_check("web", "post", "plain");
+  reporter.run_started(info);
+  reporter.check_finished(odd, odd_result);
+  reporter.check_started(plain);
+  reporter.check_finished(plain, Result{});
+  RunSummary summary = make_summary();
+  summary.interrupted = true;
+  summary.duration = nanoseconds(1);
+  reporter.run_finished(info, summary);
+  return test::read_file(path);
+}
+
+TEST(JsonReporter, WritesNlohmannPrettyPrintByteForByte) {
+  test::TempDir folder;
+  write_and_read(folder.path() / "documented.json");
+  JsonReporter(folder.path() / "empty.json").run_finished(make_info(), RunSummary{});
+  const std::vector<std::string> texts = {test::read_file(folder.path() / "documented.json"),
+                                          test::read_file(folder.path() / "empty.json"),
+                                          write_awkward(folder.path() / "awkward.json")};
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    EXPECT_EQ(texts[i], Json::parse(texts[i]).dump(2) + "\n");
+  }
 }
 
 TEST(JsonReporter, WritesAtomicallyIntoANewFolder) {
