@@ -95,6 +95,8 @@ class AresCategory : public boost::system::error_category {
         return "malformed answer from the DNS server";
       case ARES_ECONNREFUSED:
         return "no DNS server could be reached (connection refused)";
+      case kNoServerAnswered:
+        return "no DNS server gave an answer (SERVFAIL, REFUSED or connection refused)";
       case ARES_ETIMEOUT:
         return "no answer (timed out)";
       case ARES_EFILE:
@@ -144,6 +146,13 @@ bool is_localhost(std::string_view name) {
   return equal(name, "localhost") ||
          (name.size() > 10 && equal(name.substr(name.size() - 10), ".localhost"));
 }
+
+// What a channel is for; each has channels of its own.
+enum class Purpose {
+  query,   // async_query: every answer is delivered, whatever its RCODE
+  lookup,  // async_resolve: c-ares checks answers and moves on from a failing server
+  local,   // async_resolve of localhost names: /etc/hosts only, never DNS
+};
 
 class Channel;
 
@@ -216,8 +225,8 @@ struct Watch {
 // One c-ares channel and the asio objects that drive it. Lives until the service shuts down.
 class Channel : public std::enable_shared_from_this<Channel> {
  public:
-  Channel(net::io_context& io, ResolverSettings settings)
-      : io_(io), settings_(std::move(settings)), timer_(io) {}
+  Channel(net::io_context& io, ResolverSettings settings, Purpose purpose)
+      : io_(io), settings_(std::move(settings)), purpose_(purpose), timer_(io) {}
 
   ~Channel() {
     if (handle_ != nullptr) destroy();
@@ -232,11 +241,15 @@ class Channel : public std::enable_shared_from_this<Channel> {
     int mask = ARES_OPT_SOCK_STATE_CB;
     options.sock_state_cb = &Channel::on_socket_state;
     options.sock_state_cb_data = this;
-    // SERVFAIL and REFUSED answers are delivered: the dns kind reports them, and lookups fail
-    // with them, where c-ares 1.18 would ask the next server and, with none left, report
-    // "connection refused".
     mask |= ARES_OPT_FLAGS;
-    options.flags = ARES_FLAG_NOCHECKRESP;
+    options.flags = 0;
+    // Queries: SERVFAIL, REFUSED and NOTIMP answers are delivered (the dns kind reports them),
+    // where c-ares 1.18 would ask the next server and, with none left, report "connection
+    // refused". The flag also keeps answers whose question differs from the query's: the dns
+    // kind checks the question itself. Lookups go without it, so c-ares drops an answer to
+    // another question and moves on from a failing server, and no lookup can take another
+    // name's addresses.
+    if (purpose_ == Purpose::query) options.flags |= ARES_FLAG_NOCHECKRESP;
     if (settings_.tcp) options.flags |= ARES_FLAG_USEVC;
     if (settings_.try_timeout.count() > 0) {
       mask |= ARES_OPT_TIMEOUTMS;
@@ -247,7 +260,12 @@ class Channel : public std::enable_shared_from_this<Channel> {
       options.tries = settings_.tries;
     }
     char dns_only[] = "b";
-    if (!settings_.servers.empty()) {
+    char files_only[] = "f";
+    if (purpose_ == Purpose::local) {
+      // Whatever nsswitch.conf or host.conf say ("hosts: dns files" would ask DNS first).
+      mask |= ARES_OPT_LOOKUPS;
+      options.lookups = files_only;
+    } else if (!settings_.servers.empty()) {
       // Listed servers answer alone: no /etc/hosts, and no search domains from resolv.conf.
       mask |= ARES_OPT_LOOKUPS | ARES_OPT_DOMAINS;
       options.lookups = dns_only;
@@ -258,7 +276,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
       handle_ = nullptr;
       return status;
     }
-    if (settings_.servers.empty()) return ARES_SUCCESS;
+    if (settings_.servers.empty() || purpose_ == Purpose::local) return ARES_SUCCESS;
 
     std::vector<ares_addr_port_node> nodes(settings_.servers.size());
     for (std::size_t index = 0; index < nodes.size(); ++index) {
@@ -306,6 +324,18 @@ class Channel : public std::enable_shared_from_this<Channel> {
   }
 
   std::size_t peak_in_flight() const { return peak_in_flight_; }
+
+  // The servers c-ares asks, in order: the listed ones, or resolv.conf's (127.0.0.1 when it
+  // lists none).
+  std::size_t server_count() const {
+    ares_addr_port_node* servers = nullptr;
+    if (ares_get_servers_ports(handle_, &servers) != ARES_SUCCESS) return 0;
+    std::size_t count = 0;
+    for (const ares_addr_port_node* node = servers; node != nullptr; node = node->next)
+      ++count;
+    ares_free_data(servers);
+    return count;
+  }
 
  private:
   static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
@@ -518,12 +548,22 @@ class Channel : public std::enable_shared_from_this<Channel> {
     if (found != nullptr) ares_freeaddrinfo(found);
     if (request->cancelled()) return;
     if (status == ARES_SUCCESS && endpoints.empty()) status = ARES_ENODATA;
+    if (self->purpose_ == Purpose::local && status != ARES_SUCCESS) {
+      // RFC 6761: localhost names are loopback, whether or not /etc/hosts lists them.
+      endpoints = {net::ip::tcp::endpoint(net::ip::address_v6::loopback(), request->port_),
+                   net::ip::tcp::endpoint(net::ip::address_v4::loopback(), request->port_)};
+      status = ARES_SUCCESS;
+    }
+    // c-ares 1.18 reports a lookup that every server failed (SERVFAIL, REFUSED, NOTIMP) or
+    // refused to connect as "connection refused".
+    if (status == ARES_ECONNREFUSED) status = kNoServerAnswered;
     request->deliver(status == ARES_SUCCESS ? boost::system::error_code() : make_ares_error(status),
                      std::move(endpoints));
   }
 
   net::io_context& io_;
   const ResolverSettings settings_;
+  const Purpose purpose_;
   ares_channel handle_ = nullptr;
   net::steady_timer timer_;
   bool timer_armed_ = false;
@@ -545,26 +585,33 @@ class DnsService : public net::execution_context::service {
 
   // Called on the loop. The channel for `settings`, or null with the c-ares `status` that
   // prevented it.
-  std::shared_ptr<Channel> channel(const ResolverSettings& settings, int& status) {
-    std::string key = fmt::format("{}/{}/{}", settings.tcp ? "tcp" : "udp",
-                                  settings.try_timeout.count(), settings.tries);
+  std::shared_ptr<Channel> channel(const ResolverSettings& settings, Purpose purpose, int& status) {
+    std::string key =
+        fmt::format("{}/{}/{}/{}", static_cast<int>(purpose), settings.tcp ? "tcp" : "udp",
+                    settings.try_timeout.count(), settings.tries);
     for (const ServerAddress& server : settings.servers)
       key += "," + server.label();
     status = ARES_SUCCESS;
     if (const auto found = channels_.find(key); found != channels_.end()) return found->second;
     status = shut_down_ ? ARES_EDESTRUCTION : library_status();
     if (status != ARES_SUCCESS) return nullptr;
-    auto channel = std::make_shared<Channel>(io_, settings);
+    auto channel = std::make_shared<Channel>(io_, settings, purpose);
     status = channel->init();
     if (status != ARES_SUCCESS) return nullptr;
     channels_.emplace(std::move(key), channel);
     return channel;
   }
 
-  std::size_t peak_in_flight(const ResolverSettings& settings) {
+  std::size_t peak_in_flight(const ResolverSettings& settings, Purpose purpose) {
     int status = ARES_SUCCESS;
-    const auto found = channel(settings, status);
+    const auto found = channel(settings, purpose, status);
     return found ? found->peak_in_flight() : 0;
+  }
+
+  std::size_t server_count(const ResolverSettings& settings) {
+    int status = ARES_SUCCESS;
+    const auto found = channel(settings, Purpose::lookup, status);
+    return found ? found->server_count() : 0;
   }
 
  private:
@@ -583,9 +630,9 @@ class DnsService : public net::execution_context::service {
 net::execution_context::id DnsService::id;
 
 std::shared_ptr<PendingQuery> submit(net::io_context& io, const ResolverSettings& settings,
-                                     std::shared_ptr<Request> request) {
+                                     Purpose purpose, std::shared_ptr<Request> request) {
   int status = ARES_SUCCESS;
-  if (auto channel = net::use_service<DnsService>(io).channel(settings, status)) {
+  if (auto channel = net::use_service<DnsService>(io).channel(settings, purpose, status)) {
     channel->submit(request);
   } else {
     request->fail(status);
@@ -600,7 +647,7 @@ std::shared_ptr<PendingQuery> async_query(net::io_context& io, const ResolverSet
   auto request = std::make_shared<Request>(io, std::move(name), false);
   request->type_ = type;
   request->on_query_ = std::move(handler);
-  return submit(io, settings, std::move(request));
+  return submit(io, settings, Purpose::query, std::move(request));
 }
 
 std::shared_ptr<PendingQuery> async_resolve(net::io_context& io, const ResolverSettings& settings,
@@ -613,16 +660,23 @@ std::shared_ptr<PendingQuery> async_resolve(net::io_context& io, const ResolverS
     request->deliver({}, Endpoints{net::ip::tcp::endpoint(*address, port)});
     return request;
   }
-  // c-ares answers localhost names from /etc/hosts or with loopback, never from DNS; with listed
-  // servers (no /etc/hosts) it would fail them instead.
-  if (is_localhost(request->name_)) return submit(io, ResolverSettings{}, request);
-  return submit(io, settings, std::move(request));
+  // Localhost names go to a channel that reads /etc/hosts only, whatever the settings; what it
+  // does not find is loopback.
+  if (is_localhost(request->name_)) {
+    return submit(io, ResolverSettings{}, Purpose::local, std::move(request));
+  }
+  return submit(io, settings, Purpose::lookup, std::move(request));
+}
+
+std::size_t server_count(net::io_context& io, const ResolverSettings& settings) {
+  if (!settings.servers.empty()) return settings.servers.size();
+  return net::use_service<DnsService>(io).server_count(settings);
 }
 
 namespace detail {
 
 std::size_t peak_in_flight(net::io_context& io, const ResolverSettings& settings) {
-  return net::use_service<DnsService>(io).peak_in_flight(settings);
+  return net::use_service<DnsService>(io).peak_in_flight(settings, Purpose::query);
 }
 
 }  // namespace detail

@@ -125,13 +125,16 @@ struct Resolver::Lookup {
 namespace {
 
 // c-ares asks each server in turn and doubles the timeout after each round: two rounds of T take
-// 3T per server. T is rounded up and given a few milliseconds more, so that a caller timing the
-// lookup against `budget` always sees its own deadline first.
-dns::ResolverSettings within(dns::ResolverSettings settings, std::optional<Duration> budget) {
+// 3T per server, counting the servers the channel really has (resolv.conf may list several). T
+// is rounded up and given a few milliseconds more, so that a caller timing the lookup against
+// `budget` always sees its own deadline first, and a lookup it gave up on lets go of its places
+// under the channel's cap a few milliseconds later.
+dns::ResolverSettings within(boost::asio::io_context& io, dns::ResolverSettings settings,
+                             std::optional<Duration> budget) {
   if (!budget || settings.try_timeout.count() > 0) return settings;
   constexpr int kRounds = 2;
   constexpr std::chrono::milliseconds kMargin{5};
-  const auto servers = static_cast<long>(std::max<std::size_t>(settings.servers.size(), 1));
+  const auto servers = static_cast<long>(std::max<std::size_t>(dns::server_count(io, settings), 1));
   settings.tries = kRounds;
   settings.try_timeout =
       std::chrono::ceil<std::chrono::milliseconds>(*budget / (3 * servers)) + kMargin;
@@ -142,7 +145,7 @@ dns::ResolverSettings within(dns::ResolverSettings settings, std::optional<Durat
 
 Resolver::Resolver(boost::asio::io_context& io, dns::ResolverSettings settings,
                    std::optional<Duration> budget)
-    : io_(io), settings_(within(std::move(settings), budget)) {}
+    : io_(io), settings_(within(io, std::move(settings), budget)) {}
 
 Resolver::~Resolver() {
   if (lookup_) lookup_->pending->cancel();

@@ -38,9 +38,11 @@ class Resolver {
   using Handler = std::function<void(boost::system::error_code, Endpoints)>;
 
   // Empty `settings`: the system's configuration (/etc/hosts, resolv.conf). With `budget` (the
-  // attempt's) and no try_timeout of their own, c-ares's tries are cut to it: two rounds that
-  // end just after the budget, so a silent server is reported by the caller's own deadline and
-  // no query outlives the attempt by more than a few milliseconds.
+  // attempt's) and no try_timeout of their own, c-ares's tries are cut to it: two rounds over
+  // every server of the channel (the listed ones, or as many as resolv.conf lists) that end just
+  // after the budget, so a silent server is reported by the caller's own deadline and no query
+  // outlives the attempt, or holds places under the channel's cap, more than a few milliseconds
+  // longer. Called on the event loop.
   explicit Resolver(boost::asio::io_context& io, dns::ResolverSettings settings = {},
                     std::optional<Duration> budget = std::nullopt);
   ~Resolver();
@@ -50,7 +52,9 @@ class Resolver {
   // Called on the event loop to look up `host`. `handler` runs exactly once, on the event loop
   // and never inside this call, with the addresses in the resolver's order (never empty on
   // success) or an error whose message() names the cause ("no such host"). IP literals resolve
-  // to themselves without any lookup.
+  // to themselves without any lookup. A server answering SERVFAIL or REFUSED is passed over for
+  // the next; when none is left: "no DNS server gave an answer (SERVFAIL, REFUSED or connection
+  // refused)".
   void async_resolve(std::string_view host, std::uint16_t port, Handler handler);
 
   // Called on the event loop to abandon the lookup in flight: its handler gets

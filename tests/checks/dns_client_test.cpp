@@ -137,6 +137,8 @@ TEST(DnsClient, ErrorMessagesSayWhatHappened) {
   EXPECT_EQ(make_ares_error(ARES_EREFUSED).message(), "the DNS server refused the query (REFUSED)");
   EXPECT_EQ(make_ares_error(ARES_ECONNREFUSED).message(),
             "no DNS server could be reached (connection refused)");
+  EXPECT_EQ(make_ares_error(kNoServerAnswered).message(),
+            "no DNS server gave an answer (SERVFAIL, REFUSED or connection refused)");
   EXPECT_EQ(make_ares_error(ARES_EBADNAME).message(), "not a valid host name");
   EXPECT_STREQ(ares_category().name(), "c-ares");
 }
@@ -408,19 +410,74 @@ TEST(DnsClient, NameWithoutAddressesIsAnError) {
   EXPECT_TRUE(resolved.endpoints.empty());
 }
 
-TEST(DnsClient, ServfailOrRefusedWhileResolvingIsThatError) {
-  for (const auto& [fault, text] :
-       {std::pair{DnsFault::servfail, "the DNS server failed to answer (SERVFAIL)"},
-        std::pair{DnsFault::refused, "the DNS server refused the query (REFUSED)"}}) {
+constexpr std::string_view kNoServerAnsweredText =
+    "no DNS server gave an answer (SERVFAIL, REFUSED or connection refused)";
+
+TEST(DnsClient, ServfailOrRefusedFromTheFirstServerMovesOnToTheNext) {
+  for (const DnsFault fault : {DnsFault::servfail, DnsFault::refused}) {
     DnsTestServer failing(kRecords);
     failing.set_fault("", fault);
     DnsTestServer healthy(kRecords);
     ResolverSettings settings = settings_for(failing);
     settings.servers.push_back(*parse_server(healthy.address()));
     const Resolved resolved = resolve(settings, "app.example.test", 80);
-    EXPECT_EQ(resolved.error.message(), text);
-    EXPECT_EQ(healthy.udp_queries(), 0);
+    EXPECT_FALSE(resolved.error) << resolved.error.message();
+    EXPECT_EQ(sorted(resolved.endpoints), (std::vector<std::string>{"127.0.0.1:80", "[::1]:80"}));
+    EXPECT_EQ(failing.udp_queries(), 2);  // A and AAAA once: passed over in the second try
+    EXPECT_EQ(healthy.udp_queries(), 2);
   }
+}
+
+TEST(DnsClient, ServfailOrRefusedFromEveryServerIsNoServerAnswered) {
+  for (const auto& [first, second] : {std::pair{DnsFault::servfail, DnsFault::servfail},
+                                      std::pair{DnsFault::refused, DnsFault::refused},
+                                      std::pair{DnsFault::servfail, DnsFault::refused}}) {
+    DnsTestServer one(kRecords);
+    one.set_fault("", first);
+    DnsTestServer two(kRecords);
+    two.set_fault("", second);
+    ResolverSettings settings = settings_for(one);
+    settings.servers.push_back(*parse_server(two.address()));
+    const auto started = Clock::now();
+    const Resolved resolved = resolve(settings, "app.example.test", 80);
+    EXPECT_EQ(resolved.error, make_ares_error(kNoServerAnswered));
+    EXPECT_EQ(resolved.error.message(), kNoServerAnsweredText);
+    EXPECT_TRUE(resolved.endpoints.empty());
+    EXPECT_EQ(one.udp_queries(), 2);
+    EXPECT_EQ(two.udp_queries(), 2);
+    EXPECT_LT(Clock::now() - started, 500ms) << "no timeout is waited for";
+  }
+}
+
+TEST(DnsClient, ALoneServerAnsweringServfailOrRefusedIsAskedEveryTry) {
+  for (const DnsFault fault : {DnsFault::servfail, DnsFault::refused}) {
+    DnsTestServer failing(kRecords);
+    failing.set_fault("", fault);
+    const Resolved resolved = resolve(settings_for(failing), "app.example.test", 80);
+    EXPECT_EQ(resolved.error.message(), kNoServerAnsweredText);
+    EXPECT_EQ(failing.udp_queries(), 4);  // A and AAAA, in each of the 2 tries
+  }
+}
+
+TEST(DnsClient, ClosedPortWhileResolvingIsNoServerAnsweredOverTcp) {
+  const std::uint16_t port = test::unused_port();
+  ResolverSettings settings{
+      .servers = {ServerAddress{.address = make_address("127.0.0.1"), .port = port}},
+      .tcp = true,
+      .try_timeout = 100ms,
+      .tries = 1};
+  auto started = Clock::now();
+  const Resolved over_tcp = resolve(settings, "app.example.test", 80);
+  EXPECT_EQ(over_tcp.error, make_ares_error(kNoServerAnswered));
+  EXPECT_EQ(over_tcp.error.message(), kNoServerAnsweredText);
+  EXPECT_LT(Clock::now() - started, 80ms);
+  // Over UDP, c-ares 1.18 sends A and AAAA on one socket: the port unreachable error fails one
+  // of them, the other waits for its timeout, and the lookup ends with the last to finish.
+  settings.tcp = false;
+  started = Clock::now();
+  const Resolved over_udp = resolve(settings, "app.example.test", 80);
+  EXPECT_EQ(over_udp.error.message(), "no answer (timed out)");
+  EXPECT_GE(Clock::now() - started, 100ms);
 }
 
 TEST(DnsClient, ResolvingAgainstASilentServerTimesOut) {
@@ -463,6 +520,21 @@ TEST(DnsClient, LocalhostIsNeverSentToListedServers) {
   EXPECT_NE(std::find(found.begin(), found.end(), "127.0.0.1:5432"), found.end())
       << ::testing::PrintToString(found);
   EXPECT_EQ(server.udp_queries(), 0);
+}
+
+TEST(DnsClient, NamesUnderLocalhostAreLoopbackWithoutAQuery) {
+  DnsTestServer server(kRecords);
+  for (const std::string name : {"db.localhost", "a.b.LOCALHOST.", "localhost."}) {
+    const Resolved resolved = resolve(settings_for(server), name, 8080);
+    EXPECT_FALSE(resolved.error) << name << ": " << resolved.error.message();
+    const std::vector<std::string> found = sorted(resolved.endpoints);
+    EXPECT_NE(std::find(found.begin(), found.end(), "127.0.0.1:8080"), found.end())
+        << name << ": " << ::testing::PrintToString(found);
+  }
+  // Not under localhost: asked.
+  EXPECT_EQ(resolve(settings_for(server), "localhost.example.test", 80).error.message(),
+            "no such host");
+  EXPECT_EQ(server.udp_queries(), 2);
 }
 
 TEST(DnsClient, ListedServersIgnoreEtcHosts) {
@@ -522,6 +594,48 @@ TEST(DnsClient, ResolverFacadeEndsItsTriesJustAfterTheBudget) {
   EXPECT_GE(elapsed, 160ms);
   EXPECT_LT(elapsed, 300ms);
   EXPECT_EQ(server.udp_queries(), 4);  // A and AAAA, twice
+}
+
+TEST(DnsClient, ResolverFacadeFitsEveryServersTriesIntoTheBudget) {
+  DnsTestServer one(kRecords);
+  one.set_fault("", DnsFault::silent);
+  DnsTestServer two(kRecords);
+  two.set_fault("", DnsFault::silent);
+  boost::asio::io_context io;
+  Resolver resolver(
+      io, ResolverSettings{.servers = {*parse_server(one.address()), *parse_server(two.address())}},
+      150ms);
+  boost::system::error_code error;
+  Duration elapsed{};
+  const auto started = Clock::now();
+  resolver.async_resolve("app.example.test", 80,
+                         [&](boost::system::error_code found, Resolver::Endpoints) {
+                           error = found;
+                           elapsed = Clock::now() - started;
+                         });
+  io.run();
+  EXPECT_EQ(error.message(), "no answer (timed out)");
+  // Two rounds over both servers, 30ms each then 60ms each: 180ms.
+  EXPECT_GE(elapsed, 180ms);
+  EXPECT_LT(elapsed, 300ms);
+  EXPECT_EQ(one.udp_queries(), 4);
+  EXPECT_EQ(two.udp_queries(), 4);
+}
+
+TEST(DnsClient, ServerCountIsTheChannelsOwn) {
+  boost::asio::io_context io;
+  EXPECT_EQ(server_count(io, ResolverSettings{.servers = {*parse_server("127.0.0.1:5353"),
+                                                          *parse_server("[::1]:5353")}}),
+            2u);
+  // The system's: as many as resolv.conf lists (read here, nothing is sent), else 127.0.0.1.
+  std::ifstream resolv_conf("/etc/resolv.conf");
+  std::size_t listed = 0;
+  for (std::string line; std::getline(resolv_conf, line);) {
+    std::istringstream fields(line);
+    std::string keyword;
+    if (fields >> keyword && keyword == "nameserver") ++listed;
+  }
+  EXPECT_EQ(server_count(io, ResolverSettings{}), std::max<std::size_t>(listed, 1));
 }
 
 TEST(DnsClient, ResolverFacadeResolvesThroughItsSettings) {

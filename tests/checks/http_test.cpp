@@ -474,6 +474,16 @@ TEST(HttpCheckFaults, SilentResolverTimesOutInTheDnsStageWithinTheDeadline) {
   EXPECT_LT(result.elapsed, kShortTimeout);
 }
 
+TEST(HttpCheckFaults, ResolverWhereNoServerAnswersIsAnError) {
+  test::DnsTestServer dns({{"app.example.test.", "A", 60, "127.0.0.1"}});
+  dns.set_fault("", test::DnsFault::servfail);
+  expect_result(run_check({{"url", std::string("http://app.example.test/")},
+                           {"resolver", object({{"servers", {dns.address()}}})}}),
+                Outcome::error,
+                "could not resolve app.example.test: no DNS server gave an answer (SERVFAIL, "
+                "REFUSED or connection refused)");
+}
+
 TEST(HttpCheckFaults, ServerThatNeverAnswersTimesOutWithinTheDeadline) {
   test::HttpServer server;
   server.never_answer("/hang");

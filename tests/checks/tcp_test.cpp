@@ -247,7 +247,34 @@ TEST(TcpCheck, SilentResolverTimesOutInTheDnsStageWithinTheBudget) {
   expect_result(run, Outcome::error, "timed out after 270ms resolving db.example.test");
   EXPECT_GE(run.elapsed, 270ms);
   EXPECT_LT(run.elapsed, 1s);
-  EXPECT_GE(dns.udp_queries(), 1);
+  // A and AAAA at once, again after 95ms (270ms / 3, plus 5ms); the last try would end at 285ms.
+  EXPECT_EQ(dns.udp_queries(), 4);
+}
+
+TEST(TcpCheck, ResolverWhereNoServerAnswersIsAnError) {
+  for (const test::DnsFault fault : {test::DnsFault::servfail, test::DnsFault::refused}) {
+    test::DnsTestServer dns({{"db.example.test.", "A", 60, "127.0.0.1"}});
+    dns.set_fault("", fault);
+    FieldMap values = target("db.example.test", 5432, "closed");
+    values["resolver"] = json{{"servers", {dns.address()}}};
+    expect_result(run_check(std::move(values)), Outcome::error,
+                  "could not resolve db.example.test: no DNS server gave an answer (SERVFAIL, "
+                  "REFUSED or connection refused)");
+  }
+}
+
+TEST(TcpCheck, ResolverMovesOnFromAFailingServerToTheNext) {
+  test::AcceptingServer server;
+  test::DnsTestServer failing({{"db.example.test.", "A", 60, "127.0.0.1"}});
+  failing.set_fault("", test::DnsFault::servfail);
+  test::DnsTestServer dns({{"db.example.test.", "A", 60, "127.0.0.1"}});
+  FieldMap values = target("db.example.test", server.port());
+  values["resolver"] = json{{"servers", {failing.address(), dns.address()}}};
+  expect_result_matching(run_check(std::move(values)), Outcome::passed,
+                         "connected to db\\.example\\.test:" + port_text(server.port()) +
+                             R"( \(127\.0\.0\.1\) in )" + kLatency);
+  EXPECT_EQ(failing.udp_queries(), 2);  // A and AAAA, once
+  EXPECT_EQ(dns.udp_queries(), 2);
 }
 
 TEST(TcpCheck, ResolverFieldMistakesAreFieldErrors) {

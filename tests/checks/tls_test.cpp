@@ -475,6 +475,16 @@ TEST_F(TlsCheckTest, NameTheCheckResolverDoesNotKnowIsAnError) {
       Outcome::error, "could not resolve api.example.test: no such host");
 }
 
+TEST_F(TlsCheckTest, ResolverWhereNoServerAnswersIsAnError) {
+  test::DnsTestServer dns({{kHost + ".", "A", 60, "127.0.0.1"}});
+  dns.set_fault("", test::DnsFault::refused);
+  expect_result(
+      run_check({{"host", kHost}, {"resolver", nlohmann::json{{"servers", {dns.address()}}}}}),
+      Outcome::error,
+      "could not resolve api.example.test: no DNS server gave an answer (SERVFAIL, REFUSED or "
+      "connection refused)");
+}
+
 TEST_F(TlsCheckTest, SilentResolverTimesOutInTheDnsStageWithinTheDeadline) {
   test::DnsTestServer dns;
   dns.set_fault("", test::DnsFault::silent);
