@@ -16,7 +16,8 @@ struct DnsTarget;
 // and checks every server's answer against the assertions: the answer set, what it contains, the
 // CNAME chain, NXDOMAIN, TTLs, the number of answers, and that the servers agree. A server that
 // answered against the assertions fails the check; one that could not be asked or answered
-// SERVFAIL, REFUSED or garbage makes it an error.
+// SERVFAIL, REFUSED or garbage, a referral instead of an answer, or a CNAME loop makes it an
+// error.
 class DnsCheck : public Check {
  public:
   static KindSpec spec();

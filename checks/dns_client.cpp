@@ -245,10 +245,10 @@ class Channel : public std::enable_shared_from_this<Channel> {
     options.flags = 0;
     // Queries: SERVFAIL, REFUSED and NOTIMP answers are delivered (the dns kind reports them),
     // where c-ares 1.18 would ask the next server and, with none left, report "connection
-    // refused". The flag also keeps answers whose question differs from the query's: the dns
-    // kind checks the question itself. Lookups go without it, so c-ares drops an answer to
-    // another question and moves on from a failing server, and no lookup can take another
-    // name's addresses.
+    // refused". Lookups go without it, so c-ares moves on from a failing server as it does for
+    // any program. Either way c-ares 1.18 drops an answer to another question (same_questions()
+    // in process_answer runs whatever the flags, although the manual says the flag keeps such
+    // answers; a test shows it); the dns kind checks the question again.
     if (purpose_ == Purpose::query) options.flags |= ARES_FLAG_NOCHECKRESP;
     if (settings_.tcp) options.flags |= ARES_FLAG_USEVC;
     if (settings_.try_timeout.count() > 0) {

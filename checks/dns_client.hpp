@@ -70,9 +70,9 @@ boost::system::error_code make_ares_error(int status);
 inline constexpr int kNoServerAnswered = 1000;
 
 // One query's outcome. `message` is the raw DNS response when a server answered (whatever its
-// RCODE: SERVFAIL, REFUSED and NXDOMAIN answers are delivered, not retried elsewhere, and so is
-// an answer whose question is not the query's: the caller checks it); `error` is set when none
-// did.
+// RCODE: SERVFAIL, REFUSED and NXDOMAIN answers are delivered, not retried elsewhere; c-ares
+// drops an answer to another question, and the caller checks the question again); `error` is
+// set when none did.
 struct QueryResult {
   boost::system::error_code error{};
   std::vector<unsigned char> message{};
@@ -108,12 +108,11 @@ using ResolveHandler = std::function<void(boost::system::error_code, Endpoints)>
 // [::1] and 127.0.0.1 when it lists nothing for them. Never empty on success; an error's
 // message() reads "no such host", "no answer (timed out)" ... Same handler and cancel rules as
 // async_query.
-// Unlike a query, a lookup is c-ares's own: an answer to another question is dropped, and a
-// server answering SERVFAIL, REFUSED or NOTIMP is passed over for the next one and not asked
-// again in later tries (a lone server is asked in every try). When every server failed so, or
-// refused a TCP connection, the lookup fails with kNoServerAnswered; when its last query timed
-// out, with ARES_ETIMEOUT. Over UDP a closed port ends as a timeout: A and AAAA share a socket,
-// and the port-unreachable error fails only one of them.
+// Unlike a query, a lookup is c-ares's own: a server answering SERVFAIL, REFUSED or NOTIMP is
+// passed over for the next one and not asked again in later tries (a lone server is asked in every
+// try). When every server failed so, or refused a TCP connection, the lookup fails with
+// kNoServerAnswered; when its last query timed out, with ARES_ETIMEOUT. Over UDP a closed port ends
+// as a timeout: A and AAAA share a socket, and the port-unreachable error fails only one of them.
 std::shared_ptr<PendingQuery> async_resolve(boost::asio::io_context& io,
                                             const ResolverSettings& settings, std::string host,
                                             std::uint16_t port, ResolveHandler handler);

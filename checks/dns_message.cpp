@@ -1,3 +1,9 @@
+// Messages are parsed here by hand rather than with c-ares's ares_parse_*_reply functions, which
+// drop what the `dns` kind checks: they give no TTL for the CNAMEs of a chain and parse only some
+// types, each into its own struct, where the kind wants every type in one canonical text form;
+// and they skip the question and authority sections, which tell an answer to another question
+// and a referral from a real answer. Names are still expanded by c-ares (ares_expand_name).
+
 #include "checks/dns_message.hpp"
 
 #include <ares.h>
@@ -209,8 +215,12 @@ Expected<std::string> read_data(Reader& reader, int type, std::size_t end) {
   }
 }
 
-Expected<ResourceRecord> read_record(Reader& reader, std::size_t message_end, std::size_t index) {
-  const auto where = [&](std::string what) { return fmt::format("answer {}: {}", index, what); };
+// Record `index` of `section` ("answer", "authority"), as errors name it.
+Expected<ResourceRecord> read_record(Reader& reader, std::size_t message_end,
+                                     std::string_view section, std::size_t index) {
+  const auto where = [&](std::string what) {
+    return fmt::format("{} {}: {}", section, index, what);
+  };
   auto owner = reader.name(message_end);
   if (!owner) return error(where(owner.error().message));
   if (!reader.has(kFixedRecordSize, message_end)) {
@@ -226,7 +236,8 @@ Expected<ResourceRecord> read_record(Reader& reader, std::size_t message_end, st
   record.ttl = reader.u32();
   const std::size_t length = reader.u16();
   const auto where_record = [&](std::string what) {
-    return fmt::format("answer {} ({} {}): {}", index, record.name, type_name(record.type), what);
+    return fmt::format("{} {} ({} {}): {}", section, index, record.name, type_name(record.type),
+                       what);
   };
   if (!reader.has(length, message_end)) {
     return error(
@@ -336,27 +347,40 @@ Expected<Message> parse_message(std::span<const unsigned char> bytes) {
   const std::uint16_t flags = reader.u16();
   const std::uint16_t questions = reader.u16();
   const std::uint16_t answers = reader.u16();
+  const std::uint16_t authorities = reader.u16();
+  reader.u16();  // the additional count: that section is not read
   if ((flags & 0x8000) == 0) return error("not a response (QR bit clear)");
   Message message;
   message.rcode = flags & 0x000F;
+  message.authoritative = (flags & 0x0400) != 0;
   message.truncated = (flags & 0x0200) != 0;
 
   const std::size_t end = bytes.size();
-  reader.u32();  // authority and additional counts: those sections are not read
   for (std::size_t i = 1; i <= questions; ++i) {
     auto name = reader.name(end);
     if (!name) return error(fmt::format("question {}: {}", i, name.error().message));
     if (!reader.has(4, end)) return error(fmt::format("question {}: cut off after the name", i));
-    reader.u32();
+    Question question{.name = std::move(name).value()};
+    question.type = reader.u16();
+    question.question_class = reader.u16();
+    message.questions.push_back(std::move(question));
   }
+  // A truncated message may end inside a record; what came before is still complete.
   for (std::size_t i = 1; i <= answers; ++i) {
-    auto record = read_record(reader, end, i);
+    auto record = read_record(reader, end, "answer", i);
     if (!record) {
-      // A truncated message may end inside a record; what came before is still complete.
-      if (message.truncated) break;
+      if (message.truncated) return message;
       return record.error();
     }
     message.answers.push_back(std::move(record).value());
+  }
+  for (std::size_t i = 1; i <= authorities; ++i) {
+    auto record = read_record(reader, end, "authority", i);
+    if (!record) {
+      if (message.truncated) return message;
+      return record.error();
+    }
+    message.authority.push_back(std::move(record).value());
   }
   return message;
 }

@@ -9,9 +9,9 @@
 
 #include "harness/expected.hpp"
 
-// DNS responses as the `dns` kind compares them: the answer section's records with their data in
-// one canonical text form, which is also how users write expected values and how messages show
-// them.
+// DNS responses as the `dns` kind compares them: the question, the answer and authority
+// sections' records with their data in one canonical text form, which is also how users write
+// expected values and how messages show them.
 //
 // Canonical data, by type:
 //   A, AAAA          the address as asio prints it: "10.0.0.1", "2001:db8::1"
@@ -34,16 +34,25 @@ struct ResourceRecord {
   std::string data{};     // canonical text, see above
 };
 
+struct Question {
+  std::string name{};  // canonical
+  int type = 0;
+  int question_class = 0;
+};
+
 struct Message {
-  int rcode = 0;                          // ns_r_noerror, ns_r_nxdomain, ...
-  bool truncated = false;                 // TC set: the answers may be incomplete
-  std::vector<ResourceRecord> answers{};  // the answer section, in the order sent
+  int rcode = 0;               // ns_r_noerror, ns_r_nxdomain, ...
+  bool authoritative = false;  // AA set: the server answers for the queried name from its zone
+  bool truncated = false;      // TC set: the answers may be incomplete
+  std::vector<Question> questions{};        // the question section, as echoed by the server
+  std::vector<ResourceRecord> answers{};    // the answer section, in the order sent
+  std::vector<ResourceRecord> authority{};  // the SOA of a negative answer, NS of a referral
 };
 
 // The response in `bytes`, or why it cannot be read ("answer 2 (app.example.test A): expected 4
 // bytes of address, got 5"). Every length is checked against the message: a malformed or hostile
 // message is an error, never a read past its end. With TC set, a record cut off at the end of the
-// message is dropped rather than reported.
+// message is dropped rather than reported. The additional section is not read.
 Expected<Message> parse_message(std::span<const unsigned char> bytes);
 
 // "A", "AAAA", ... for the types above; "TYPE65" for the others (RFC 3597).

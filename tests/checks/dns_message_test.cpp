@@ -171,6 +171,75 @@ TEST(DnsMessage, ReadsRcodesAndTruncation) {
   EXPECT_TRUE(truncated.value().truncated);
 }
 
+TEST(DnsMessage, ReadsTheQuestionAndTheAaFlag) {
+  const auto message = parse_message(concat(
+      {header(0x8580, 1, 0), concat({name("App.Example.TEST"), u16(ns_t_aaaa), u16(ns_c_in)})}));
+  ASSERT_TRUE(message) << message.error().message;
+  EXPECT_TRUE(message.value().authoritative);
+  ASSERT_EQ(message.value().questions.size(), 1u);
+  EXPECT_EQ(message.value().questions[0].name, "app.example.test");
+  EXPECT_EQ(message.value().questions[0].type, ns_t_aaaa);
+  EXPECT_EQ(message.value().questions[0].question_class, ns_c_in);
+
+  const auto none = parse_message(header(kResponse, 0, 0));
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none.value().authoritative);
+  EXPECT_TRUE(none.value().questions.empty());
+  const auto two =
+      parse_message(concat({header(kResponse, 2, 0), question(ns_t_a),
+                            concat({name("other.example.test"), u16(ns_t_mx), u16(ns_c_chaos)})}));
+  ASSERT_TRUE(two);
+  ASSERT_EQ(two.value().questions.size(), 2u);
+  EXPECT_EQ(two.value().questions[1].name, "other.example.test");
+  EXPECT_EQ(two.value().questions[1].type, ns_t_mx);
+  EXPECT_EQ(two.value().questions[1].question_class, ns_c_chaos);
+}
+
+// Header with `authorities` records in the authority section.
+Bytes header_with_authority(std::uint16_t flags, std::uint16_t answers, std::uint16_t authorities) {
+  return concat({u16(0x1234), u16(flags), u16(1), u16(answers), u16(authorities), u16(0)});
+}
+
+TEST(DnsMessage, ReadsTheAuthoritySection) {
+  const Bytes soa = concat({name("ns1.example.test"), name("hostmaster.example.test"),
+                            u32(2026112601), u32(3600), u32(600), u32(86400), u32(300)});
+  const auto message =
+      parse_message(concat({header_with_authority(0x8180, 1, 2), question(ns_t_a),
+                            record(pointer(kQuestionName), ns_t_a, 60, {10, 0, 0, 1}),
+                            record(name("example.test"), ns_t_soa, 300, soa),
+                            record(name("Example.Test"), ns_t_ns, 300, name("NS1.example.test"))}));
+  ASSERT_TRUE(message) << message.error().message;
+  ASSERT_EQ(message.value().answers.size(), 1u);
+  ASSERT_EQ(message.value().authority.size(), 2u);
+  EXPECT_EQ(message.value().authority[0].name, "example.test");
+  EXPECT_EQ(message.value().authority[0].type, ns_t_soa);
+  EXPECT_EQ(message.value().authority[0].data,
+            "ns1.example.test hostmaster.example.test 2026112601 3600 600 86400 300");
+  EXPECT_EQ(message.value().authority[1].name, "example.test");
+  EXPECT_EQ(message.value().authority[1].type, ns_t_ns);
+  EXPECT_EQ(message.value().authority[1].ttl, 300u);
+  EXPECT_EQ(message.value().authority[1].data, "ns1.example.test");
+}
+
+TEST(DnsMessage, MalformedAuthorityRecordsAreErrors) {
+  EXPECT_EQ(error_of(concat({header_with_authority(kResponse, 0, 1), question(ns_t_a),
+                             record(name("example.test"), ns_t_ns, 300, {3, 'n', 's'})})),
+            "authority 1 (example.test NS): malformed name at offset 58 (a label or compression "
+            "pointer past the end, or a pointer loop)");
+  EXPECT_EQ(error_of(concat({header_with_authority(kResponse, 0, 2), question(ns_t_a),
+                             record(name("example.test"), ns_t_a, 300, {10, 0, 0, 1})})),
+            "authority 2: name at offset 62 is cut off");
+  // With TC set, the authority record the message ends in is dropped; the answers are kept.
+  Bytes truncated = concat({header_with_authority(kTruncated, 1, 1), question(ns_t_a),
+                            record(pointer(kQuestionName), ns_t_a, 60, {10, 0, 0, 1}),
+                            record(name("example.test"), ns_t_ns, 300, name("ns1.example.test"))});
+  truncated.resize(truncated.size() - 3);
+  const auto message = parse_message(truncated);
+  ASSERT_TRUE(message) << message.error().message;
+  EXPECT_EQ(message.value().answers.size(), 1u);
+  EXPECT_TRUE(message.value().authority.empty());
+}
+
 TEST(DnsMessage, ATruncatedMessageDropsTheRecordItEndsIn) {
   Bytes bytes = answer(ns_t_a, {10, 0, 0, 1}, kTruncated);
   bytes.resize(bytes.size() - 2);
