@@ -88,7 +88,24 @@ class PrettyWriter {
     out_ += name;
     out_ += "\": ";
   }
-  void text(std::string_view raw) { out_ += Json(clean_text(raw)).dump(); }
+  void text(std::string_view raw) {
+    // The common case, printable ASCII and line breaks, written directly: clean_text keeps such
+    // text as it is, and nlohmann writes it as is but for "\n". Anything else goes the long way.
+    const std::size_t start = out_.size();
+    out_ += '"';
+    for (const char c : raw) {
+      if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+        out_ += c;
+      } else if (c == '\n') {
+        out_ += "\\n";
+      } else {
+        out_.resize(start);
+        out_ += Json(clean_text(raw)).dump();
+        return;
+      }
+    }
+    out_ += '"';
+  }
   void number(double value) { out_ += Json(value).dump(); }
   void boolean(bool value) { out_ += value ? "true" : "false"; }
   void null() { out_ += "null"; }
