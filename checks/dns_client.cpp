@@ -31,37 +31,10 @@ std::string ServerAddress::label() const {
   return fmt::format("{}:{}", address.to_string(), port);
 }
 
-namespace {
-
-std::optional<std::uint16_t> parse_port(std::string_view text) {
-  if (text.empty() || text.size() > 5) return std::nullopt;
-  std::uint32_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<std::uint32_t>(c - '0');
-  }
-  if (value < 1 || value > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(value);
-}
-
-}  // namespace
-
 std::optional<ServerAddress> parse_server(std::string_view text) {
-  std::string_view host = text;
-  std::optional<std::uint16_t> port;
-  if (text.starts_with('[')) {
-    const std::size_t close = text.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    host = text.substr(0, close + 1);  // parse_ip_literal takes the brackets (IPv6 only)
-    const std::string_view rest = text.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':' || !(port = parse_port(rest.substr(1)))) return std::nullopt;
-    }
-  } else if (std::count(text.begin(), text.end(), ':') == 1) {
-    const std::size_t colon = text.find(':');
-    host = text.substr(0, colon);
-    if (!(port = parse_port(text.substr(colon + 1)))) return std::nullopt;
-  }
+  const auto split = split_host_port(text);
+  if (!split) return std::nullopt;
+  const auto& [host, port] = *split;
   const std::optional<net::ip::address> address = parse_ip_literal(host);
   if (!address) return std::nullopt;
   // c-ares 1.18 has no place for a scope id: "fe80::1%eth0" would silently lose its interface.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <string>
 #include <utility>
 
@@ -44,6 +45,51 @@ std::optional<boost::asio::ip::address> parse_ip_literal(std::string_view host) 
   // Brackets belong to IPv6 only: "[10.0.0.1]" is a mistake, not an address.
   if (bracketed && !address.is_v6()) return std::nullopt;
   return address;
+}
+
+std::optional<std::uint16_t> parse_port(std::string_view text) {
+  if (text.empty() || text.size() > 5) return std::nullopt;
+  std::uint32_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  if (value < 1 || value > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(value);
+}
+
+// "host", "host:port", "[v6]", "[v6]:port", or a bare IPv6 address. Returns the host without
+// brackets and the port if any, or nothing when malformed.
+std::optional<std::pair<std::string, std::optional<std::uint16_t>>> split_host_port(
+    std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  if (text.front() == '[') {
+    const std::size_t close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string host(text.substr(1, close - 1));
+    const auto address = parse_ip_literal(host);
+    if (!address || !address->is_v6()) return std::nullopt;
+    std::string_view rest = text.substr(close + 1);
+    if (rest.empty()) return std::pair{host, std::optional<std::uint16_t>{}};
+    if (rest.front() != ':') return std::nullopt;
+    auto port = parse_port(rest.substr(1));
+    if (!port) return std::nullopt;
+    return std::pair{host, std::optional<std::uint16_t>{port}};
+  }
+  if (std::count(text.begin(), text.end(), ':') > 1) {
+    if (!parse_ip_literal(text)) return std::nullopt;
+    return std::pair{std::string(text), std::optional<std::uint16_t>{}};
+  }
+  const std::size_t colon = text.find(':');
+  std::string host(text.substr(0, colon));
+  if (host.empty()) return std::nullopt;
+  for (char c : host) {
+    if (std::isspace(static_cast<unsigned char>(c)) || c == '/' || c == '@') return std::nullopt;
+  }
+  if (colon == std::string_view::npos) return std::pair{host, std::optional<std::uint16_t>{}};
+  auto port = parse_port(text.substr(colon + 1));
+  if (!port) return std::nullopt;
+  return std::pair{host, std::optional<std::uint16_t>{port}};
 }
 
 FieldSpec resolver_field_spec() {
