@@ -214,13 +214,13 @@ TEST(DnsClient, ClosedPortIsConnectionRefused) {
   const std::uint16_t port = test::unused_port();
   ResolverSettings settings{
       .servers = {ServerAddress{.address = make_address("127.0.0.1"), .port = port}},
-      .try_timeout = 200ms,
+      .try_timeout = 2s,
       .tries = 1};
   const Answered answered = query(settings, "v4.example.test", ns_t_a);
   ASSERT_EQ(answered.calls, 1);
   // The ICMP port unreachable comes back at once, well before the timeout.
   EXPECT_EQ(answered.result->error, make_ares_error(ARES_ECONNREFUSED));
-  EXPECT_LT(answered.elapsed, 150ms);
+  EXPECT_LT(answered.elapsed, 1s);
 }
 
 TEST(DnsClient, TruncatedUdpAnswerIsAskedAgainOverTcp) {
@@ -464,20 +464,20 @@ TEST(DnsClient, ClosedPortWhileResolvingIsNoServerAnsweredOverTcp) {
   ResolverSettings settings{
       .servers = {ServerAddress{.address = make_address("127.0.0.1"), .port = port}},
       .tcp = true,
-      .try_timeout = 100ms,
+      .try_timeout = 1s,
       .tries = 1};
   auto started = Clock::now();
   const Resolved over_tcp = resolve(settings, "app.example.test", 80);
   EXPECT_EQ(over_tcp.error, make_ares_error(kNoServerAnswered));
   EXPECT_EQ(over_tcp.error.message(), kNoServerAnsweredText);
-  EXPECT_LT(Clock::now() - started, 80ms);
+  EXPECT_LT(Clock::now() - started, 500ms);
   // Over UDP, c-ares 1.18 sends A and AAAA on one socket: the port unreachable error fails one
   // of them, the other waits for its timeout, and the lookup ends with the last to finish.
   settings.tcp = false;
   started = Clock::now();
   const Resolved over_udp = resolve(settings, "app.example.test", 80);
   EXPECT_EQ(over_udp.error.message(), "no answer (timed out)");
-  EXPECT_GE(Clock::now() - started, 100ms);
+  EXPECT_GE(Clock::now() - started, 1s);
 }
 
 TEST(DnsClient, ResolvingAgainstASilentServerTimesOut) {
@@ -592,7 +592,7 @@ TEST(DnsClient, ResolverFacadeEndsItsTriesJustAfterTheBudget) {
   EXPECT_EQ(error.message(), "no answer (timed out)");
   // Two rounds, 55ms then 110ms: just past the budget, not c-ares's default of 75s.
   EXPECT_GE(elapsed, 160ms);
-  EXPECT_LT(elapsed, 300ms);
+  EXPECT_LT(elapsed, 600ms);
   EXPECT_EQ(server.udp_queries(), 4);  // A and AAAA, twice
 }
 
@@ -617,7 +617,7 @@ TEST(DnsClient, ResolverFacadeFitsEveryServersTriesIntoTheBudget) {
   EXPECT_EQ(error.message(), "no answer (timed out)");
   // Two rounds over both servers, 30ms each then 60ms each: 180ms.
   EXPECT_GE(elapsed, 180ms);
-  EXPECT_LT(elapsed, 300ms);
+  EXPECT_LT(elapsed, 600ms);
   EXPECT_EQ(one.udp_queries(), 4);
   EXPECT_EQ(two.udp_queries(), 4);
 }
