@@ -1,4 +1,5 @@
 #include "checks/dns_message.hpp"
+#include "tests/support/dns_wire.hpp"
 
 #include <arpa/nameser.h>
 
@@ -14,44 +15,10 @@ namespace cutover::dns {
 namespace {
 
 // DNS messages built byte by byte, so each test shows exactly what the parser is given.
-using Bytes = std::vector<unsigned char>;
+using namespace test::wire;
 
 constexpr std::uint16_t kResponse = 0x8180;   // QR, RD, RA, NOERROR
 constexpr std::uint16_t kTruncated = 0x8380;  // ... and TC
-
-Bytes u16(std::uint16_t value) {
-  return {static_cast<unsigned char>(value >> 8), static_cast<unsigned char>(value & 0xFF)};
-}
-
-Bytes u32(std::uint32_t value) {
-  Bytes out = u16(static_cast<std::uint16_t>(value >> 16));
-  const Bytes low = u16(static_cast<std::uint16_t>(value & 0xFFFF));
-  out.insert(out.end(), low.begin(), low.end());
-  return out;
-}
-
-Bytes concat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& part : parts)
-    out.insert(out.end(), part.begin(), part.end());
-  return out;
-}
-
-// "app.example.test" as labels, ending in the root label.
-Bytes name(std::string_view dotted) {
-  Bytes out;
-  std::size_t start = 0;
-  while (start < dotted.size()) {
-    std::size_t dot = dotted.find('.', start);
-    if (dot == std::string_view::npos) dot = dotted.size();
-    out.push_back(static_cast<unsigned char>(dot - start));
-    out.insert(out.end(), dotted.begin() + static_cast<std::ptrdiff_t>(start),
-               dotted.begin() + static_cast<std::ptrdiff_t>(dot));
-    start = dot + 1;
-  }
-  out.push_back(0);
-  return out;
-}
 
 // A compression pointer to `offset` in the message.
 Bytes pointer(std::uint16_t offset) {
@@ -72,7 +39,8 @@ Bytes header(std::uint16_t flags, std::uint16_t questions, std::uint16_t answers
 constexpr std::uint16_t kQuestionName = 12;
 
 Bytes question(int type) {
-  return concat({name("app.example.test"), u16(static_cast<std::uint16_t>(type)), u16(ns_c_in)});
+  return concat(
+      {wire_name("app.example.test"), u16(static_cast<std::uint16_t>(type)), u16(ns_c_in)});
 }
 
 Bytes record(const Bytes& owner, int type, std::uint32_t ttl, const Bytes& data) {
@@ -118,20 +86,20 @@ TEST(DnsMessage, EveryTypeInCanonicalText) {
   EXPECT_EQ(
       data_of(answer(ns_t_aaaa, {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1})),
       "2001:db8::1");
-  EXPECT_EQ(data_of(answer(ns_t_cname, name("Edge.Example.TEST"))), "edge.example.test");
-  EXPECT_EQ(data_of(answer(ns_t_ns, name("ns1.example.test"))), "ns1.example.test");
-  EXPECT_EQ(data_of(answer(ns_t_ptr, name("host.example.test"))), "host.example.test");
-  EXPECT_EQ(data_of(answer(ns_t_mx, concat({u16(10), name("mail.example.test")}))),
+  EXPECT_EQ(data_of(answer(ns_t_cname, wire_name("Edge.Example.TEST"))), "edge.example.test");
+  EXPECT_EQ(data_of(answer(ns_t_ns, wire_name("ns1.example.test"))), "ns1.example.test");
+  EXPECT_EQ(data_of(answer(ns_t_ptr, wire_name("host.example.test"))), "host.example.test");
+  EXPECT_EQ(data_of(answer(ns_t_mx, concat({u16(10), wire_name("mail.example.test")}))),
             "10 mail.example.test");
   EXPECT_EQ(data_of(answer(ns_t_mx, concat({u16(0), Bytes{0}}))), "0 .") << "null MX (RFC 7505)";
   EXPECT_EQ(data_of(answer(ns_t_txt, concat({text("v=spf1 "), text("-all")}))), "v=spf1 -all");
   EXPECT_EQ(data_of(answer(ns_t_txt, text(""))), "");
-  EXPECT_EQ(
-      data_of(answer(ns_t_srv, concat({u16(10), u16(5), u16(5060), name("sip.example.test")}))),
-      "10 5 5060 sip.example.test");
-  EXPECT_EQ(data_of(answer(ns_t_soa,
-                           concat({name("ns1.example.test"), name("hostmaster.example.test"),
-                                   u32(2026112601), u32(3600), u32(600), u32(86400), u32(300)}))),
+  EXPECT_EQ(data_of(answer(ns_t_srv,
+                           concat({u16(10), u16(5), u16(5060), wire_name("sip.example.test")}))),
+            "10 5 5060 sip.example.test");
+  EXPECT_EQ(data_of(answer(ns_t_soa, concat({wire_name("ns1.example.test"),
+                                             wire_name("hostmaster.example.test"), u32(2026112601),
+                                             u32(3600), u32(600), u32(86400), u32(300)}))),
             "ns1.example.test hostmaster.example.test 2026112601 3600 600 86400 300");
   EXPECT_EQ(data_of(answer(ns_t_caa, concat({Bytes{0, 5}, Bytes{'I', 's', 's', 'u', 'e'},
                                              Bytes{'l', 'e', '"', '\\'}}))),
@@ -172,8 +140,9 @@ TEST(DnsMessage, ReadsRcodesAndTruncation) {
 }
 
 TEST(DnsMessage, ReadsTheQuestionAndTheAaFlag) {
-  const auto message = parse_message(concat(
-      {header(0x8580, 1, 0), concat({name("App.Example.TEST"), u16(ns_t_aaaa), u16(ns_c_in)})}));
+  const auto message = parse_message(
+      concat({header(0x8580, 1, 0),
+              concat({wire_name("App.Example.TEST"), u16(ns_t_aaaa), u16(ns_c_in)})}));
   ASSERT_TRUE(message) << message.error().message;
   EXPECT_TRUE(message.value().authoritative);
   ASSERT_EQ(message.value().questions.size(), 1u);
@@ -185,9 +154,9 @@ TEST(DnsMessage, ReadsTheQuestionAndTheAaFlag) {
   ASSERT_TRUE(none);
   EXPECT_FALSE(none.value().authoritative);
   EXPECT_TRUE(none.value().questions.empty());
-  const auto two =
-      parse_message(concat({header(kResponse, 2, 0), question(ns_t_a),
-                            concat({name("other.example.test"), u16(ns_t_mx), u16(ns_c_chaos)})}));
+  const auto two = parse_message(
+      concat({header(kResponse, 2, 0), question(ns_t_a),
+              concat({wire_name("other.example.test"), u16(ns_t_mx), u16(ns_c_chaos)})}));
   ASSERT_TRUE(two);
   ASSERT_EQ(two.value().questions.size(), 2u);
   EXPECT_EQ(two.value().questions[1].name, "other.example.test");
@@ -201,13 +170,13 @@ Bytes header_with_authority(std::uint16_t flags, std::uint16_t answers, std::uin
 }
 
 TEST(DnsMessage, ReadsTheAuthoritySection) {
-  const Bytes soa = concat({name("ns1.example.test"), name("hostmaster.example.test"),
+  const Bytes soa = concat({wire_name("ns1.example.test"), wire_name("hostmaster.example.test"),
                             u32(2026112601), u32(3600), u32(600), u32(86400), u32(300)});
-  const auto message =
-      parse_message(concat({header_with_authority(0x8180, 1, 2), question(ns_t_a),
-                            record(pointer(kQuestionName), ns_t_a, 60, {10, 0, 0, 1}),
-                            record(name("example.test"), ns_t_soa, 300, soa),
-                            record(name("Example.Test"), ns_t_ns, 300, name("NS1.example.test"))}));
+  const auto message = parse_message(
+      concat({header_with_authority(0x8180, 1, 2), question(ns_t_a),
+              record(pointer(kQuestionName), ns_t_a, 60, {10, 0, 0, 1}),
+              record(wire_name("example.test"), ns_t_soa, 300, soa),
+              record(wire_name("Example.Test"), ns_t_ns, 300, wire_name("NS1.example.test"))}));
   ASSERT_TRUE(message) << message.error().message;
   ASSERT_EQ(message.value().answers.size(), 1u);
   ASSERT_EQ(message.value().authority.size(), 2u);
@@ -223,16 +192,17 @@ TEST(DnsMessage, ReadsTheAuthoritySection) {
 
 TEST(DnsMessage, MalformedAuthorityRecordsAreErrors) {
   EXPECT_EQ(error_of(concat({header_with_authority(kResponse, 0, 1), question(ns_t_a),
-                             record(name("example.test"), ns_t_ns, 300, {3, 'n', 's'})})),
+                             record(wire_name("example.test"), ns_t_ns, 300, {3, 'n', 's'})})),
             "authority 1 (example.test NS): malformed name at offset 58 (a label or compression "
             "pointer past the end, or a pointer loop)");
   EXPECT_EQ(error_of(concat({header_with_authority(kResponse, 0, 2), question(ns_t_a),
-                             record(name("example.test"), ns_t_a, 300, {10, 0, 0, 1})})),
+                             record(wire_name("example.test"), ns_t_a, 300, {10, 0, 0, 1})})),
             "authority 2: name at offset 62 is cut off");
   // With TC set, the authority record the message ends in is dropped; the answers are kept.
-  Bytes truncated = concat({header_with_authority(kTruncated, 1, 1), question(ns_t_a),
-                            record(pointer(kQuestionName), ns_t_a, 60, {10, 0, 0, 1}),
-                            record(name("example.test"), ns_t_ns, 300, name("ns1.example.test"))});
+  Bytes truncated =
+      concat({header_with_authority(kTruncated, 1, 1), question(ns_t_a),
+              record(pointer(kQuestionName), ns_t_a, 60, {10, 0, 0, 1}),
+              record(wire_name("example.test"), ns_t_ns, 300, wire_name("ns1.example.test"))});
   truncated.resize(truncated.size() - 3);
   const auto message = parse_message(truncated);
   ASSERT_TRUE(message) << message.error().message;
@@ -278,7 +248,7 @@ TEST(DnsMessage, PointersAndLabelsPastTheEndAreErrors) {
   EXPECT_EQ(error_of(concat({header(kResponse, 1, 0), Bytes{40, 'a', 'b'}})),
             "question 1: malformed name at offset 12 (a label or compression pointer past the "
             "end, or a pointer loop)");
-  EXPECT_EQ(error_of(concat({header(kResponse, 1, 0), name("app.example.test"), u16(1)})),
+  EXPECT_EQ(error_of(concat({header(kResponse, 1, 0), wire_name("app.example.test"), u16(1)})),
             "question 1: cut off after the name");
   EXPECT_EQ(error_of(header(kResponse, 1, 0)), "question 1: name at offset 12 is cut off");
   // A reserved label type (01).
@@ -312,13 +282,13 @@ TEST(DnsMessage, RecordDataOfTheWrongSizeIsAnError) {
             "answer 1 (app.example.test TXT): string of 9 bytes runs past the data (2 left)");
   EXPECT_EQ(error_of(answer(ns_t_mx, {0})),
             "answer 1 (app.example.test MX): expected a preference and a name, got 1 bytes");
-  EXPECT_EQ(error_of(answer(ns_t_mx, concat({u16(10), name("mail.example.test"), Bytes{7}}))),
+  EXPECT_EQ(error_of(answer(ns_t_mx, concat({u16(10), wire_name("mail.example.test"), Bytes{7}}))),
             "answer 1 (app.example.test MX): 1 bytes left over after the name");
   EXPECT_EQ(error_of(answer(ns_t_srv, concat({u16(10), u16(5)}))),
             "answer 1 (app.example.test SRV): expected priority, weight, port and a target, got "
             "4 bytes");
-  EXPECT_EQ(error_of(answer(ns_t_soa, concat({name("ns1.example.test"),
-                                              name("hostmaster.example.test"), u32(1)}))),
+  EXPECT_EQ(error_of(answer(ns_t_soa, concat({wire_name("ns1.example.test"),
+                                              wire_name("hostmaster.example.test"), u32(1)}))),
             "answer 1 (app.example.test SOA): expected 20 bytes of serial and timers after the "
             "names, got 4");
   EXPECT_EQ(error_of(answer(ns_t_caa, {0, 9, 'i', 's'})),
@@ -332,7 +302,7 @@ TEST(DnsMessage, RecordDataOfTheWrongSizeIsAnError) {
 TEST(DnsMessage, ANameInRecordDataMustEndWithinIt) {
   // The CNAME's data length says 3, but its name is longer: the name would run into the next
   // record.
-  Bytes bytes = answer(ns_t_cname, name("edge.example.test"));
+  Bytes bytes = answer(ns_t_cname, wire_name("edge.example.test"));
   const std::size_t length_offset = 12 + 22 + 2 + 8;
   bytes[length_offset] = 0;
   bytes[length_offset + 1] = 3;

@@ -24,6 +24,7 @@
 #include "harness/registry.hpp"
 #include "tests/support/check_runner.hpp"
 #include "tests/support/dns_servers.hpp"
+#include "tests/support/dns_wire.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -39,6 +40,7 @@ using test::expect_result;
 using test::FieldMap;
 using test::find_measurement;
 using Strings = std::vector<std::string>;
+using namespace test::wire;
 using boost::asio::ip::tcp;
 using boost::asio::ip::udp;
 
@@ -459,8 +461,6 @@ TEST(DnsCheck, NothingListeningIsConnectionRefused) {
   EXPECT_LT(run.elapsed, 500ms);
 }
 
-using Bytes = std::vector<unsigned char>;
-
 // Answers every query, over UDP and over TCP on the same port of 127.0.0.1, with what
 // `responder` makes of the query's bytes: answers no real server gives, built byte by byte.
 class RawDnsServer {
@@ -544,32 +544,6 @@ class RawDnsServer {
   std::array<unsigned char, 512> buffer_{};
   std::thread thread_;
 };
-
-Bytes u16(unsigned value) {
-  return {static_cast<unsigned char>(value >> 8 & 0xFF), static_cast<unsigned char>(value & 0xFF)};
-}
-
-Bytes u32(std::uint32_t value) {
-  Bytes out = u16(value >> 16);
-  const Bytes low = u16(value & 0xFFFF);
-  out.insert(out.end(), low.begin(), low.end());
-  return out;
-}
-
-// "app.example.test" as labels, ending in the root label.
-Bytes wire_name(std::string_view dotted) {
-  Bytes out;
-  std::size_t start = 0;
-  while (start < dotted.size()) {
-    const std::size_t dot = std::min(dotted.find('.', start), dotted.size());
-    out.push_back(static_cast<unsigned char>(dot - start));
-    out.insert(out.end(), dotted.begin() + static_cast<std::ptrdiff_t>(start),
-               dotted.begin() + static_cast<std::ptrdiff_t>(dot));
-    start = dot + 1;
-  }
-  out.push_back(0);
-  return out;
-}
 
 Bytes wire_question(std::string_view name, unsigned type, unsigned klass = 1) {
   Bytes out = wire_name(name);
