@@ -427,20 +427,10 @@ TEST_F(DnsCheckTest, CancellationEndsTheAttemptPromptlyAndOnce) {
 
 TEST_F(DnsCheckTest, CancelledBeforeStartStillCompletesOnce) {
   auto check = make_check(ask("app.example.test"));
-  boost::asio::io_context io;
-  boost::asio::thread_pool pool(1);
-  CheckContext context{io, pool, std::chrono::steady_clock::now() + kTimeout, kTimeout,
-                       std::make_shared<Cancellation>()};
-  context.cancellation->cancel();
-  int completions = 0;
-  check->start(context, [&](CheckResult result) {
-    ++completions;
-    EXPECT_EQ(result.outcome, Outcome::error);
-  });
-  EXPECT_EQ(completions, 0) << "done must not run inside start()";
-  io.run();
-  pool.join();
-  EXPECT_EQ(completions, 1);
+  const test::CancelledBeforeStart cancelled = test::run_cancelled_before_start(*check);
+  EXPECT_EQ(cancelled.completions_inside_start, 0) << "done must not run inside start()";
+  EXPECT_EQ(cancelled.run.completions, 1);
+  EXPECT_EQ(cancelled.run.result.outcome, Outcome::error);
   EXPECT_EQ(server_.udp_queries(), 0);
 }
 

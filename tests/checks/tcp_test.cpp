@@ -157,20 +157,10 @@ TEST(TcpCheck, CancellationEndsTheAttemptPromptlyAndOnce) {
 TEST(TcpCheck, CancelledBeforeStartStillCompletesOnce) {
   test::AcceptingServer server;
   auto check = make_check(target("127.0.0.1", server.port()));
-  boost::asio::io_context io;
-  boost::asio::thread_pool pool(1);
-  CheckContext context{io, pool, std::chrono::steady_clock::now() + kTimeout, kTimeout,
-                       std::make_shared<Cancellation>()};
-  context.cancellation->cancel();
-  int completions = 0;
-  check->start(context, [&](CheckResult result) {
-    ++completions;
-    EXPECT_EQ(result.outcome, Outcome::error);
-  });
-  EXPECT_EQ(completions, 0) << "done must not run inside start()";
-  io.run();
-  pool.join();
-  EXPECT_EQ(completions, 1);
+  const test::CancelledBeforeStart cancelled = test::run_cancelled_before_start(*check);
+  EXPECT_EQ(cancelled.completions_inside_start, 0) << "done must not run inside start()";
+  EXPECT_EQ(cancelled.run.completions, 1);
+  EXPECT_EQ(cancelled.run.result.outcome, Outcome::error);
 }
 
 TEST(TcpCheck, Ipv6Loopback) {

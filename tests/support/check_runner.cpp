@@ -37,6 +37,25 @@ Completed run_check(Check& check, Duration timeout, std::optional<Duration> canc
   return run;
 }
 
+CancelledBeforeStart run_cancelled_before_start(Check& check) {
+  boost::asio::io_context io;
+  boost::asio::thread_pool pool(1);
+  const auto started = std::chrono::steady_clock::now();
+  CheckContext context{io, pool, started + kCheckTimeout, kCheckTimeout,
+                       std::make_shared<Cancellation>()};
+  context.cancellation->cancel();
+  CancelledBeforeStart cancelled;
+  check.start(context, [&](CheckResult result) {
+    ++cancelled.run.completions;
+    cancelled.run.result = std::move(result);
+    cancelled.run.elapsed = std::chrono::steady_clock::now() - started;
+  });
+  cancelled.completions_inside_start = cancelled.run.completions;
+  io.run();
+  pool.join();
+  return cancelled;
+}
+
 void expect_result(const Completed& run, Outcome outcome, const std::string& message) {
   EXPECT_EQ(run.completions, 1);
   EXPECT_EQ(to_string(run.result.outcome), to_string(outcome)) << run.result.message;

@@ -57,6 +57,15 @@ struct Completed {
 Completed run_check(Check& check, Duration timeout = kCheckTimeout,
                     std::optional<Duration> cancel_after = std::nullopt);
 
+// Runs one attempt whose cancellation came before it started, as when the scheduler cancels a
+// check it has just launched. `completions_inside_start` counts answers given inside start(),
+// which must not happen.
+struct CancelledBeforeStart {
+  Completed run;
+  int completions_inside_start = 0;
+};
+CancelledBeforeStart run_cancelled_before_start(Check& check);
+
 void expect_result(const Completed& run, Outcome outcome, const std::string& message);
 
 // Latencies vary; everything around them is asserted exactly.
