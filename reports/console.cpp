@@ -1,6 +1,7 @@
 #include "reports/console.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <iostream>
 
@@ -74,10 +75,37 @@ std::string measurement_text(const Measurement& measurement) {
 
 }  // namespace
 
-ConsoleReporter::ConsoleReporter(const ConsoleSettings& settings)
-    : out_(settings.out != nullptr ? *settings.out : std::cout), settings_(settings) {}
+constexpr std::chrono::milliseconds kFlushInterval{100};
 
-ConsoleReporter::~ConsoleReporter() = default;
+ConsoleReporter::ConsoleReporter(const ConsoleSettings& settings)
+    : out_(settings.out != nullptr ? *settings.out : std::cout), settings_(settings) {
+  if (!settings_.live_progress) flusher_ = std::thread([this] { flush_loop(); });
+}
+
+ConsoleReporter::~ConsoleReporter() {
+  stop_flusher();
+}
+
+void ConsoleReporter::flush_loop() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_.wait(lock, [this] { return dirty_ || stopping_; });
+    if (stopping_) return;
+    // Lines written in the meantime go out together.
+    wake_.wait_for(lock, kFlushInterval, [this] { return stopping_; });
+    out_.flush();
+    dirty_ = false;
+  }
+}
+
+void ConsoleReporter::stop_flusher() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (flusher_.joinable()) flusher_.join();
+}
 
 void ConsoleReporter::run_started(const RunInfo& info) {
   selected_ = info.selected_checks;
@@ -155,6 +183,7 @@ void ConsoleReporter::check_finished(const PlannedCheck& check, const Result& re
 }
 
 void ConsoleReporter::run_finished(const RunInfo&, const RunSummary& summary) {
+  stop_flusher();  // the summary is written and flushed from here on, on this thread alone
   if (settings_.live_progress) {
     out_ << kEraseLine;
   }
@@ -200,6 +229,8 @@ void ConsoleReporter::run_finished(const RunInfo&, const RunSummary& summary) {
 }
 
 void ConsoleReporter::print(std::string_view text) {
+  if (text.empty() && !settings_.live_progress) return;  // nothing to write or redraw
+  std::lock_guard lock(mutex_);
   if (settings_.live_progress) {
     out_ << kEraseLine;
   }
@@ -209,8 +240,13 @@ void ConsoleReporter::print(std::string_view text) {
     out_ << fmt::format("[{}/{}] {} passed, {} failed, {} error, {} skipped, {} running", finished_,
                         selected_, counts_[Outcome::passed], counts_[Outcome::failed],
                         counts_[Outcome::error], counts_[Outcome::skipped], running_.size());
+    out_.flush();
+    return;
   }
-  out_.flush();
+  if (!dirty_) {
+    dirty_ = true;
+    wake_.notify_one();
+  }
 }
 
 std::string ConsoleReporter::display_name(const PlannedCheck& check) const {

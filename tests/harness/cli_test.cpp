@@ -215,6 +215,26 @@ TEST_F(CliTest, SecretsAppearInNoOutput) {
   EXPECT_NE(plan.find("login with ***"), std::string::npos) << plan;
 }
 
+// Console lines are flushed on a short timer, not after each line: a line must still show while
+// another check runs on, also when the output is a file, as in CI logs.
+TEST_F(CliTest, AFinishedCheckIsPrintedWhileAnotherStillRuns) {
+  UnansweringServer silent;
+  const std::string file =
+      dir.write("slow.yaml",
+                fmt::format("suite: s\n"
+                            "checks:\n"
+                            "  - {{ name: quick, kind: tcp, host: 127.0.0.1, port: {} }}\n"
+                            "  - {{ name: stuck, kind: tcp, host: 127.0.0.1, port: {}, timeout: "
+                            "1m, needs: [quick] }}\n",
+                            server.port(), silent.port()))
+          .string();
+  Process process({CUTOVER_BINARY, "run", file});
+  EXPECT_TRUE(process.wait_for_output("PASS  quick", 2s));
+  process.send_signal(SIGINT);
+  const ProcessResult result = process.wait(20s);
+  EXPECT_EQ(result.exit_code, 130) << result.out << result.err;
+}
+
 // Ctrl-C in the middle of a run: the check in flight is cancelled and marked interrupted, and
 // every report is still written, completely.
 class CliSignalTest : public CliTest, public ::testing::WithParamInterface<int> {};
