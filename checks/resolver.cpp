@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include <fmt/format.h>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
 #include "harness/suite.hpp"
@@ -166,6 +168,7 @@ dns::ResolverSettings read_resolver_field(Fields& fields) {
 struct Resolver::Lookup {
   Handler handler;
   std::shared_ptr<dns::PendingQuery> pending;
+  std::optional<boost::asio::steady_timer> deadline;  // none for IP literals: nothing to wait for
 };
 
 namespace {
@@ -197,24 +200,39 @@ Resolver::~Resolver() {
   if (lookup_) lookup_->pending->cancel();
 }
 
-void Resolver::async_resolve(std::string_view host, std::uint16_t port, Handler handler) {
+void Resolver::async_resolve(std::string_view host, std::uint16_t port, Handler handler,
+                             std::optional<std::chrono::steady_clock::time_point> deadline) {
   cancel();  // one lookup at a time
   auto lookup = std::make_shared<Lookup>();
   lookup->handler = std::move(handler);
-  lookup->pending = dns::async_resolve(
-      io_, settings_, std::string(host), port,
-      [weak = std::weak_ptr<Lookup>(lookup)](boost::system::error_code error, Endpoints endpoints) {
-        const auto lookup = weak.lock();
-        if (!lookup) return;
-        if (Handler handler = std::exchange(lookup->handler, nullptr)) {
-          handler(error, std::move(endpoints));
-        }
-      });
+  const std::weak_ptr<Lookup> weak = lookup;
+  lookup->pending =
+      dns::async_resolve(io_, settings_, std::string(host), port,
+                         [weak](boost::system::error_code error, Endpoints endpoints) {
+                           const auto lookup = weak.lock();
+                           if (!lookup) return;
+                           if (lookup->deadline) lookup->deadline->cancel();
+                           if (Handler handler = std::exchange(lookup->handler, nullptr)) {
+                             handler(error, std::move(endpoints));
+                           }
+                         });
+  if (deadline && !parse_ip_literal(host)) {
+    lookup->deadline.emplace(io_, *deadline);
+    lookup->deadline->async_wait([weak](boost::system::error_code error) {
+      const auto lookup = weak.lock();
+      if (error || !lookup) return;
+      if (Handler handler = std::exchange(lookup->handler, nullptr)) {  // the lookup answered first
+        lookup->pending->cancel();
+        handler(boost::asio::error::timed_out, {});
+      }
+    });
+  }
   lookup_ = std::move(lookup);
 }
 
 void Resolver::cancel() {
   if (!lookup_ || !lookup_->handler) return;
+  if (lookup_->deadline) lookup_->deadline->cancel();
   lookup_->pending->cancel();
   boost::asio::post(io_, [handler = std::exchange(lookup_->handler, nullptr)] {
     handler(boost::asio::error::operation_aborted, {});

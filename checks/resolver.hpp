@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -64,8 +65,10 @@ class Resolver {
   // success) or an error whose message() names the cause ("no such host"). IP literals resolve
   // to themselves without any lookup. A server answering SERVFAIL or REFUSED is passed over for
   // the next; when none is left: "no DNS server gave an answer (SERVFAIL, REFUSED or connection
-  // refused)".
-  void async_resolve(std::string_view host, std::uint16_t port, Handler handler);
+  // refused)". A lookup still running at `deadline` is abandoned, and the handler gets
+  // boost::asio::error::timed_out.
+  void async_resolve(std::string_view host, std::uint16_t port, Handler handler,
+                     std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
   // Called on the event loop to abandon the lookup in flight: its handler gets
   // operation_aborted, from the loop, unless the lookup had already finished.

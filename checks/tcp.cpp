@@ -88,24 +88,22 @@ class TcpSession : public detail::CheckSession<TcpSession> {
       : CheckSession(io, std::move(done), target->label, budget),
         target_(std::move(target)),
         resolver_(io, target_->resolver, budget.length),
-        resolve_timer_(io),
         stream_(io) {}
 
   void run(Cancellation& cancellation) {
     if (!watch(cancellation)) return;  // cancelled before it began
-    if (!target_->literal) {
-      resolve_timer_.expires_at(budget_end_);
-      resolve_timer_.async_wait(
-          beast::bind_front_handler(&TcpSession::on_resolve_timeout, shared_from_this()));
-    }
     resolver_.async_resolve(target_->host, target_->port,
-                            beast::bind_front_handler(&TcpSession::on_resolve, shared_from_this()));
+                            beast::bind_front_handler(&TcpSession::on_resolve, shared_from_this()),
+                            budget_end_);
   }
 
  private:
   void on_resolve(beast::error_code ec, Resolver::Endpoints endpoints) {
     if (stopped()) return;
-    resolve_timer_.cancel();
+    if (ec == net::error::timed_out) {
+      return finish(CheckResult::error(
+          fmt::format("timed out after {} resolving {}", format_budget(budget_), target_->host)));
+    }
     if (ec) return fail(ec, fmt::format("resolve {}", target_->host));
 
     endpoints_ = std::move(endpoints);
@@ -114,13 +112,6 @@ class TcpSession : public detail::CheckSession<TcpSession> {
     // Tries the addresses in order and stops at the first that accepts.
     stream_.async_connect(endpoints_,
                           beast::bind_front_handler(&TcpSession::on_connect, shared_from_this()));
-  }
-
-  void on_resolve_timeout(beast::error_code ec) {
-    if (ec || stopped()) return;  // the lookup answered first
-    resolver_.cancel();
-    finish(CheckResult::error(
-        fmt::format("timed out after {} resolving {}", format_budget(budget_), target_->host)));
   }
 
   void on_connect(beast::error_code ec, const tcp::endpoint& endpoint) {
@@ -206,13 +197,11 @@ class TcpSession : public detail::CheckSession<TcpSession> {
 
   void stop_work() {
     resolver_.cancel();
-    resolve_timer_.cancel();
     stream_.close();
   }
 
   std::shared_ptr<const detail::TcpTarget> target_;
   Resolver resolver_;
-  net::steady_timer resolve_timer_;
   beast::tcp_stream stream_;
   Resolver::Endpoints endpoints_;
   Clock::time_point connect_started_;

@@ -355,22 +355,22 @@ class TlsSession : public detail::CheckSession<TlsSession> {
              OwnBudget budget)
       : CheckSession(io, std::move(done), target->label, budget),
         target_(std::move(target)),
-        resolver_(io, target_->resolver, budget.length),
-        resolve_timer_(io) {}
+        resolver_(io, target_->resolver, budget.length) {}
 
   void run(Cancellation& cancellation) {
     if (!watch(cancellation)) return;  // cancelled before it began
-    resolve_timer_.expires_at(budget_end_);
-    resolve_timer_.async_wait(
-        beast::bind_front_handler(&TlsSession::on_resolve_timeout, shared_from_this()));
     resolver_.async_resolve(target_->connect_host, target_->connect_port,
-                            beast::bind_front_handler(&TlsSession::on_resolve, shared_from_this()));
+                            beast::bind_front_handler(&TlsSession::on_resolve, shared_from_this()),
+                            budget_end_);
   }
 
  private:
   void on_resolve(beast::error_code ec, Resolver::Endpoints endpoints) {
     if (stopped()) return;
-    resolve_timer_.cancel();
+    if (ec == net::error::timed_out) {
+      return finish(CheckResult::error(fmt::format("timed out after {} resolving {}",
+                                                   format_budget(budget_), target_->connect_host)));
+    }
     if (ec) return fail(ec, fmt::format("resolve {}", target_->connect_host));
     probe_results_.resize(target_->probes.size());
     pending_ = 1 + target_->probes.size();
@@ -392,13 +392,6 @@ class TlsSession : public detail::CheckSession<TlsSession> {
     auto handshake = std::make_shared<Handshake>(io_, context, std::move(handler));
     handshakes_.push_back(handshake);
     handshake->start(endpoints, target_->server_name, budget_end_);
-  }
-
-  void on_resolve_timeout(beast::error_code ec) {
-    if (ec || stopped() || pending_ > 0) return;  // the lookup answered first
-    resolver_.cancel();
-    finish(CheckResult::error(fmt::format("timed out after {} resolving {}", format_budget(budget_),
-                                          target_->connect_host)));
   }
 
   void on_handshake_done() {
@@ -596,14 +589,12 @@ class TlsSession : public detail::CheckSession<TlsSession> {
 
   void stop_work() {
     resolver_.cancel();
-    resolve_timer_.cancel();
     for (const auto& handshake : handshakes_)
       handshake->stop();
   }
 
   std::shared_ptr<const TlsTarget> target_;
   Resolver resolver_;
-  net::steady_timer resolve_timer_;
   std::vector<std::shared_ptr<Handshake>> handshakes_;
   HandshakeResult main_result_;
   std::vector<HandshakeResult> probe_results_;
