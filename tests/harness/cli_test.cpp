@@ -33,6 +33,20 @@ class CliTest : public ::testing::Test {
     return dir.write("suite.yaml", text).string();
   }
 
+  // A check that passes at once, then one that waits a minute for `silent`; `more` adds checks.
+  std::string quick_then_stuck_suite(std::uint16_t silent, const std::string& more = "") {
+    return dir
+        .write("slow.yaml",
+               fmt::format("suite: s\n"
+                           "checks:\n"
+                           "  - {{ name: quick, kind: tcp, host: 127.0.0.1, port: {} }}\n"
+                           "  - {{ name: stuck, kind: tcp, host: 127.0.0.1, port: {}, timeout: "
+                           "1m, needs: [quick] }}\n",
+                           server.port(), silent) +
+                   more)
+        .string();
+  }
+
   TempDir dir;
   AcceptingServer server;
 };
@@ -219,16 +233,7 @@ TEST_F(CliTest, SecretsAppearInNoOutput) {
 // another check runs on, also when the output is a file, as in CI logs.
 TEST_F(CliTest, AFinishedCheckIsPrintedWhileAnotherStillRuns) {
   UnansweringServer silent;
-  const std::string file =
-      dir.write("slow.yaml",
-                fmt::format("suite: s\n"
-                            "checks:\n"
-                            "  - {{ name: quick, kind: tcp, host: 127.0.0.1, port: {} }}\n"
-                            "  - {{ name: stuck, kind: tcp, host: 127.0.0.1, port: {}, timeout: "
-                            "1m, needs: [quick] }}\n",
-                            server.port(), silent.port()))
-          .string();
-  Process process({CUTOVER_BINARY, "run", file});
+  Process process({CUTOVER_BINARY, "run", quick_then_stuck_suite(silent.port())});
   EXPECT_TRUE(process.wait_for_output("PASS  quick", 2s));
   process.send_signal(SIGINT);
   const ProcessResult result = process.wait(20s);
@@ -241,17 +246,10 @@ class CliSignalTest : public CliTest, public ::testing::WithParamInterface<int> 
 
 TEST_P(CliSignalTest, InterruptWritesReportsAndExits130) {
   UnansweringServer silent;
-  const std::string file =
-      dir.write("slow.yaml",
-                fmt::format("suite: s\n"
-                            "checks:\n"
-                            "  - {{ name: quick, kind: tcp, host: 127.0.0.1, port: {} }}\n"
-                            "  - {{ name: stuck, kind: tcp, host: 127.0.0.1, port: {}, timeout: "
-                            "1m, needs: [quick] }}\n"
-                            "  - {{ name: after, kind: tcp, host: 127.0.0.1, port: {}, phase: "
-                            "post }}\n",
-                            server.port(), silent.port(), server.port()))
-          .string();
+  const std::string file = quick_then_stuck_suite(
+      silent.port(),
+      fmt::format("  - {{ name: after, kind: tcp, host: 127.0.0.1, port: {}, phase: post }}\n",
+                  server.port()));
   const std::string junit = (dir.path() / "junit.xml").string();
   const std::string json = (dir.path() / "results.json").string();
   Process process({CUTOVER_BINARY, "run", file, "--junit", junit, "--json", json});
