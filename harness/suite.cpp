@@ -8,13 +8,12 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <yaml-cpp/yaml.h>
-
 #include "harness/text.hpp"
+#include "harness/yaml.hpp"
 
-// JSON suites are read by yaml-cpp too: JSON is a subset of YAML 1.2, and yaml-cpp keeps the line
-// and column of every node, which nlohmann/json does not. yaml-cpp keeps duplicate keys in its
-// iteration, so they are reported here rather than silently resolved.
+// JSON suites are read as YAML too (harness/yaml.hpp): every node keeps its line and column, which
+// nlohmann/json does not, and duplicate keys are kept, so they are reported here rather than
+// silently resolved.
 
 namespace cutover {
 namespace {
@@ -44,29 +43,25 @@ struct FileContext {
 };
 
 struct Entry {
-  std::string key;
-  YAML::Node key_node;
-  YAML::Node value;
+  const std::string& key;  // key_node's text
+  const yaml::Node& key_node;
+  const yaml::Node& value;
 };
 
-SourceLocation location_of(const YAML::Node& node, const std::string& file) {
-  const YAML::Mark mark = node.Mark();
-  if (mark.is_null()) return {file, 0, 0};
-  return {file, mark.line + 1, mark.column + 1};
+SourceLocation location_of(const yaml::Node& node, const std::string& file) {
+  return {file, node.mark.line, node.mark.column};
 }
 
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
+std::string describe(const yaml::Node& node) {
+  switch (node.type) {
+    case yaml::NodeType::null:
       return "nothing";
-    case YAML::NodeType::Scalar:
-      return "'" + shorten(one_line(node.Scalar()), 60) + "'";
-    case YAML::NodeType::Sequence:
+    case yaml::NodeType::scalar:
+      return "'" + shorten(one_line(node.scalar), 60) + "'";
+    case yaml::NodeType::sequence:
       return "a list";
-    case YAML::NodeType::Map:
+    case yaml::NodeType::map:
       return "a mapping";
-    case YAML::NodeType::Undefined:
-      break;
   }
   return "nothing";
 }
@@ -137,7 +132,7 @@ class Loader {
                         {},   {}};
     auto root = parse(text, file);
     if (!root) return;
-    read_suite(*root, context, /*included=*/false);
+    read_suite(root->root(), context, /*included=*/false);
   }
 
   Diagnostics take_diagnostics() {
@@ -148,18 +143,17 @@ class Loader {
   }
 
  private:
-  std::optional<YAML::Node> parse(std::string_view text, const std::string& file) {
-    try {
-      return YAML::Load(std::string(text));
-    } catch (const YAML::Exception& e) {
-      diagnostics_.push_back(
-          {{file, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1},
-           "syntax error: " + e.msg});
+  std::optional<yaml::Document> parse(std::string_view text, const std::string& file) {
+    auto document = yaml::parse(text);
+    if (!document) {
+      const yaml::SyntaxError& e = document.error();
+      diagnostics_.push_back({{file, e.mark.line, e.mark.column}, "syntax error: " + e.message});
       return std::nullopt;
     }
+    return std::move(document).value();
   }
 
-  void error(const YAML::Node& node, const FileContext& context, std::string message) {
+  void error(const yaml::Node& node, const FileContext& context, std::string message) {
     diagnostics_.push_back({location_of(node, context.file), std::move(message)});
   }
 
@@ -175,34 +169,34 @@ class Loader {
   }
 
   // The entries of a mapping, with duplicate keys reported. Keys are not substituted.
-  std::optional<std::vector<Entry>> entries(const YAML::Node& node, const FileContext& context,
+  std::optional<std::vector<Entry>> entries(const yaml::Node& node, const FileContext& context,
                                             std::string_view what) {
-    if (!node.IsMap()) {
+    if (!node.is_map()) {
       error(node, context, fmt::format("{}: expected a mapping, got {}", what, describe(node)));
       return std::nullopt;
     }
     std::vector<Entry> out;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (!it->first.IsScalar()) {
-        error(it->first, context, fmt::format("{}: keys must be plain strings", what));
+    for (const auto& [key_node, value] : node.entries) {
+      if (!key_node->is_scalar()) {
+        error(*key_node, context, fmt::format("{}: keys must be plain strings", what));
         continue;
       }
-      const std::string key = it->first.Scalar();
+      const std::string& key = key_node->scalar;
       auto previous =
           std::find_if(out.begin(), out.end(), [&](const Entry& e) { return e.key == key; });
       if (previous != out.end()) {
-        error(it->first, context,
+        error(*key_node, context,
               fmt::format("duplicate key '{}' in {} (first at line {})", key, what,
                           location_of(previous->key_node, context.file).line));
         continue;
       }
-      out.push_back({key, it->first, it->second});
+      out.push_back({key, *key_node, *value});
     }
     return out;
   }
 
   // Entries whose keys are all in `allowed`; unknown keys are reported and dropped.
-  std::vector<Entry> known_entries(const YAML::Node& node, const FileContext& context,
+  std::vector<Entry> known_entries(const yaml::Node& node, const FileContext& context,
                                    std::string_view what, const std::vector<std::string>& allowed) {
     auto all = entries(node, context, what);
     if (!all) return {};
@@ -217,13 +211,13 @@ class Loader {
     return out;
   }
 
-  std::optional<std::string> string_value(const YAML::Node& node, const FileContext& context,
+  std::optional<std::string> string_value(const yaml::Node& node, const FileContext& context,
                                           std::string_view what) {
-    if (!node.IsScalar()) {
+    if (!node.is_scalar()) {
       error(node, context, fmt::format("{}: expected a string, got {}", what, describe(node)));
       return std::nullopt;
     }
-    auto substituted = context.variables.substitute(node.Scalar(), kept_references_);
+    auto substituted = context.variables.substitute(node.scalar, kept_references_);
     if (!substituted) {
       error(node, context, fmt::format("{}: {}", what, substituted.error().message));
       return std::nullopt;
@@ -231,23 +225,23 @@ class Loader {
     return std::move(substituted).value();
   }
 
-  std::optional<std::vector<std::string>> string_list(const YAML::Node& node,
+  std::optional<std::vector<std::string>> string_list(const yaml::Node& node,
                                                       const FileContext& context,
                                                       std::string_view what) {
-    if (node.IsScalar()) {
+    if (node.is_scalar()) {
       auto single = string_value(node, context, what);
       if (!single) return std::nullopt;
       return std::vector<std::string>{std::move(*single)};
     }
-    if (!node.IsSequence()) {
+    if (!node.is_sequence()) {
       error(node, context,
             fmt::format("{}: expected a list of strings, got {}", what, describe(node)));
       return std::nullopt;
     }
     std::vector<std::string> out;
     bool ok = true;
-    for (const YAML::Node& item : node) {
-      auto value = string_value(item, context, what);
+    for (const yaml::Node* item : node.items) {
+      auto value = string_value(*item, context, what);
       if (value) {
         out.push_back(std::move(*value));
       } else {
@@ -258,7 +252,7 @@ class Loader {
     return out;
   }
 
-  std::optional<std::vector<std::string>> identifier_list(const YAML::Node& node,
+  std::optional<std::vector<std::string>> identifier_list(const yaml::Node& node,
                                                           const FileContext& context,
                                                           std::string_view what) {
     auto values = string_list(node, context, what);
@@ -274,7 +268,7 @@ class Loader {
     return values;
   }
 
-  std::optional<Duration> duration_value(const YAML::Node& node, const FileContext& context,
+  std::optional<Duration> duration_value(const yaml::Node& node, const FileContext& context,
                                          std::string_view what) {
     auto text = string_value(node, context, what);
     if (!text) return std::nullopt;
@@ -288,17 +282,16 @@ class Loader {
     return duration;
   }
 
-  std::optional<nlohmann::json> json_value(const YAML::Node& node, const FileContext& context,
+  std::optional<nlohmann::json> json_value(const yaml::Node& node, const FileContext& context,
                                            std::string_view what) {
-    switch (node.Type()) {
-      case YAML::NodeType::Null:
-      case YAML::NodeType::Undefined:
+    switch (node.type) {
+      case yaml::NodeType::null:
         return nlohmann::json(nullptr);
-      case YAML::NodeType::Scalar: {
+      case yaml::NodeType::scalar: {
         auto text = string_value(node, context, what);
         if (!text) return std::nullopt;
-        // Quoted scalars ("!" tag) stay strings; plain ones are typed as YAML and JSON read them.
-        if (node.Tag() == "!") return nlohmann::json(*text);
+        // Quoted scalars stay strings; plain ones are typed as YAML and JSON read them.
+        if (!node.plain) return nlohmann::json(*text);
         if (*text == "true") return nlohmann::json(true);
         if (*text == "false") return nlohmann::json(false);
         if (*text == "null" || *text == "~") return nlohmann::json(nullptr);
@@ -306,16 +299,16 @@ class Loader {
         if (auto number = parse_number(*text)) return nlohmann::json(*number);
         return nlohmann::json(*text);
       }
-      case YAML::NodeType::Sequence: {
+      case yaml::NodeType::sequence: {
         nlohmann::json array = nlohmann::json::array();
-        for (const YAML::Node& item : node) {
-          auto value = json_value(item, context, what);
+        for (const yaml::Node* item : node.items) {
+          auto value = json_value(*item, context, what);
           if (!value) return std::nullopt;
           array.push_back(std::move(*value));
         }
         return array;
       }
-      case YAML::NodeType::Map: {
+      case yaml::NodeType::map: {
         auto all = entries(node, context, what);
         if (!all) return std::nullopt;
         nlohmann::json object = nlohmann::json::object();
@@ -330,8 +323,8 @@ class Loader {
     return std::nullopt;
   }
 
-  std::optional<RetryPolicy> retry_value(const YAML::Node& node, const FileContext& context) {
-    if (!node.IsMap()) {
+  std::optional<RetryPolicy> retry_value(const yaml::Node& node, const FileContext& context) {
+    if (!node.is_map()) {
       error(node, context,
             fmt::format("retry: expected a mapping like {{attempts: 3, interval: 2s}} or "
                         "{{until: 10m, interval: 30s}}, got {}",
@@ -341,7 +334,7 @@ class Loader {
     RetryPolicy policy;
     policy.interval = kDefaultRetryInterval;
     bool ok = true;
-    const YAML::Node* attempts_node = nullptr;
+    const yaml::Node* attempts_node = nullptr;
     for (const Entry& entry : known_entries(node, context, "retry", kRetryKeys)) {
       if (entry.key == "attempts") {
         attempts_node = &entry.value;
@@ -387,8 +380,8 @@ class Loader {
     return policy;
   }
 
-  void read_suite(const YAML::Node& root, FileContext& context, bool included) {
-    if (!root.IsMap()) {
+  void read_suite(const yaml::Node& root, FileContext& context, bool included) {
+    if (!root.is_map()) {
       error(root, context,
             fmt::format("expected a suite (a mapping with 'suite' and 'checks'), got {}",
                         describe(root)));
@@ -435,20 +428,20 @@ class Loader {
       read_includes(it->second.value, context);
     }
     if (auto it = keys.find("checks"); it != keys.end()) {
-      const YAML::Node& checks = it->second.value;
-      if (!checks.IsSequence()) {
+      const yaml::Node& checks = it->second.value;
+      if (!checks.is_sequence()) {
         error(checks, context,
               fmt::format("checks: expected a list of checks, got {}", describe(checks)));
       } else {
-        for (const YAML::Node& check : checks)
-          read_check(check, context);
+        for (const yaml::Node* check : checks.items)
+          read_check(*check, context);
       }
     } else if (!included && keys.count("include") == 0) {
       error(root, context, "missing key 'checks' (the list of checks)");
     }
   }
 
-  void read_vars(const YAML::Node& node, FileContext& context) {
+  void read_vars(const yaml::Node& node, FileContext& context) {
     auto all = entries(node, context, "vars");
     if (!all) return;
     for (const Entry& entry : *all) {
@@ -466,7 +459,7 @@ class Loader {
 
   // `phases: [pre, sync, post]` fixes the order phases run in, whatever order checks (and
   // included files) use them in, and makes any other phase name an error.
-  void read_phases(const YAML::Node& node, FileContext& context) {
+  void read_phases(const yaml::Node& node, FileContext& context) {
     auto phases = identifier_list(node, context, "phases");
     if (!phases) return;
     if (phases->empty()) {
@@ -495,7 +488,7 @@ class Loader {
   }
 
   // With declared phases, a phase name must be one of them: a typo must not make a new phase.
-  bool check_phase(const std::string& phase, const YAML::Node& node, const FileContext& context,
+  bool check_phase(const std::string& phase, const yaml::Node& node, const FileContext& context,
                    std::string_view what) {
     if (context.phases.empty() ||
         std::find(context.phases.begin(), context.phases.end(), phase) != context.phases.end()) {
@@ -510,7 +503,7 @@ class Loader {
     return false;
   }
 
-  void read_defaults(const YAML::Node& node, FileContext& context) {
+  void read_defaults(const yaml::Node& node, FileContext& context) {
     for (const Entry& entry : known_entries(node, context, "defaults", kDefaultsKeys)) {
       if (entry.key == "timeout") {
         if (auto timeout = duration_value(entry.value, context, "defaults.timeout")) {
@@ -534,7 +527,7 @@ class Loader {
     }
   }
 
-  void read_includes(const YAML::Node& node, const FileContext& context) {
+  void read_includes(const yaml::Node& node, const FileContext& context) {
     auto paths = string_list(node, context, "include");
     if (!paths) return;
     for (const std::string& relative : *paths) {
@@ -560,15 +553,15 @@ class Loader {
       child.file = path.string();
       child.path = path;
       include_stack_.push_back(canonical);
-      read_suite(*root, child, /*included=*/true);
+      read_suite(root->root(), child, /*included=*/true);
       include_stack_.pop_back();
     }
   }
 
-  void read_check(const YAML::Node& node, const FileContext& context) {
+  void read_check(const yaml::Node& node, const FileContext& context) {
     auto all = entries(node, context, "a check");
     if (!all) return;
-    std::map<std::string, const Entry*> keys;
+    std::map<std::string_view, const Entry*> keys;
     for (const Entry& entry : *all)
       keys.emplace(entry.key, &entry);
 
@@ -633,11 +626,12 @@ class Loader {
 
     // Keys: common ones and, once the kind is known, the kind's own. With an unknown kind the
     // other keys cannot be judged, so only the common ones are read.
-    std::vector<std::string> allowed = common_check_keys();
-    if (kind != nullptr) {
+    const auto allowed = [kind] {
+      std::vector<std::string> keys = common_check_keys();
       for (const FieldSpec& field : kind->spec.fields)
-        allowed.push_back(field.name);
-    }
+        keys.push_back(field.name);
+      return keys;
+    };
     std::map<std::string, FieldValue, std::less<>> values;
     std::map<std::string, SourceLocation, std::less<>> locations;
     std::set<std::string, std::less<>> invalid;  // present but wrong: not also "missing"
@@ -650,7 +644,7 @@ class Loader {
         if (field == nullptr) {
           error(entry.key_node, context,
                 unknown_key_message(entry.key, fmt::format("{} of kind '{}'", label, kind->name),
-                                    allowed));
+                                    allowed()));
           ok = false;
           continue;
         }
@@ -754,7 +748,7 @@ class Loader {
     return nullptr;
   }
 
-  std::optional<FieldValue> field_value(const FieldSpec& field, const YAML::Node& node,
+  std::optional<FieldValue> field_value(const FieldSpec& field, const yaml::Node& node,
                                         const FileContext& context) {
     const std::string& what = field.name;
     switch (field.type) {

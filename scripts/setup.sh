@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libboost-dev libboost-system-dev libssl-dev libc-ares-dev libpqxx-dev
-  nlohmann-json3-dev libyaml-cpp-dev libtinyxml2-dev libcli11-dev libfmt-dev
+  nlohmann-json3-dev libyaml-dev libtinyxml2-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev
   postgresql postgresql-contrib libxml2-utils procps nsd
 )

@@ -357,8 +357,10 @@ checks:
 }
 
 TEST_F(SuiteTest, SyntaxErrorsHaveAPosition) {
-  EXPECT_EQ(errors("suite: s\nchecks:\n  - { name: a, kind: probe\n"),
-            "suite.yaml:4:1: error: syntax error: end of map flow not found\n");
+  EXPECT_EQ(
+      errors("suite: s\nchecks:\n  - { name: a, kind: probe\n"),
+      "suite.yaml:4:1: error: syntax error: did not find expected ',' or '}' (while parsing a "
+      "flow mapping that starts at 3:5)\n");
 }
 
 TEST_F(SuiteTest, TheTopLevelMustBeASuite) {

@@ -1,0 +1,228 @@
+#include "harness/yaml.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <memory>
+
+#include <fmt/format.h>
+#include <yaml.h>
+
+namespace cutover::yaml {
+namespace {
+
+// Aliases share nodes, so a few lines can name billions of them ("billion laughs"); the loader
+// walks them all. No suite comes near this.
+constexpr std::size_t kMaxExpandedNodes = 1'000'000;
+
+Mark mark_of(const yaml_mark_t& mark) {
+  return {static_cast<int>(mark.line) + 1, static_cast<int>(mark.column) + 1};
+}
+
+bool is_null_text(std::string_view text) {
+  return text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL";
+}
+
+std::size_t saturating_add(std::size_t a, std::size_t b) {
+  return a > std::numeric_limits<std::size_t>::max() - b ? std::numeric_limits<std::size_t>::max()
+                                                         : a + b;
+}
+
+struct ParserDeleter {
+  void operator()(yaml_parser_t* parser) const {
+    yaml_parser_delete(parser);
+    delete parser;
+  }
+};
+
+struct Event {
+  yaml_event_t event{};
+  ~Event() { yaml_event_delete(&event); }
+};
+
+}  // namespace
+
+// Turns libyaml's events into nodes: a stack of the collections being read, each node added to
+// its parent when it is complete.
+class Builder {
+ public:
+  Expected<Document, SyntaxError> build(std::string_view text) {
+    std::unique_ptr<yaml_parser_t, ParserDeleter> parser(new yaml_parser_t);
+    if (yaml_parser_initialize(parser.get()) == 0) {
+      delete parser.release();
+      return outcome::failure(SyntaxError{{}, "out of memory"});
+    }
+    yaml_parser_set_input_string(parser.get(), reinterpret_cast<const unsigned char*>(text.data()),
+                                 text.size());
+    int documents = 0;
+    for (;;) {
+      Event event;
+      if (yaml_parser_parse(parser.get(), &event.event) == 0) return syntax_error(*parser, text);
+      const yaml_event_t& e = event.event;
+      switch (e.type) {
+        case YAML_STREAM_END_EVENT:
+          if (document_.root_ == nullptr) {
+            document_.root_ = &document_.nodes_.emplace_back(Node{.mark = {1, 1}});
+          }
+          return std::move(document_);
+        case YAML_DOCUMENT_START_EVENT:
+          if (++documents > 1) {
+            return failure(e.start_mark,
+                           "a suite file holds one YAML document; this is a second one");
+          }
+          break;
+        case YAML_SCALAR_EVENT: {
+          const auto& scalar = e.data.scalar;
+          Node node{.mark = mark_of(e.start_mark)};
+          node.scalar.assign(reinterpret_cast<const char*>(scalar.value), scalar.length);
+          if (scalar.tag != nullptr) {
+            const std::string_view tag(reinterpret_cast<const char*>(scalar.tag));
+            if (tag != YAML_STR_TAG) {
+              return failure(e.start_mark,
+                             fmt::format("the tag '{}' is not supported (only !!str)", tag));
+            }
+            node.plain = false;
+          } else {
+            node.plain = scalar.style == YAML_PLAIN_SCALAR_STYLE;
+          }
+          if (node.plain && is_null_text(node.scalar)) {
+            node.type = NodeType::null;
+            node.scalar.clear();
+          } else {
+            node.type = NodeType::scalar;
+          }
+          if (!add(std::move(node), e.data.scalar.anchor, e.start_mark))
+            return outcome::failure(std::move(failure_));
+          break;
+        }
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT: {
+          const bool sequence = e.type == YAML_SEQUENCE_START_EVENT;
+          const yaml_char_t* tag = sequence ? e.data.sequence_start.tag : e.data.mapping_start.tag;
+          if (tag != nullptr) {
+            return failure(e.start_mark, fmt::format("the tag '{}' is not supported (only !!str)",
+                                                     reinterpret_cast<const char*>(tag)));
+          }
+          Open open;
+          open.node.type = sequence ? NodeType::sequence : NodeType::map;
+          open.node.mark = mark_of(e.start_mark);
+          const yaml_char_t* anchor =
+              sequence ? e.data.sequence_start.anchor : e.data.mapping_start.anchor;
+          if (anchor != nullptr) open.anchor = reinterpret_cast<const char*>(anchor);
+          open.start = e.start_mark;
+          open_.push_back(std::move(open));
+          break;
+        }
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT: {
+          Open open = std::move(open_.back());
+          open_.pop_back();
+          const yaml_char_t* anchor =
+              open.anchor.empty() ? nullptr
+                                  : reinterpret_cast<const yaml_char_t*>(open.anchor.c_str());
+          open.node.mark = mark_of(open.start);
+          if (!add(std::move(open.node), anchor, open.start, open.weight))
+            return outcome::failure(std::move(failure_));
+          break;
+        }
+        case YAML_ALIAS_EVENT: {
+          const std::string name(reinterpret_cast<const char*>(e.data.alias.anchor));
+          auto it = anchors_.find(name);
+          if (it == anchors_.end()) {
+            return failure(e.start_mark,
+                           fmt::format("unknown alias '*{}' (no complete node is anchored '&{}' "
+                                       "before it)",
+                                       name, name));
+          }
+          if (!attach(it->second.node, it->second.weight, e.start_mark))
+            return outcome::failure(std::move(failure_));
+          break;
+        }
+        case YAML_NO_EVENT:
+        case YAML_STREAM_START_EVENT:
+        case YAML_DOCUMENT_END_EVENT:
+          break;
+      }
+    }
+  }
+
+ private:
+  struct Open {
+    Node node;
+    std::string anchor;
+    yaml_mark_t start{};
+    std::size_t weight = 1;     // nodes in the expansion, aliases counted in full
+    const Node* key = nullptr;  // a mapping's key waiting for its value
+  };
+  struct Anchored {
+    const Node* node;
+    std::size_t weight;
+  };
+
+  // Stores a complete node, registers its anchor, and hands it to its parent.
+  bool add(Node node, const yaml_char_t* anchor, const yaml_mark_t& mark, std::size_t weight = 1) {
+    const Node* stored = &document_.nodes_.emplace_back(std::move(node));
+    if (anchor != nullptr) {
+      anchors_[reinterpret_cast<const char*>(anchor)] = Anchored{stored, weight};
+    }
+    return attach(stored, weight, mark);
+  }
+
+  bool attach(const Node* node, std::size_t weight, const yaml_mark_t& mark) {
+    if (open_.empty()) {
+      document_.root_ = node;
+      return true;
+    }
+    Open& parent = open_.back();
+    parent.weight = saturating_add(parent.weight, weight);
+    if (parent.weight > kMaxExpandedNodes) {
+      failure_ =
+          SyntaxError{mark_of(mark),
+                      fmt::format("aliases expand this document past {} nodes", kMaxExpandedNodes)};
+      return false;
+    }
+    if (parent.node.type == NodeType::sequence) {
+      parent.node.items.push_back(node);
+    } else if (parent.key == nullptr) {
+      parent.key = node;
+    } else {
+      parent.node.entries.emplace_back(parent.key, node);
+      parent.key = nullptr;
+    }
+    return true;
+  }
+
+  static Expected<Document, SyntaxError> failure(const yaml_mark_t& mark, std::string message) {
+    return outcome::failure(SyntaxError{mark_of(mark), std::move(message)});
+  }
+
+  static Expected<Document, SyntaxError> syntax_error(const yaml_parser_t& parser,
+                                                      std::string_view text) {
+    std::string message = parser.problem != nullptr ? parser.problem : "malformed YAML";
+    if (parser.error == YAML_READER_ERROR) {
+      // Bad encoding: libyaml gives a byte offset only.
+      const std::string_view before = text.substr(0, std::min(parser.problem_offset, text.size()));
+      const std::size_t line_start = before.rfind('\n');
+      const auto line = static_cast<int>(std::count(before.begin(), before.end(), '\n')) + 1;
+      const auto column = static_cast<int>(
+          before.size() - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1);
+      return outcome::failure(SyntaxError{{line, column}, std::move(message)});
+    }
+    if (parser.context != nullptr) {
+      message += fmt::format(" ({} that starts at {}:{})", parser.context,
+                             parser.context_mark.line + 1, parser.context_mark.column + 1);
+    }
+    return failure(parser.problem_mark, std::move(message));
+  }
+
+  Document document_;
+  std::vector<Open> open_;
+  std::map<std::string, Anchored, std::less<>> anchors_;
+  SyntaxError failure_;
+};
+
+Expected<Document, SyntaxError> parse(std::string_view text) {
+  return Builder().build(text);
+}
+
+}  // namespace cutover::yaml
