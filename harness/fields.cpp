@@ -22,6 +22,8 @@ std::string_view to_string(FieldType type) {
       return "one of";
     case FieldType::object:
       return "object";
+    case FieldType::database:
+      return "database name";
   }
   return "unknown";
 }
@@ -73,6 +75,10 @@ std::vector<std::string> Fields::strings(std::string_view name) const {
 
 nlohmann::json Fields::object(std::string_view name) const {
   return value_or<nlohmann::json>(values_, name, nullptr);
+}
+
+std::shared_ptr<const Database> Fields::database(std::string_view name) const {
+  return value_or<std::shared_ptr<const Database>>(values_, name, nullptr);
 }
 
 void Fields::error(std::string_view name, std::string message) {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -9,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/database.hpp"
 #include "harness/diagnostics.hpp"
 #include "harness/duration.hpp"
 
@@ -24,6 +26,7 @@ enum class FieldType {
   string_list,  // a list of strings; a single string is read as a list of one
   choice,       // a string from FieldSpec::choices
   object,       // any structure (maps, lists, scalars), handed over as JSON
+  database,     // the name of a database the suite declares under `databases:`
 };
 
 std::string_view to_string(FieldType type);
@@ -51,8 +54,9 @@ struct KindSpec {
   std::vector<std::string> runtime_variables{};
 };
 
-using FieldValue = std::variant<std::string, std::int64_t, double, bool, Duration,
-                                std::vector<std::string>, nlohmann::json>;
+using FieldValue =
+    std::variant<std::string, std::int64_t, double, bool, Duration, std::vector<std::string>,
+                 nlohmann::json, std::shared_ptr<const Database>>;
 
 // The validated, typed values of one check's kind-specific fields, handed to the kind's
 // constructor. Types were checked against the KindSpec before; a kind only adds checks that
@@ -73,6 +77,7 @@ class Fields {
   Duration duration(std::string_view name, Duration fallback = {}) const;
   std::vector<std::string> strings(std::string_view name) const;
   nlohmann::json object(std::string_view name) const;
+  std::shared_ptr<const Database> database(std::string_view name) const;  // null when absent
 
   // The check's timeout for one attempt, for kinds that budget stages within it.
   Duration timeout() const { return timeout_; }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "harness/check.hpp"
+#include "harness/database.hpp"
 #include "harness/diagnostics.hpp"
 #include "harness/duration.hpp"
 #include "harness/redactor.hpp"
@@ -49,7 +50,8 @@ struct SuiteInfo {
 // A validated run: what suite files turn into, or what a program builds in C++.
 struct Plan {
   std::vector<SuiteInfo> suites;
-  std::vector<PlannedCheck> checks;  // in file order
+  std::vector<PlannedCheck> checks;                        // in file order
+  std::vector<std::shared_ptr<const Database>> databases;  // every suite's `databases:`
   Redactor redactor;
 
   std::vector<std::string> phase_order;  // declared by suites (`phases:`); run first, in order

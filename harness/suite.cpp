@@ -18,8 +18,10 @@
 namespace cutover {
 namespace {
 
-const std::vector<std::string> kTopLevelKeys{"suite",    "description", "vars",   "phases",
-                                             "defaults", "checks",      "include"};
+const std::vector<std::string> kTopLevelKeys{"suite",  "description", "vars",   "databases",
+                                             "phases", "defaults",    "checks", "include"};
+const std::vector<std::string> kDatabaseKeys{"dsn", "max_connections"};
+constexpr int kMaxConnectionsLimit = 64;
 const std::vector<std::string> kDefaultsKeys{"timeout", "retry", "tags", "phase"};
 const std::vector<std::string> kRetryKeys{"attempts", "interval", "until"};
 constexpr Duration kDefaultRetryInterval = std::chrono::seconds(1);
@@ -40,6 +42,7 @@ struct FileContext {
   Variables variables;
   Defaults defaults;
   std::vector<std::string> phases;  // declared with `phases:`; when not empty, the only ones
+  std::map<std::string, std::shared_ptr<const Database>, std::less<>> databases;
 };
 
 struct Entry {
@@ -129,7 +132,8 @@ class Loader {
   void load_text(std::string_view text, const std::string& file) {
     FileContext context{file, std::filesystem::path(file),
                         "",   Variables(options_.environment, plan_.redactor),
-                        {},   {}};
+                        {},   {},
+                        {}};
     auto root = parse(text, file);
     if (!root) return;
     read_suite(root->root(), context, /*included=*/false);
@@ -421,6 +425,9 @@ class Loader {
       plan_.suites.push_back({context.suite, description, context.file});
     }
 
+    if (auto it = keys.find("databases"); it != keys.end()) {
+      read_databases(it->second.value, context);
+    }
     if (auto it = keys.find("phases"); it != keys.end()) read_phases(it->second.value, context);
     if (auto it = keys.find("defaults"); it != keys.end()) read_defaults(it->second.value, context);
 
@@ -454,6 +461,64 @@ class Loader {
       if (options_.variables.contains(entry.key)) continue;  // --var wins
       auto value = string_value(entry.value, context, "vars." + entry.key);
       if (value) context.variables.define(entry.key, std::move(*value));
+    }
+  }
+
+  // `databases: { source: { dsn: "${secret:SOURCE_DSN}", max_connections: 4 } }`. A name an
+  // included file declares again stands for its own database there.
+  void read_databases(const yaml::Node& node, FileContext& context) {
+    auto all = entries(node, context, "databases");
+    if (!all) return;
+    for (const Entry& entry : *all) {
+      if (!is_identifier(entry.key)) {
+        error(entry.key_node, context,
+              fmt::format("databases: '{}' is not a valid name (letters, digits, '_', '-', '.')",
+                          entry.key));
+        continue;
+      }
+      const std::string what = "databases." + entry.key;
+      auto database = std::make_shared<Database>();
+      database->name = entry.key;
+      database->location = location_of(entry.key_node, context.file);
+      bool ok = entry.value.is_map();
+      bool has_dsn = false;
+      for (const Entry& setting : known_entries(entry.value, context, what, kDatabaseKeys)) {
+        if (setting.key == "dsn") {
+          auto dsn = string_value(setting.value, context, what + ".dsn");
+          if (dsn && dsn->empty()) {
+            error(setting.value, context,
+                  what + ".dsn: expected a connection string or URI, got an empty string");
+            ok = false;
+          } else if (dsn) {
+            database->dsn = std::move(*dsn);
+            for (std::string& password : dsn_passwords(database->dsn))
+              plan_.redactor.add_secret(std::move(password));
+            has_dsn = true;
+          } else {
+            ok = false;
+          }
+        } else if (setting.key == "max_connections") {
+          auto text = string_value(setting.value, context, what + ".max_connections");
+          auto count = text ? parse_integer(*text) : std::nullopt;
+          if (!count || *count < 1 || *count > kMaxConnectionsLimit) {
+            if (text) {
+              error(setting.value, context,
+                    fmt::format("{}.max_connections: expected an integer from 1 to {}, got '{}'",
+                                what, kMaxConnectionsLimit, *text));
+            }
+            ok = false;
+            continue;
+          }
+          database->max_connections = static_cast<int>(*count);
+        }
+      }
+      if (entry.value.is_map() && !has_dsn && ok) {
+        error(entry.value, context, what + ": missing key 'dsn' (a connection string or URI)");
+        ok = false;
+      }
+      if (!ok) continue;
+      context.databases[entry.key] = database;
+      plan_.databases.push_back(std::move(database));
     }
   }
 
@@ -832,6 +897,30 @@ class Loader {
         auto value = json_value(node, context, what);
         if (!value) return std::nullopt;
         return FieldValue(std::move(*value));
+      }
+      case FieldType::database: {
+        auto name = string_value(node, context, what);
+        if (!name) return std::nullopt;
+        auto it = context.databases.find(*name);
+        if (it != context.databases.end()) return FieldValue(it->second);
+        if (context.databases.empty()) {
+          error(node, context,
+                fmt::format("{}: unknown database '{}': the suite declares none (declare it under "
+                            "'databases:' with its dsn)",
+                            what, *name));
+          return std::nullopt;
+        }
+        std::vector<std::string> names;
+        for (const auto& [declared, database] : context.databases)
+          names.push_back(declared);
+        std::string message = fmt::format("{}: unknown database '{}'", what, *name);
+        if (std::string suggestion = closest_match(*name, names); !suggestion.empty()) {
+          message += fmt::format(" (did you mean '{}'?)", suggestion);
+        } else {
+          message += fmt::format(" (declared: {})", fmt::join(names, ", "));
+        }
+        error(node, context, message);
+        return std::nullopt;
       }
     }
     return std::nullopt;

@@ -156,7 +156,7 @@ defaults: { timout: 1s }
             "'mode'?)\n"
             "suite.yaml:9:5: error: unknown key 'completely_unrelated' in check 'a' of kind "
             "'probe' (expected one of: name, kind, description, phase, tags, timeout, retry, "
-            "needs, text, count, ratio, flag, wait, names, mode, extra)\n");
+            "needs, text, count, ratio, flag, wait, names, mode, extra, db)\n");
 }
 
 TEST_F(SuiteTest, WrongTypesAreErrors) {
@@ -354,6 +354,65 @@ checks:
 )");
   EXPECT_NE(plan.checks[0].check->describe().find("text=from-command-line from-command-line/x"),
             std::string::npos);
+}
+
+TEST_F(SuiteTest, ChecksNameDatabasesTheSuiteDeclares) {
+  Plan plan = load(R"(suite: s
+databases:
+  source: { dsn: "host=127.0.0.1 password=${secret:DB_PASSWORD}" }
+  target: { dsn: "postgresql://app:p%40ss@127.0.0.1/db", max_connections: 8 }
+checks:
+  - { name: a, kind: probe, text: x, db: source }
+  - { name: b, kind: probe, text: x, db: target }
+)");
+  ASSERT_EQ(plan.databases.size(), 2u);
+  EXPECT_EQ(plan.databases[1]->name, "target");
+  EXPECT_EQ(plan.databases[1]->location.line, 4);
+  ASSERT_EQ(plan.checks.size(), 2u);
+  EXPECT_NE(plan.checks[0].check->describe().find(" db=source:host=127.0.0.1 password=hunter2:4"),
+            std::string::npos);
+  EXPECT_NE(
+      plan.checks[1].check->describe().find(" db=target:postgresql://app:p%40ss@127.0.0.1/db:8"),
+      std::string::npos);
+  // The password in a URI is masked as written and decoded, like a secret.
+  EXPECT_EQ(plan.redactor.redact("postgresql://app:p%40ss@h, p@ss, hunter2"),
+            "postgresql://app:***@h, ***, ***");
+}
+
+TEST_F(SuiteTest, DatabaseMistakesArePlaced) {
+  EXPECT_EQ(
+      errors(R"(suite: s
+databases:
+  source: { dsn: "host=a", max_conections: 2 }
+  target: { max_connections: 0 }
+  "bad name": { dsn: x }
+  empty: { dsn: "" }
+  plain: just-a-string
+checks:
+  - { name: a, kind: probe, text: x, db: sourc }
+  - { name: b, kind: probe, text: x, db: replica }
+)"),
+      "suite.yaml:3:28: error: unknown key 'max_conections' in databases.source (did you mean "
+      "'max_connections'?)\n"
+      "suite.yaml:4:30: error: databases.target.max_connections: expected an integer from 1 "
+      "to 64, got '0'\n"
+      "suite.yaml:5:3: error: databases: 'bad name' is not a valid name (letters, digits, "
+      "'_', '-', '.')\n"
+      "suite.yaml:6:17: error: databases.empty.dsn: expected a connection string or URI, got "
+      "an empty string\n"
+      "suite.yaml:7:10: error: databases.plain: expected a mapping, got 'just-a-string'\n"
+      "suite.yaml:9:42: error: db: unknown database 'sourc' (did you mean 'source'?)\n"
+      "suite.yaml:10:42: error: db: unknown database 'replica' (declared: source)\n");
+  EXPECT_EQ(errors(R"(suite: s
+databases:
+  target: {}
+checks:
+  - { name: a, kind: probe, text: x, db: target }
+)"),
+            "suite.yaml:3:11: error: databases.target: missing key 'dsn' (a connection string or "
+            "URI)\n"
+            "suite.yaml:5:42: error: db: unknown database 'target': the suite declares none "
+            "(declare it under 'databases:' with its dsn)\n");
 }
 
 TEST_F(SuiteTest, SyntaxErrorsHaveAPosition) {

@@ -98,6 +98,10 @@ class ProbeCheck : public Check {
         fields.boolean("flag"), format_duration(fields.duration("wait")),
         fmt::join(fields.strings("names"), "|"), fields.string("mode", "a"),
         fields.object("extra").dump(), format_duration(fields.timeout()));
+    if (const auto database = fields.database("db")) {
+      description_ +=
+          fmt::format(" db={}:{}:{}", database->name, database->dsn, database->max_connections);
+    }
     if (fields.has("count") && fields.integer("count") == 7) {
       fields.error("count", "seven is not allowed here");
     }
@@ -112,7 +116,8 @@ class ProbeCheck : public Check {
              {.name = "wait", .type = FieldType::duration},
              {.name = "names", .type = FieldType::string_list},
              {.name = "mode", .type = FieldType::choice, .choices = {"alpha", "beta"}},
-             {.name = "extra", .type = FieldType::object}}};
+             {.name = "extra", .type = FieldType::object},
+             {.name = "db", .type = FieldType::database}}};
   }
 
   void start(CheckContext&, Completion done) override { done(CheckResult::passed("probed")); }
