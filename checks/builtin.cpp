@@ -2,6 +2,9 @@
 
 #include "checks/dns.hpp"
 #include "checks/http.hpp"
+#include "checks/postgres/connect.hpp"
+#include "checks/postgres/query.hpp"
+#include "checks/postgres/row_count.hpp"
 #include "checks/tcp.hpp"
 #include "checks/tls.hpp"
 
@@ -10,6 +13,9 @@ namespace cutover {
 void register_builtin_checks(Registry& registry) {
   registry.add<DnsCheck>("dns");
   registry.add<HttpCheck>("http");
+  registry.add<PostgresConnectCheck>("postgres.connect");
+  registry.add<PostgresQueryCheck>("postgres.query");
+  registry.add<PostgresRowCountCheck>("postgres.row_count");
   registry.add<TcpCheck>("tcp");
   registry.add<TlsCheck>("tls");
 }

@@ -1,0 +1,483 @@
+#include "checks/postgres/query.hpp"
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <pqxx/except>
+#include <pqxx/result>
+#include <pqxx/transaction>
+
+#include "checks/postgres/pool.hpp"
+#include "harness/text.hpp"
+
+namespace cutover {
+
+namespace detail {
+
+struct QueryTarget {
+  std::shared_ptr<const Database> database;
+  std::string sql;
+  std::optional<std::string> expect;
+  bool expect_null = false;
+  std::optional<double> expect_min;
+  std::optional<double> expect_max;
+  std::optional<std::int64_t> rows;
+  std::optional<bool> empty;
+  std::shared_ptr<const Database> same_as;
+
+  // An assertion on the value of a one-row result.
+  bool on_value() const { return expect || expect_null || expect_min || expect_max; }
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::QueryTarget;
+using Clock = std::chrono::steady_clock;
+
+// More rows than a check compares in memory; whole tables are postgres.checksum's job.
+constexpr std::size_t kMaxRows = 100000;
+// Differing rows named in the message, per side; the details hold more.
+constexpr std::size_t kRowsInMessage = 3;
+constexpr std::size_t kRowsInDetails = 20;
+constexpr std::size_t kSqlInDescription = 80;
+
+constexpr std::string_view kQueryCanceled = "57014";
+
+using Row = std::vector<std::optional<std::string>>;  // text form; nullopt for NULL
+
+struct QueryResult {
+  std::size_t columns = 0;
+  std::vector<Row> rows;
+  Duration elapsed{};
+};
+
+// Runs `sql` without letting it write, and reads at most kMaxRows rows of its result.
+QueryResult run_query(const std::string& sql, postgres::Session& session) {
+  pqxx::read_transaction transaction(session.connection());
+  // SELECT 1 takes the snapshot: from here on PostgreSQL refuses to make the transaction
+  // read-write (SET TRANSACTION READ WRITE, set_config('transaction_read_only', ...)). A cursor
+  // is planned for its first rows unless told it will be read to the end.
+  transaction.exec("SELECT 1; SET LOCAL cursor_tuple_fraction = 1; SAVEPOINT cutover_declare");
+  const auto started = Clock::now();
+  // Through a cursor, the rows past the limit are never sent. DECLARE takes queries only (SELECT,
+  // VALUES, TABLE, WITH); anything else, SHOW or a mistake, runs as it is, so that its error is
+  // the server's own about the statement as written. exec_params uses the extended protocol: one
+  // statement, "SELECT 1; DELETE ..." is refused either way.
+  bool declared = false;
+  try {
+    transaction.exec_params("DECLARE cutover_result NO SCROLL CURSOR FOR " + sql);
+    declared = true;
+  } catch (const pqxx::sql_error& e) {
+    if (e.sqlstate() == kQueryCanceled) throw;
+  }
+  // Back to the top level either way (inside a savepoint, PostgreSQL words its refusals
+  // differently), and the query gets exactly what is left of the budget.
+  transaction.exec(fmt::format(
+      "{}RELEASE SAVEPOINT cutover_declare; SET LOCAL statement_timeout = {}",
+      declared ? "" : "ROLLBACK TO SAVEPOINT cutover_declare; ", session.milliseconds_left()));
+  const pqxx::result result =
+      declared ? transaction.exec(fmt::format("FETCH FORWARD {} FROM cutover_result", kMaxRows + 1))
+               : transaction.exec_params(sql);
+  QueryResult out;
+  out.elapsed = Clock::now() - started;
+  // Rolled back whatever it was: a SET in the query must not outlive it on a pooled connection.
+  transaction.abort();
+
+  if (result.columns() == 0) {
+    throw postgres::JobError(
+        "the statement returned no rows to check: postgres.query runs one query (SELECT, "
+        "VALUES, TABLE, WITH ..., SHOW)");
+  }
+  if (result.size() > kMaxRows) {
+    throw postgres::JobError(fmt::format(
+        "the query returned more than {} rows, too many to compare in memory; compare tables "
+        "with postgres.checksum",
+        kMaxRows));
+  }
+  out.columns = static_cast<std::size_t>(result.columns());
+  out.rows.reserve(result.size());
+  for (const pqxx::row& row : result) {
+    Row values;
+    values.reserve(out.columns);
+    for (const pqxx::field& field : row)
+      values.push_back(field.is_null() ? std::nullopt : std::optional<std::string>(field.c_str()));
+    out.rows.push_back(std::move(values));
+  }
+  return out;
+}
+
+bool looks_numeric(std::string_view text) {
+  if (text.starts_with('-')) text.remove_prefix(1);
+  const std::size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view fraction =
+      dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
+  const auto digits = [](std::string_view part) {
+    return !part.empty() && part.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  return digits(whole) && (dot == std::string_view::npos || digits(fraction));
+}
+
+// A value as SQL would write it, so that 42, '42' and NULL read apart: NULL, numbers bare,
+// other text in single quotes.
+std::string display(const std::optional<std::string>& value) {
+  if (!value) return "NULL";
+  if (looks_numeric(*value)) return *value;
+  std::string out = "'";
+  for (char c : *value) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string display(const Row& row) {
+  std::vector<std::string> cells;
+  cells.reserve(row.size());
+  for (const auto& cell : row)
+    cells.push_back(display(cell));
+  return fmt::format("({})", fmt::join(cells, ", "));
+}
+
+// SQL on one line, each run of blanks one space.
+std::string single_spaced(std::string_view sql) {
+  std::string out;
+  for (char c : one_line(sql)) {
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += c;
+  }
+  return out;
+}
+
+std::string rows_phrase(std::size_t count) {
+  if (count == 0) return "no rows";
+  if (count == 1) return "1 row";
+  return fmt::format("{} rows", count);
+}
+
+std::optional<double> parse_number(std::string_view text) {
+  double value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// The rows of one result that the other lacks, counting duplicates, in sorted order.
+struct Difference {
+  std::vector<Row> only_first;
+  std::vector<Row> only_second;
+};
+
+Difference difference(const QueryResult& first, const QueryResult& second) {
+  std::map<Row, std::int64_t> balance;
+  for (const Row& row : first.rows)
+    ++balance[row];
+  for (const Row& row : second.rows)
+    --balance[row];
+  Difference out;
+  for (const auto& [row, count] : balance) {
+    for (std::int64_t i = 0; i < count; ++i)
+      out.only_first.push_back(row);
+    for (std::int64_t i = 0; i > count; --i)
+      out.only_second.push_back(row);
+  }
+  return out;
+}
+
+std::string listed(const std::vector<Row>& rows, std::size_t limit) {
+  std::vector<std::string> shown;
+  for (std::size_t i = 0; i < rows.size() && i < limit; ++i)
+    shown.push_back(display(rows[i]));
+  std::string text = fmt::format("{}", fmt::join(shown, ", "));
+  if (rows.size() > limit) text += fmt::format(" and {} more", rows.size() - limit);
+  return text;
+}
+
+// Compares the results of the same query on two databases, as multisets of rows. Empty when
+// they are the same.
+std::optional<std::string> compare(const std::string& first_name, const QueryResult& first,
+                                   const std::string& second_name, const QueryResult& second,
+                                   std::string& details) {
+  if (first.columns != second.columns) {
+    return fmt::format("results differ: '{}' returns {} columns, '{}' {}", first_name,
+                       first.columns, second_name, second.columns);
+  }
+  const Difference diff = difference(first, second);
+  if (diff.only_first.empty() && diff.only_second.empty()) return std::nullopt;
+  std::string message =
+      fmt::format("results differ: '{}' returned {}, '{}' {}", first_name,
+                  rows_phrase(first.rows.size()), second_name, rows_phrase(second.rows.size()));
+  for (const auto& [name, rows] :
+       std::array<std::pair<const std::string*, const std::vector<Row>*>, 2>{
+           {{&first_name, &diff.only_first}, {&second_name, &diff.only_second}}}) {
+    if (rows->empty()) continue;
+    message += fmt::format("; only on '{}': {}", *name, listed(*rows, kRowsInMessage));
+    if (!details.empty()) details += "\n";
+    details += fmt::format("only on '{}' ({}):", *name, rows_phrase(rows->size()));
+    for (std::size_t i = 0; i < rows->size() && i < kRowsInDetails; ++i)
+      details += "\n  " + display((*rows)[i]);
+    if (rows->size() > kRowsInDetails) {
+      details += fmt::format("\n  ... and {} more", rows->size() - kRowsInDetails);
+    }
+  }
+  return message;
+}
+
+// The assertions on the value of a one-row result; adds what failed to `problems`.
+void judge_value(const QueryTarget& target, const std::optional<std::string>& value,
+                 std::vector<std::string>& problems) {
+  if (target.expect && value != target.expect) {
+    problems.push_back(fmt::format("expected {}, got {}", display(target.expect), display(value)));
+  }
+  if (target.expect_null && value) {
+    problems.push_back(fmt::format("expected NULL, got {}", display(value)));
+  }
+  if (!target.expect_min && !target.expect_max) return;
+  const std::optional<double> number = value ? parse_number(*value) : std::nullopt;
+  if (!number) {
+    problems.push_back(fmt::format("expected a number, got {}", display(value)));
+    return;
+  }
+  if (target.expect_min && !(*number >= *target.expect_min)) {
+    problems.push_back(fmt::format("expected at least {}, got {}", *target.expect_min, *value));
+  }
+  if (target.expect_max && !(*number <= *target.expect_max)) {
+    problems.push_back(fmt::format("expected at most {}, got {}", *target.expect_max, *value));
+  }
+}
+
+CheckResult judge(const QueryTarget& target, const QueryResult& result,
+                  const std::optional<QueryResult>& other) {
+  const std::size_t count = result.rows.size();
+  std::vector<std::string> problems;
+  std::string details;
+  if (target.rows && count != static_cast<std::size_t>(*target.rows)) {
+    problems.push_back(fmt::format("expected {}, got {}",
+                                   rows_phrase(static_cast<std::size_t>(*target.rows)), count));
+  }
+  if (target.empty == true && count != 0) {
+    problems.push_back(fmt::format("expected no rows, got {}", count));
+  }
+  if (target.empty == false && count == 0) problems.push_back("expected rows, got none");
+  if (target.on_value()) {
+    if (count != 1) {
+      problems.push_back(
+          fmt::format("expected one row with the value, got {}", rows_phrase(count)));
+    } else {
+      judge_value(target, result.rows[0][0], problems);
+    }
+  }
+  if (other) {
+    if (auto differs =
+            compare(target.database->name, result, target.same_as->name, *other, details)) {
+      problems.push_back(std::move(*differs));
+    }
+  }
+
+  CheckResult outcome;
+  if (problems.empty()) {
+    std::string message =
+        fmt::format("'{}' returned {}", target.database->name, rows_phrase(count));
+    if (target.on_value()) message += ": " + display(result.rows[0][0]);
+    if (other) message += fmt::format(", the same as '{}'", target.same_as->name);
+    outcome = CheckResult::passed(std::move(message));
+  } else {
+    outcome = CheckResult::failed(fmt::format("{}", fmt::join(problems, "; ")));
+    outcome.details = std::move(details);
+  }
+  outcome.measurements.push_back({"rows", static_cast<double>(count), "rows"});
+  outcome.measurements.push_back(
+      {"query_ms", std::chrono::duration<double, std::milli>(result.elapsed).count(), "ms"});
+  return outcome;
+}
+
+// One attempt: the query on its database, and on `same_as` at the same time.
+class QueryAttempt : public std::enable_shared_from_this<QueryAttempt> {
+ public:
+  QueryAttempt(std::shared_ptr<const QueryTarget> target, Completion done)
+      : target_(std::move(target)), done_(std::move(done)) {}
+
+  void start(CheckContext& context) {
+    const bool both = target_->same_as != nullptr;
+    pending_ = both ? 2 : 1;
+    // The jobs answer to a cancellation of their own, so that a failure on one side stops the
+    // query on the other too; the attempt's cancellation passes through to it.
+    context.cancellation->on_cancel([jobs = jobs_] { jobs->cancel(); });
+    CheckContext jobs{context.io, context.blocking, context.deadline, context.timeout, jobs_};
+    run(jobs, 0, target_->database);
+    if (both) run(jobs, 1, target_->same_as);
+  }
+
+ private:
+  void run(CheckContext& context, std::size_t side,
+           const std::shared_ptr<const Database>& database) {
+    postgres::run<QueryResult>(
+        context, database,
+        [target = target_](postgres::Session& session) { return run_query(target->sql, session); },
+        [self = shared_from_this(), side](Expected<QueryResult> result) {
+          self->on_result(side, std::move(result));
+        });
+  }
+
+  void on_result(std::size_t side, Expected<QueryResult> result) {
+    if (done_ == nullptr) return;
+    if (!result) {
+      // With two databases, the message says which one failed.
+      const std::string& name = side == 0 ? target_->database->name : target_->same_as->name;
+      return finish(CheckResult::error(target_->same_as == nullptr
+                                           ? result.error().message
+                                           : fmt::format("{}: {}", name, result.error().message)));
+    }
+    results_[side] = std::move(result).value();
+    if (--pending_ > 0) return;
+    finish(judge(*target_, *results_[0], results_[1]));
+  }
+
+  void finish(CheckResult result) {
+    auto done = std::move(done_);
+    done_ = nullptr;
+    done(std::move(result));
+    jobs_->cancel();
+  }
+
+  std::shared_ptr<const QueryTarget> target_;
+  Completion done_;
+  std::shared_ptr<Cancellation> jobs_ = std::make_shared<Cancellation>();
+  std::size_t pending_ = 0;
+  std::array<std::optional<QueryResult>, 2> results_;
+};
+
+}  // namespace
+
+KindSpec PostgresQueryCheck::spec() {
+  return {
+      .description =
+          "Runs one read-only query and checks its result: the value of a one-row result, the "
+          "row count, emptiness, or the same rows as on another database. The query runs in a "
+          "read-only transaction that is rolled back; it cannot write.",
+      .fields =
+          {
+              {.name = "database",
+               .type = FieldType::database,
+               .required = true,
+               .description = "A database the suite declares under `databases:`"},
+              {.name = "sql",
+               .required = true,
+               .description = "One query: SELECT, VALUES, TABLE, WITH ..., SHOW"},
+              {.name = "expect",
+               .description = "The result has one row whose first column, as text, is exactly "
+                              "this; NULL never equals it"},
+              {.name = "expect_null",
+               .type = FieldType::boolean,
+               .description = "true: the result has one row whose first column is NULL",
+               .default_value = "false"},
+              {.name = "expect_min",
+               .type = FieldType::number,
+               .description = "The result has one row whose first column is a number at least "
+                              "this"},
+              {.name = "expect_max",
+               .type = FieldType::number,
+               .description = "The result has one row whose first column is a number at most "
+                              "this"},
+              {.name = "rows",
+               .type = FieldType::integer,
+               .description = "The number of rows",
+               .min = 0,
+               .max = static_cast<std::int64_t>(kMaxRows)},
+              {.name = "empty",
+               .type = FieldType::boolean,
+               .description = "true: no rows; false: at least one"},
+              {.name = "same_as",
+               .type = FieldType::database,
+               .description = "Another database on which the same query returns the same rows, "
+                              "in any order (compared as text, duplicates counted)"},
+          },
+  };
+}
+
+PostgresQueryCheck::PostgresQueryCheck(Fields& fields) {
+  auto target = std::make_shared<QueryTarget>();
+  target->database = fields.database("database");
+  if (target->database == nullptr) fields.error("database", "expected the name of a database");
+
+  target->sql = fields.string("sql");
+  if (fields.has("sql") && target->sql.find_first_not_of(" \t\r\n;") == std::string::npos) {
+    fields.error("sql", "expected one SQL query, got nothing");
+  }
+
+  if (fields.has("expect")) target->expect = fields.string("expect");
+  target->expect_null = fields.boolean("expect_null");
+  if (fields.has("expect_min")) target->expect_min = fields.number("expect_min");
+  if (fields.has("expect_max")) target->expect_max = fields.number("expect_max");
+  if (fields.has("rows")) target->rows = fields.integer("rows");
+  if (fields.has("empty")) target->empty = fields.boolean("empty");
+  target->same_as = fields.database("same_as");
+
+  if (!target->on_value() && !target->rows && !target->empty && !target->same_as) {
+    fields.error("",
+                 "expected at least one assertion: expect, expect_null, expect_min, "
+                 "expect_max, rows, empty or same_as");
+  }
+  if (target->expect && target->expect_null) {
+    fields.error("expect_null", "expect_null: true and expect cannot both hold");
+  }
+  if (target->expect_null && (target->expect_min || target->expect_max)) {
+    fields.error("expect_null", "expect_null: true and expect_min/expect_max cannot both hold");
+  }
+  if (target->expect_min && target->expect_max && *target->expect_min > *target->expect_max) {
+    fields.error("expect_max", fmt::format("expected a bound at least expect_min ({}), got {}",
+                                           *target->expect_min, *target->expect_max));
+  }
+  if (target->rows && (*target->rows < 0 || *target->rows > static_cast<std::int64_t>(kMaxRows))) {
+    fields.error("rows",
+                 fmt::format("expected a row count from 0 to {}, got {}", kMaxRows, *target->rows));
+  }
+  if (target->on_value() && target->rows && *target->rows != 1) {
+    fields.error("rows", fmt::format("expect, expect_null, expect_min and expect_max read a "
+                                     "one-row result, but rows is {}",
+                                     *target->rows));
+  }
+  if (target->empty == true && (target->on_value() || (target->rows && *target->rows != 0))) {
+    fields.error("empty", "empty: true contradicts the other assertions, which need rows");
+  }
+  if (target->empty == false && target->rows == 0) {
+    fields.error("empty", "empty: false contradicts rows: 0");
+  }
+  if (target->same_as && target->same_as == target->database) {
+    fields.error("same_as",
+                 fmt::format("expected another database than '{}'", target->database->name));
+  }
+  target_ = std::move(target);
+}
+
+PostgresQueryCheck::~PostgresQueryCheck() = default;
+
+void PostgresQueryCheck::start(CheckContext& context, Completion done) {
+  std::make_shared<QueryAttempt>(target_, std::move(done))->start(context);
+}
+
+std::string PostgresQueryCheck::describe() const {
+  std::string text =
+      fmt::format("database '{}': {}", target_->database ? target_->database->name : std::string(),
+                  shorten(single_spaced(target_->sql), kSqlInDescription));
+  if (target_->expect) text += " expect " + display(target_->expect);
+  if (target_->expect_null) text += " expect NULL";
+  if (target_->expect_min) text += fmt::format(" at least {}", *target_->expect_min);
+  if (target_->expect_max) text += fmt::format(" at most {}", *target_->expect_max);
+  if (target_->rows) text += fmt::format(" rows {}", *target_->rows);
+  if (target_->empty) text += *target_->empty ? " empty" : " not empty";
+  if (target_->same_as) text += fmt::format(" same as '{}'", target_->same_as->name);
+  return text;
+}
+
+}  // namespace cutover

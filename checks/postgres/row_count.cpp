@@ -1,0 +1,400 @@
+#include "checks/postgres/row_count.hpp"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <pqxx/result>
+#include <pqxx/transaction>
+
+#include "checks/postgres/pool.hpp"
+
+namespace cutover {
+
+namespace detail {
+
+struct RowCountTarget {
+  // One database against expected counts, or source against target.
+  std::shared_ptr<const Database> database;
+  std::shared_ptr<const Database> source;
+  std::shared_ptr<const Database> target;
+  std::vector<std::string> tables;               // qualified names and globs
+  std::vector<std::string> exclude;              // globs
+  std::map<std::string, std::int64_t> expected;  // qualified name -> rows
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::RowCountTarget;
+
+// The schema of a name written without one.
+constexpr std::string_view kDefaultSchema = "public";
+// Differences named in the message; the details list them all.
+constexpr std::size_t kNamedInMessage = 3;
+
+struct Table {
+  std::string schema;
+  std::string name;
+  bool partition = false;
+
+  std::string qualified() const { return schema + "." + name; }
+};
+
+bool is_glob(std::string_view pattern) {
+  return pattern.find_first_of("*?[") != std::string_view::npos;
+}
+
+std::string qualified(std::string_view name) {
+  if (name.find('.') != std::string_view::npos) return std::string(name);
+  return fmt::format("{}.{}", kDefaultSchema, name);
+}
+
+bool matches(const std::string& pattern, const std::string& name) {
+  return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+}
+
+// Every ordinary or partitioned table outside the system schemas.
+std::vector<Table> list_tables(postgres::Session& session) {
+  pqxx::read_transaction transaction(session.connection());
+  const pqxx::result rows = transaction.exec(
+      "SELECT n.nspname, c.relname, c.relispartition FROM pg_catalog.pg_class c "
+      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' "
+      "AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1, 2");
+  std::vector<Table> tables;
+  tables.reserve(rows.size());
+  for (const auto& row : rows) {
+    tables.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<bool>()});
+  }
+  return tables;
+}
+
+std::int64_t count_rows(postgres::Session& session, const Table& table) {
+  pqxx::read_transaction transaction(session.connection());
+  return transaction
+      .exec1(fmt::format("SELECT count(*) FROM {}.{}", postgres::quote_identifier(table.schema),
+                         postgres::quote_identifier(table.name)))[0]
+      .as<std::int64_t>();
+}
+
+struct Side {
+  std::string label;  // "source", "target", or the database's name
+  std::shared_ptr<const Database> database;
+  std::optional<std::vector<Table>> tables;
+  std::map<std::string, std::int64_t> counts;  // by qualified name, tables that exist
+};
+
+// One attempt: list the tables on every side, then count each table that exists, all jobs in
+// flight at once (each database's pool limits its own connections).
+class CountAttempt : public std::enable_shared_from_this<CountAttempt> {
+ public:
+  CountAttempt(std::shared_ptr<const RowCountTarget> target, CheckContext& context, Completion done)
+      : target_(std::move(target)), context_(context), done_(std::move(done)) {
+    if (target_->database) {
+      sides_.push_back({target_->database->name, target_->database, {}, {}});
+    } else {
+      sides_.push_back({"source", target_->source, {}, {}});
+      sides_.push_back({"target", target_->target, {}, {}});
+    }
+  }
+
+  void start() {
+    context_.cancellation->on_cancel([weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->finish(CheckResult::error("cancelled"));
+    });
+    if (finished_) return;
+    pending_ = sides_.size();
+    for (std::size_t i = 0; i < sides_.size(); ++i) {
+      postgres::run<std::vector<Table>>(
+          context_, sides_[i].database, list_tables,
+          [self = shared_from_this(), i](Expected<std::vector<Table>> tables) {
+            if (self->finished_) return;
+            if (!tables) return self->fail(i, tables.error());
+            self->sides_[i].tables = std::move(tables).value();
+            if (--self->pending_ == 0) self->count();
+          });
+    }
+  }
+
+ private:
+  void fail(std::size_t side, const Error& error) {
+    finish(CheckResult::error(sides_.size() > 1
+                                  ? fmt::format("{}: {}", sides_[side].label, error.message)
+                                  : error.message));
+  }
+
+  // The tables to count: the expected ones, or what `tables` names on either side.
+  void count() {
+    std::vector<std::string> unmatched;
+    if (target_->database) {
+      for (const auto& [name, rows] : target_->expected)
+        names_.insert(name);
+    } else {
+      for (const std::string& pattern : target_->tables) {
+        if (!is_glob(pattern)) {
+          names_.insert(pattern);
+          continue;
+        }
+        bool any = false;
+        for (const Side& side : sides_) {
+          for (const Table& table : *side.tables) {
+            if (!table.partition && matches(pattern, table.qualified())) {
+              names_.insert(table.qualified());
+              any = true;
+            }
+          }
+        }
+        if (!any) unmatched.push_back(pattern);
+      }
+      std::erase_if(names_, [this](const std::string& name) {
+        return std::any_of(target_->exclude.begin(), target_->exclude.end(),
+                           [&name](const std::string& glob) { return matches(glob, name); });
+      });
+    }
+    unmatched_ = std::move(unmatched);
+
+    std::vector<std::pair<std::size_t, Table>> jobs;
+    for (std::size_t i = 0; i < sides_.size(); ++i) {
+      for (const Table& table : *sides_[i].tables) {
+        if (names_.contains(table.qualified())) jobs.emplace_back(i, table);
+      }
+    }
+    pending_ = jobs.size();
+    if (jobs.empty()) return report();
+    for (auto& [side, table] : jobs) {
+      postgres::run<std::int64_t>(
+          context_, sides_[side].database,
+          [table](postgres::Session& session) { return count_rows(session, table); },
+          [self = shared_from_this(), side, name = table.qualified()](Expected<std::int64_t> rows) {
+            if (self->finished_) return;
+            if (!rows) return self->fail(side, rows.error());
+            self->sides_[side].counts[name] = rows.value();
+            if (--self->pending_ == 0) self->report();
+          });
+    }
+  }
+
+  void report() {
+    std::vector<std::string> problems;
+    for (const std::string& pattern : unmatched_)
+      problems.push_back(fmt::format("no table matches '{}'", pattern));
+
+    const auto cell = [](const std::optional<std::int64_t>& rows) {
+      return rows ? fmt::to_string(*rows) : std::string("missing");
+    };
+    std::vector<std::array<std::string, 4>> table_rows;
+    std::vector<std::int64_t> totals(sides_.size(), 0);
+    for (const std::string& name : names_) {
+      std::vector<std::optional<std::int64_t>> rows;
+      for (std::size_t i = 0; i < sides_.size(); ++i) {
+        auto it = sides_[i].counts.find(name);
+        rows.push_back(it == sides_[i].counts.end() ? std::nullopt
+                                                    : std::optional<std::int64_t>(it->second));
+        if (rows.back()) totals[i] += *rows.back();
+      }
+      if (target_->database) {
+        const std::int64_t expected = target_->expected.at(name);
+        table_rows.push_back({name, cell(rows[0]), fmt::to_string(expected),
+                              rows[0] ? fmt::format("{:+}", *rows[0] - expected) : ""});
+        if (!rows[0]) {
+          problems.push_back(fmt::format("{} is missing", name));
+        } else if (*rows[0] != expected) {
+          problems.push_back(fmt::format("{} has {} rows, expected {}", name, *rows[0], expected));
+        }
+        continue;
+      }
+      table_rows.push_back({name, cell(rows[0]), cell(rows[1]),
+                            rows[0] && rows[1] ? fmt::format("{:+}", *rows[1] - *rows[0]) : ""});
+      if (!rows[0] && !rows[1]) {
+        problems.push_back(fmt::format("{} is missing on source and target", name));
+      } else if (!rows[0] || !rows[1]) {
+        problems.push_back(fmt::format("{} is missing on {}", name, rows[0] ? "target" : "source"));
+      } else if (*rows[0] != *rows[1]) {
+        problems.push_back(fmt::format("{} differs (source {}, target {}, {:+})", name, *rows[0],
+                                       *rows[1], *rows[1] - *rows[0]));
+      }
+    }
+
+    CheckResult result;
+    const std::size_t tables = names_.size();
+    if (problems.empty()) {
+      result = CheckResult::passed(
+          target_->database
+              ? fmt::format("{} {} the expected row counts ({} rows in all)", tables,
+                            tables == 1 ? "table has" : "tables have", totals[0])
+              : fmt::format("{} {} the same row counts on source and target ({} rows each)", tables,
+                            tables == 1 ? "table has" : "tables have", totals[0]));
+    } else {
+      std::vector<std::string> named(problems.begin(),
+                                     problems.begin() + std::min(problems.size(), kNamedInMessage));
+      std::string message = fmt::format("{}", fmt::join(named, "; "));
+      if (problems.size() > named.size()) {
+        message += fmt::format("; and {} more", problems.size() - named.size());
+      }
+      result = CheckResult::failed(std::move(message));
+    }
+
+    const std::array<std::string, 4> header =
+        target_->database
+            ? std::array<std::string, 4>{"table", sides_[0].label, "expected", "delta"}
+            : std::array<std::string, 4>{"table", "source", "target", "delta"};
+    std::array<std::size_t, 4> widths{};
+    for (std::size_t c = 0; c < 4; ++c) {
+      widths[c] = header[c].size();
+      for (const auto& row : table_rows)
+        widths[c] = std::max(widths[c], row[c].size());
+    }
+    const auto line = [&widths](const std::array<std::string, 4>& row) {
+      std::string text = fmt::format("{:<{}}  {:>{}}  {:>{}}  {:>{}}", row[0], widths[0], row[1],
+                                     widths[1], row[2], widths[2], row[3], widths[3]);
+      while (text.ends_with(' '))
+        text.pop_back();
+      return text;
+    };
+    std::string details = line(header);
+    for (const auto& row : table_rows)
+      details += "\n" + line(row);
+    result.details = std::move(details);
+
+    result.measurements.push_back({"tables", static_cast<double>(tables), ""});
+    if (target_->database) {
+      result.measurements.push_back({"rows", static_cast<double>(totals[0]), "rows"});
+    } else {
+      result.measurements.push_back({"rows_source", static_cast<double>(totals[0]), "rows"});
+      result.measurements.push_back({"rows_target", static_cast<double>(totals[1]), "rows"});
+    }
+    finish(std::move(result));
+  }
+
+  void finish(CheckResult result) {
+    if (finished_) return;
+    finished_ = true;
+    done_(std::move(result));
+  }
+
+  std::shared_ptr<const RowCountTarget> target_;
+  CheckContext context_;  // a copy: the scheduler's lives only during start()
+  Completion done_;
+  std::vector<Side> sides_;
+  std::size_t pending_ = 0;
+  std::set<std::string> names_;
+  std::vector<std::string> unmatched_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+KindSpec PostgresRowCountCheck::spec() {
+  return {
+      "Exact row counts (count(*)): source against target for the tables listed, or one "
+      "database against expected numbers. A missing table fails.",
+      {
+          {.name = "source",
+           .type = FieldType::database,
+           .description = "the database migrated from (with target and tables)"},
+          {.name = "target",
+           .type = FieldType::database,
+           .description = "the database migrated to; its counts must equal the source's"},
+          {.name = "tables",
+           .type = FieldType::string_list,
+           .description = "tables to compare: name (schema public), schema.name, or globs like "
+                          "sales.* (partitions of a partitioned table are counted with it)"},
+          {.name = "exclude",
+           .type = FieldType::string_list,
+           .description = "globs of schema.name left out of what tables matched"},
+          {.name = "database",
+           .type = FieldType::database,
+           .description = "one database whose counts must equal expect (instead of source and "
+                          "target)"},
+          {.name = "expect",
+           .type = FieldType::object,
+           .description = "with database: table -> exact row count, e.g. {public.orders: 1200}"},
+      }};
+}
+
+PostgresRowCountCheck::PostgresRowCountCheck(Fields& fields) {
+  auto target = std::make_shared<detail::RowCountTarget>();
+  target->database = fields.database("database");
+  target->source = fields.database("source");
+  target->target = fields.database("target");
+  const bool compare = target->source || target->target;
+  if (target->database && compare) {
+    fields.error("database", "database: give either database (with expect) or source and target");
+  } else if (target->database) {
+    if (fields.has("tables") || fields.has("exclude")) {
+      fields.error(fields.has("tables") ? "tables" : "exclude",
+                   "with database, list the tables under expect with their row counts");
+    }
+    const nlohmann::json expect = fields.object("expect");
+    if (!expect.is_object() || expect.empty()) {
+      fields.error("expect",
+                   "expect: expected a mapping of table to row count, like {public.orders: 1200}");
+    } else {
+      for (const auto& [name, rows] : expect.items()) {
+        if (!rows.is_number_integer() || rows.get<std::int64_t>() < 0 || is_glob(name)) {
+          fields.error("expect", fmt::format("expect: {}: expected a row count (a whole number "
+                                             "from 0) for a table named without globs",
+                                             name));
+          continue;
+        }
+        target->expected[qualified(name)] = rows.get<std::int64_t>();
+      }
+    }
+  } else if (compare) {
+    if (!target->source || !target->target) {
+      fields.error(target->source ? "source" : "target",
+                   "give both source and target (the databases to compare)");
+    }
+    if (fields.has("expect")) {
+      fields.error("expect", "expect: only with database; source and target are compared");
+    }
+    for (const std::string& table : fields.strings("tables")) {
+      if (table.empty()) {
+        fields.error("tables", "tables: expected table names, got an empty one");
+        continue;
+      }
+      target->tables.push_back(qualified(table));
+    }
+    if (target->tables.empty()) {
+      fields.error("tables", "tables: expected at least one table name or glob (like sales.*)");
+    }
+    for (const std::string& glob : fields.strings("exclude"))
+      target->exclude.push_back(qualified(glob));
+  } else {
+    fields.error("source", "give source and target (with tables), or database (with expect)");
+  }
+  target_ = std::move(target);
+}
+
+PostgresRowCountCheck::~PostgresRowCountCheck() = default;
+
+void PostgresRowCountCheck::start(CheckContext& context, Completion done) {
+  std::make_shared<CountAttempt>(target_, context, std::move(done))->start();
+}
+
+std::string PostgresRowCountCheck::describe() const {
+  if (target_->database) {
+    std::vector<std::string> names;
+    for (const auto& [name, rows] : target_->expected)
+      names.push_back(fmt::format("{}={}", name, rows));
+    return fmt::format("{}: {}", target_->database->name, fmt::join(names, ", "));
+  }
+  std::string text =
+      fmt::format("{} vs {}: {}", target_->source ? target_->source->name : "?",
+                  target_->target ? target_->target->name : "?", fmt::join(target_->tables, ", "));
+  if (!target_->exclude.empty())
+    text += fmt::format(" except {}", fmt::join(target_->exclude, ", "));
+  return text;
+}
+
+}  // namespace cutover
