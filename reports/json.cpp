@@ -1,15 +1,21 @@
 #include "reports/json.hpp"
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <cmath>
+#include <optional>
 #include <string_view>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "harness/atomic_file.hpp"
+#include "harness/diagnostics.hpp"
 #include "harness/text.hpp"
 
 namespace cutover {
@@ -19,7 +25,29 @@ struct JsonEntry {
   std::string suite;
   std::string phase;
   std::size_t order = 0;  // when the check was first seen: started, or finished unstarted
-  std::string text;       // the check's object, pretty-printed at its place in "checks"
+  std::string_view text;  // the check's object, pretty-printed at its place in "checks"
+};
+
+// The checks' texts, packed into large blocks: one allocation per check, of a kilobyte or so,
+// cost more than writing the text. A block never grows past the size it was reserved with, so
+// the views into it stay valid.
+class JsonTexts {
+ public:
+  std::string_view store(std::string_view text) {
+    if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < text.size()) {
+      blocks_.emplace_back().reserve(std::max(kBlockSize, text.size()));
+    }
+    std::string& block = blocks_.back();
+    const std::size_t start = block.size();
+    block.append(text);
+    return std::string_view(block).substr(start);
+  }
+
+ private:
+  // Pages of a block are only touched as texts fill them, so a large block costs no memory it
+  // does not use, and spares the allocator large requests, which make it consolidate its bins.
+  static constexpr std::size_t kBlockSize = std::size_t{8} << 20;
+  std::vector<std::string> blocks_;
 };
 
 }  // namespace detail
@@ -53,141 +81,213 @@ Json text_list(const std::vector<std::string>& items) {
   return list;
 }
 
-// Appends JSON laid out exactly as nlohmann's dump(2) lays it out, starting `depth` levels in,
-// without building a DOM: a check's object costs a few appends instead of a tree of nodes.
-// Strings and numbers still go through nlohmann, so escaping and number format are its own.
-class PrettyWriter {
- public:
-  PrettyWriter(std::string& out, int depth) : out_(out), depth_(depth) {}
+}  // namespace
 
-  void open(char bracket) {
-    out_ += bracket;
-    ++depth_;
-    empty_ = true;
-  }
-  void close(char bracket) {
-    --depth_;
-    if (!empty_) {
-      new_line();
+namespace detail {
+
+// ISO 8601 in UTC with milliseconds, as iso_utc writes it. The date and time of day are
+// formatted once per second: every check's start goes through here, and most share a second.
+class UtcText {
+ public:
+  std::string_view operator()(std::chrono::system_clock::time_point time) {
+    const auto seconds = std::chrono::floor<std::chrono::seconds>(time);
+    if (!seconds_ || *seconds_ != seconds) {
+      text_ = iso_utc(seconds);
+      seconds_ = seconds;
     }
-    out_ += bracket;
-    empty_ = false;  // the enclosing container holds at least this
+    const auto fraction =
+        std::chrono::duration_cast<std::chrono::milliseconds>(time - seconds).count();
+    // "...:02.000Z": the three digits before the "Z".
+    char* digits = text_.data() + text_.size() - 4;
+    digits[0] = static_cast<char>('0' + fraction / 100);
+    digits[1] = static_cast<char>('0' + fraction / 10 % 10);
+    digits[2] = static_cast<char>('0' + fraction % 10);
+    return text_;
   }
-  // Starts an array element.
-  void item() {
-    if (!empty_) {
-      out_ += ',';
-    }
-    new_line();
-    empty_ = false;
-  }
-  // Starts an object member; names are plain identifiers that need no escaping.
-  void key(std::string_view name) {
-    item();
-    out_ += '"';
-    out_ += name;
-    out_ += "\": ";
-  }
+
+ private:
+  std::optional<std::chrono::sys_seconds> seconds_;
+  std::string text_;
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::UtcText;
+
+// Appends JSON values to a check's text: strings and numbers as nlohmann writes them (its
+// escapes, its shortest round-trip number form), text other than ASCII through nlohmann itself.
+class JsonOut {
+ public:
+  explicit JsonOut(std::string& out) : out_(out) {}
+
+  // Layout and member names: written as they are.
+  void raw(std::string_view text) { out_ += text; }
+
   void text(std::string_view raw) {
-    // The common case, printable ASCII and line breaks, written directly: clean_text keeps such
-    // text as it is, and nlohmann writes it as is but for "\n". Anything else goes the long way.
+    // ASCII is written here: clean_text keeps every ASCII byte but ESC, and nlohmann escapes
+    // those below 0x20, '"' and '\\' as follows. ESC (the start of a colour code) and anything
+    // beyond ASCII go the long way, through clean_text and nlohmann.
     const std::size_t start = out_.size();
     out_ += '"';
-    for (const char c : raw) {
-      if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-        out_ += c;
-      } else if (c == '\n') {
-        out_ += "\\n";
-      } else {
+    std::size_t plain = 0;  // start of the bytes not written yet, which need no escape
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      const auto c = static_cast<unsigned char>(raw[i]);
+      if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') continue;
+      if (c >= 0x80 || c == 0x1b) {
         out_.resize(start);
         out_ += Json(clean_text(raw)).dump();
         return;
       }
+      out_.append(raw.data() + plain, i - plain);
+      plain = i + 1;
+      switch (c) {
+        case '"':
+          out_ += "\\\"";
+          break;
+        case '\\':
+          out_ += "\\\\";
+          break;
+        case '\b':
+          out_ += "\\b";
+          break;
+        case '\t':
+          out_ += "\\t";
+          break;
+        case '\n':
+          out_ += "\\n";
+          break;
+        case '\f':
+          out_ += "\\f";
+          break;
+        case '\r':
+          out_ += "\\r";
+          break;
+        default:
+          out_ += fmt::format("\\u{:04x}", c);
+          break;
+      }
     }
+    out_.append(raw.data() + plain, raw.size() - plain);
     out_ += '"';
   }
-  void number(double value) { out_ += Json(value).dump(); }
-  void boolean(bool value) { out_ += value ? "true" : "false"; }
-  void null() { out_ += "null"; }
 
-  void text_member(std::string_view name, std::string_view raw) {
-    key(name);
-    text(raw);
+  // Text known to need no escaping (a timestamp, an outcome).
+  void plain_text(std::string_view text) {
+    out_ += '"';
+    out_ += text;
+    out_ += '"';
+  }
+
+  // As nlohmann's serializer writes a double: null when not finite, else its to_chars.
+  void number(double value) {
+    if (!std::isfinite(value)) {
+      out_ += "null";
+      return;
+    }
+    std::array<char, 64> buffer{};
+    const char* end =
+        nlohmann::detail::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+    out_.append(buffer.data(), static_cast<std::size_t>(end - buffer.data()));
   }
 
  private:
-  void new_line() {
-    out_ += '\n';
-    out_.append(static_cast<std::size_t>(2 * depth_), ' ');
-  }
-
   std::string& out_;
-  int depth_;
-  bool empty_ = false;
 };
 
-// The check's object as `std::setw(2) << document` writes it as an element of "checks", two
-// levels in. Written now rather than kept as a DOM until run_finished: the string is far
-// smaller, and run_finished only pastes the texts together.
-std::string check_text(const PlannedCheck& check, const Result& result) {
-  const bool ran = result.outcome != Outcome::skipped;
-  std::string out = "    ";
-  PrettyWriter json(out, 2);
-  json.open('{');
-  json.text_member("suite", check.suite);
-  json.text_member("name", check.name);
-  json.text_member("kind", check.kind);
-  json.text_member("phase", check.phase);
-  json.key("tags");
-  json.open('[');
-  for (const std::string& tag : check.tags) {
-    json.item();
-    json.text(tag);
+// "file:line:col" as to_string(SourceLocation) writes it, without building the string when the
+// file name needs no escaping.
+void write_location(JsonOut& json, const SourceLocation& location) {
+  const bool plain = std::all_of(location.file.begin(), location.file.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (!plain || location.line == 0) {
+    json.text(to_string(location));
+    return;
   }
-  json.close(']');
-  json.text_member("description", check.description);
-  json.text_member("location", to_string(check.location));
-  json.text_member("outcome", to_string(result.outcome));
-  json.text_member("message", result.message);
-  json.text_member("details", result.details);
-  json.key("started");
-  if (ran) {
-    json.text(iso_utc(result.started));
+  const fmt::format_int line(location.line);
+  json.raw("\"");
+  json.raw(location.file);
+  json.raw(":");
+  json.raw({line.data(), line.size()});
+  if (location.column != 0) {
+    const fmt::format_int column(location.column);
+    json.raw(":");
+    json.raw({column.data(), column.size()});
+  }
+  json.raw("\"");
+}
+
+// Appends the check's object as `std::setw(2) << document` writes it as an element of "checks",
+// two levels in: nlohmann's dump(2) layout, whose fixed parts (line breaks, indents, names) are
+// written here as literals. Written now rather than kept as a DOM until run_finished: the
+// string is far smaller, and run_finished only pastes the texts together.
+void write_check(std::string& out, UtcText& utc, const PlannedCheck& check, const Result& result) {
+  JsonOut json(out);
+  json.raw("    {\n      \"suite\": ");
+  json.text(check.suite);
+  json.raw(",\n      \"name\": ");
+  json.text(check.name);
+  json.raw(",\n      \"kind\": ");
+  json.text(check.kind);
+  json.raw(",\n      \"phase\": ");
+  json.text(check.phase);
+  json.raw(",\n      \"tags\": [");
+  for (std::size_t i = 0; i < check.tags.size(); ++i) {
+    json.raw(i == 0 ? "\n        " : ",\n        ");
+    json.text(check.tags[i]);
+  }
+  json.raw(check.tags.empty() ? "],\n      \"description\": "
+                              : "\n      ],\n      \"description\": ");
+  json.text(check.description);
+  json.raw(",\n      \"location\": ");
+  write_location(json, check.location);
+  json.raw(",\n      \"outcome\": ");
+  json.plain_text(to_string(result.outcome));
+  json.raw(",\n      \"message\": ");
+  json.text(result.message);
+  json.raw(",\n      \"details\": ");
+  json.text(result.details);
+  json.raw(",\n      \"started\": ");
+  if (result.outcome != Outcome::skipped) {
+    json.plain_text(utc(result.started));
   } else {
-    json.null();
+    json.raw("null");
   }
-  json.key("duration_ms");
+  json.raw(",\n      \"duration_ms\": ");
   json.number(milliseconds(result.duration));
-  json.key("measurements");
-  json.open('[');
-  for (const Measurement& measurement : result.measurements) {
-    json.item();
-    json.open('{');
-    json.text_member("name", measurement.name);
-    json.key("value");
+  json.raw(",\n      \"measurements\": [");
+  for (std::size_t i = 0; i < result.measurements.size(); ++i) {
+    const Measurement& measurement = result.measurements[i];
+    json.raw(i == 0 ? "\n        {\n          \"name\": " : ",\n        {\n          \"name\": ");
+    json.text(measurement.name);
+    json.raw(",\n          \"value\": ");
     json.number(measurement.value);
-    json.text_member("unit", measurement.unit);
-    json.close('}');
+    json.raw(",\n          \"unit\": ");
+    json.text(measurement.unit);
+    json.raw("\n        }");
   }
-  json.close(']');
-  json.key("attempts");
-  json.open('[');
-  for (const Attempt& attempt : result.attempts) {
-    json.item();
-    json.open('{');
-    json.text_member("outcome", to_string(attempt.outcome));
-    json.text_member("message", attempt.message);
-    json.text_member("details", attempt.details);
-    json.text_member("started", iso_utc(attempt.started));
-    json.key("duration_ms");
+  json.raw(result.measurements.empty() ? "],\n      \"attempts\": ["
+                                       : "\n      ],\n      \"attempts\": [");
+  for (std::size_t i = 0; i < result.attempts.size(); ++i) {
+    const Attempt& attempt = result.attempts[i];
+    json.raw(i == 0 ? "\n        {\n          \"outcome\": "
+                    : ",\n        {\n          \"outcome\": ");
+    json.plain_text(to_string(attempt.outcome));
+    json.raw(",\n          \"message\": ");
+    json.text(attempt.message);
+    json.raw(",\n          \"details\": ");
+    json.text(attempt.details);
+    json.raw(",\n          \"started\": ");
+    json.plain_text(utc(attempt.started));
+    json.raw(",\n          \"duration_ms\": ");
     json.number(milliseconds(attempt.duration));
-    json.close('}');
+    json.raw("\n        }");
   }
-  json.close(']');
-  json.key("interrupted");
-  json.boolean(result.interrupted);
-  json.close('}');
-  return out;
+  json.raw(result.attempts.empty() ? "],\n      \"interrupted\": "
+                                   : "\n      ],\n      \"interrupted\": ");
+  json.raw(result.interrupted ? "true\n    }" : "false\n    }");
 }
 
 Json run_to_json(const RunInfo& info, const RunSummary& summary) {
@@ -226,16 +326,26 @@ Json run_to_json(const RunInfo& info, const RunSummary& summary) {
 
 }  // namespace
 
-JsonReporter::JsonReporter(std::filesystem::path path) : path_(std::move(path)) {}
+JsonReporter::JsonReporter(std::filesystem::path path)
+    : path_(std::move(path)),
+      utc_(std::make_unique<UtcText>()),
+      texts_(std::make_unique<detail::JsonTexts>()) {}
 
 JsonReporter::~JsonReporter() = default;
+
+void JsonReporter::run_started(const RunInfo& info) {
+  order_.reserve(info.selected_checks);
+  entries_.reserve(info.selected_checks);
+}
 
 void JsonReporter::check_started(const PlannedCheck& check) {
   order_.see(check);
 }
 
 void JsonReporter::check_finished(const PlannedCheck& check, const Result& result) {
-  entries_.push_back({check.suite, check.phase, order_.see(check), check_text(check, result)});
+  scratch_.clear();
+  write_check(scratch_, *utc_, check, result);
+  entries_.push_back({check.suite, check.phase, order_.see(check), texts_->store(scratch_)});
 }
 
 void JsonReporter::run_finished(const RunInfo& info, const RunSummary& summary) {

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,8 @@
 namespace cutover {
 namespace detail {
 struct JsonEntry;
+class UtcText;
+class JsonTexts;
 }  // namespace detail
 
 // Writes the whole run as one JSON document at run_finished: format "cutover-results",
@@ -22,6 +25,7 @@ class JsonReporter : public Reporter {
   explicit JsonReporter(std::filesystem::path path);
   ~JsonReporter() override;
 
+  void run_started(const RunInfo& info) override;
   void check_started(const PlannedCheck& check) override;
   void check_finished(const PlannedCheck& check, const Result& result) override;
   void run_finished(const RunInfo& info, const RunSummary& summary) override;
@@ -30,6 +34,9 @@ class JsonReporter : public Reporter {
   std::filesystem::path path_;
   ReportOrder order_;
   std::vector<detail::JsonEntry> entries_;
+  std::string scratch_;  // the check being written, reused
+  std::unique_ptr<detail::UtcText> utc_;
+  std::unique_ptr<detail::JsonTexts> texts_;
 };
 
 }  // namespace cutover
