@@ -16,14 +16,20 @@ void Cancellation::on_cancel(std::function<void()> handler) {
     handler();
     return;
   }
-  handlers_.push_back(std::move(handler));
+  if (!first_) {
+    first_ = std::move(handler);
+  } else {
+    more_.push_back(std::move(handler));
+  }
 }
 
 void Cancellation::cancel() {
   if (cancelled_) return;
   cancelled_ = true;
-  auto handlers = std::move(handlers_);
-  for (auto& handler : handlers)
+  auto first = std::move(first_);
+  auto more = std::move(more_);
+  if (first) first();
+  for (auto& handler : more)
     handler();
 }
 

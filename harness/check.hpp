@@ -29,7 +29,9 @@ class Cancellation {
 
  private:
   bool cancelled_ = false;
-  std::vector<std::function<void()>> handlers_;
+  // Most attempts register one handler: it is kept without a vector of its own.
+  std::function<void()> first_;
+  std::vector<std::function<void()>> more_;
 };
 
 struct CheckContext {

@@ -105,6 +105,9 @@ class ReportOrder {
   // of first sight.
   std::size_t see(const PlannedCheck& check);
 
+  // Makes room for `checks` checks, so that seeing them does not rehash; optional.
+  void reserve(std::size_t checks);
+
   // Sorts entries (pointers to anything with `suite`, `phase` and the `order` see() returned).
   // Names break ties between suites or phases RunInfo does not list, so each (suite, phase)
   // stays one contiguous group.
@@ -123,7 +126,22 @@ class ReportOrder {
   static std::size_t suite_rank(const RunInfo& info, std::string_view suite);
   static std::size_t phase_rank(const RunInfo& info, std::string_view phase);
 
-  std::map<std::pair<std::string, std::string>, std::size_t> first_seen_;  // (suite, name)
+  // The checks seen, in order of first sight (a check's place is its order), and an
+  // open-addressing index over them by a hash of (suite, name): one lookup per event, with no
+  // allocation per check but the names' own.
+  struct Seen {
+    std::string suite;
+    std::string name;
+  };
+  struct Slot {
+    std::size_t hash = 0;
+    std::size_t place = 0;  // in seen_, plus one; 0: empty
+  };
+  static std::size_t key_hash(std::string_view suite, std::string_view name);
+  void grow(std::size_t checks);
+
+  std::vector<Seen> seen_;
+  std::vector<Slot> slots_;  // a power of two, at most half full
 };
 
 }  // namespace cutover

@@ -1,9 +1,12 @@
 #include "harness/scheduler.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <map>
+#include <memory>
+#include <utility>
 
 #include <fmt/format.h>
 #include <boost/asio/executor_work_guard.hpp>
@@ -21,19 +24,9 @@ namespace asio = boost::asio;
 constexpr std::size_t kMessageLimit = 2000;
 constexpr std::size_t kDetailsLimit = 64 * 1024;
 
-// One attempt in flight. The watchdog and the check race to finish it; whichever comes first
-// sets `finished`, and the other's report is dropped.
-struct AttemptState {
-  explicit AttemptState(asio::io_context& io) : watchdog(io) {}
-  asio::steady_timer watchdog;
-  std::shared_ptr<Cancellation> cancellation = std::make_shared<Cancellation>();
-  Clock::time_point started;
-  std::chrono::system_clock::time_point started_wall;
-  bool finished = false;
-  bool abandoned = false;  // finished by the watchdog or an interrupt; the check still runs
-};
-
 enum class Status { waiting, ready, running, retry_wait, done };
+
+constexpr std::size_t kNotQueued = static_cast<std::size_t>(-1);
 
 struct Run {
   std::size_t plan_index = 0;
@@ -43,9 +36,40 @@ struct Run {
   std::vector<std::size_t> dependents;  // positions in `selected` that need this one
   std::vector<std::size_t> needs;       // positions in `selected` this one needs
   Clock::time_point first_start;
-  std::shared_ptr<AttemptState> attempt;
   std::unique_ptr<asio::steady_timer> retry_timer;
+
+  // The attempt in flight, or the last one. Its completion and its watchdog name it by number:
+  // whichever comes first finishes it, and a report about an earlier number is stale.
+  std::uint32_t attempt = 0;
+  std::shared_ptr<Cancellation> cancellation;
+  Clock::time_point attempt_started;
+  std::chrono::system_clock::time_point attempt_started_wall;
+  Clock::time_point deadline;              // the watchdog fires here
+  std::size_t deadline_slot = kNotQueued;  // place in the scheduler's deadline heap
+  // Attempts finished by the watchdog or an interrupt whose check has not reported back yet.
+  std::vector<std::uint32_t> abandoned;
 };
+
+// Text as results carry it: redacted and bounded. Text that is already so (the common case:
+// one printable ASCII line, no secrets) is passed through without copies.
+std::string bounded_message(const Redactor& redactor, std::string text) {
+  if (!redactor.empty()) text = redactor.redact(text);
+  // one_line keeps printable ASCII as it is, but for trailing spaces.
+  const bool plain =
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+  if (plain && text.size() <= kMessageLimit && !text.ends_with(' ')) return text;
+  return shorten(one_line(text), kMessageLimit);
+}
+
+std::string bounded_details(const Redactor& redactor, std::string text) {
+  if (!redactor.empty()) text = redactor.redact(text);
+  // clean_text keeps every ASCII byte but ESC, which starts a colour code.
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x80 && c != '\x1b';
+  });
+  if (plain && text.size() <= kDetailsLimit) return text;
+  return truncate_middle(clean_text(text), kDetailsLimit);
+}
 
 }  // namespace
 
@@ -53,7 +77,7 @@ class Scheduler::Impl {
  public:
   Impl(asio::io_context& io, asio::thread_pool& blocking, Reporter& reporter,
        SchedulerOptions options)
-      : io_(io), blocking_(blocking), reporter_(reporter), options_(options) {
+      : io_(io), blocking_(blocking), reporter_(reporter), options_(options), watchdog_(io) {
     if (options_.concurrency == 0) options_.concurrency = 1;
   }
 
@@ -65,11 +89,12 @@ class Scheduler::Impl {
     remaining_in_phase_.clear();
 
     std::vector<std::string> all_phases = plan.phases();
-    std::map<std::pair<std::string, std::string>, std::size_t> position;
+    // Views into the plan, which outlives the run.
+    std::map<std::pair<std::string_view, std::string_view>, std::size_t> position;
     for (std::size_t k = 0; k < selected.size(); ++k) {
       const PlannedCheck& check = plan.checks[selected[k]];
       runs_[k].plan_index = selected[k];
-      position.emplace(std::pair{check.suite, check.name}, k);
+      position.emplace(std::pair<std::string_view, std::string_view>(check.suite, check.name), k);
       const std::string& phase = check.phase;
       if (std::find(phases_.begin(), phases_.end(), phase) == phases_.end()) {
         phases_.push_back(phase);
@@ -89,7 +114,7 @@ class Scheduler::Impl {
       ++remaining_in_phase_[run.phase];
       // A need outside the selection is not waited for: the user chose not to run it.
       for (const std::string& need : check.needs) {
-        auto it = position.find({check.suite, need});
+        auto it = position.find(std::pair<std::string_view, std::string_view>(check.suite, need));
         if (it == position.end()) continue;
         run.needs.push_back(it->second);
         runs_[it->second].dependents.push_back(k);
@@ -133,14 +158,12 @@ class Scheduler::Impl {
     stop("not run: the run was interrupted");
     for (std::size_t k = 0; k < runs_.size(); ++k) {
       if (runs_[k].status != Status::running) continue;
-      auto attempt = runs_[k].attempt;
-      const auto elapsed =
-          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - attempt->started);
-      attempt->watchdog.cancel();
-      finish_attempt(k, *attempt,
-                     CheckResult::error("interrupted after " + format_duration(elapsed)),
+      const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+          Clock::now() - runs_[k].attempt_started);
+      const std::shared_ptr<Cancellation> cancellation = runs_[k].cancellation;
+      finish_attempt(k, CheckResult::error("interrupted after " + format_duration(elapsed)),
                      /*interrupted=*/true);
-      abandon(*attempt);
+      abandon(k, *cancellation);
     }
   }
 
@@ -229,58 +252,61 @@ class Scheduler::Impl {
     run.status = Status::running;
     ++running_;
 
-    auto attempt = std::make_shared<AttemptState>(io_);
-    attempt->started = Clock::now();
-    attempt->started_wall = std::chrono::system_clock::now();
-    run.attempt = attempt;
+    const std::uint32_t attempt = ++run.attempt;
+    run.cancellation = std::make_shared<Cancellation>();
+    run.attempt_started = Clock::now();
+    run.attempt_started_wall = std::chrono::system_clock::now();
     if (results_[k].attempts.empty()) {
-      run.first_start = attempt->started;
-      results_[k].started = attempt->started_wall;
+      run.first_start = run.attempt_started;
+      results_[k].started = run.attempt_started_wall;
       notify([&] { reporter_.check_started(check); });
     }
+    run.deadline = run.attempt_started + check.timeout;
+    watch(k);
 
-    attempt->watchdog.expires_at(attempt->started + check.timeout);
-    attempt->watchdog.async_wait([this, k, attempt](const boost::system::error_code& error) {
-      if (error || attempt->finished) return;
-      finish_attempt(k, *attempt,
-                     CheckResult::error("timed out after " + format_duration(check_of(k).timeout)),
-                     false);
-      abandon(*attempt);
-    });
-
-    CheckContext context{io_, blocking_, attempt->started + check.timeout, check.timeout,
-                         attempt->cancellation};
+    CheckContext context{io_, blocking_, run.deadline, check.timeout, run.cancellation};
+    // Small enough for std::function to hold without allocating: one per attempt adds up.
+    const auto position = static_cast<std::uint32_t>(k);
     try {
-      check.check->start(context, [this, k, attempt](CheckResult result) {
-        if (attempt->abandoned) {
-          attempt->abandoned = false;
-          --abandoned_;
-        }
-        if (attempt->finished) return;
-        attempt->watchdog.cancel();
-        finish_attempt(k, *attempt, std::move(result), false);
+      check.check->start(context, [this, position, attempt](CheckResult result) {
+        on_reported(position, attempt, std::move(result));
       });
     } catch (const std::exception& e) {
-      if (!attempt->finished) {
-        attempt->watchdog.cancel();
-        finish_attempt(k, *attempt, CheckResult::error(fmt::format("internal error: {}", e.what())),
-                       false);
+      if (in_flight(k, attempt)) {
+        finish_attempt(k, CheckResult::error(fmt::format("internal error: {}", e.what())), false);
       }
     }
   }
 
-  void finish_attempt(std::size_t k, AttemptState& attempt, CheckResult outcome, bool interrupted) {
-    attempt.finished = true;
-    --running_;
+  // Whether attempt number `attempt` of check `k` is still the one running, with no verdict yet.
+  bool in_flight(std::size_t k, std::uint32_t attempt) const {
+    return runs_[k].status == Status::running && runs_[k].attempt == attempt;
+  }
+
+  // A check reported back: the attempt's verdict, unless the watchdog or an interrupt came first.
+  void on_reported(std::size_t k, std::uint32_t attempt, CheckResult result) {
+    std::vector<std::uint32_t>& abandoned = runs_[k].abandoned;
+    if (const auto it = std::find(abandoned.begin(), abandoned.end(), attempt);
+        it != abandoned.end()) {
+      abandoned.erase(it);
+      --abandoned_;
+    }
+    if (!in_flight(k, attempt)) return;
+    finish_attempt(k, std::move(result), false);
+  }
+
+  void finish_attempt(std::size_t k, CheckResult outcome, bool interrupted) {
     Run& run = runs_[k];
+    unwatch(k);
+    --running_;
     Result& result = results_[k];
     const Redactor& redactor = plan_->redactor;
-    Attempt record{outcome.outcome,
-                   shorten(one_line(redactor.redact(outcome.message)), kMessageLimit),
-                   truncate_middle(clean_text(redactor.redact(outcome.details)), kDetailsLimit),
-                   attempt.started_wall, Clock::now() - attempt.started};
-    result.attempts.push_back(record);
+    result.attempts.push_back({outcome.outcome,
+                               bounded_message(redactor, std::move(outcome.message)),
+                               bounded_details(redactor, std::move(outcome.details)),
+                               run.attempt_started_wall, Clock::now() - run.attempt_started});
     result.interrupted = interrupted;
+    const Attempt& record = result.attempts.back();
 
     if (outcome.outcome != Outcome::passed && !stopping_ && retry_allowed(k)) {
       run.status = Status::retry_wait;
@@ -294,18 +320,100 @@ class Scheduler::Impl {
       schedule_pump();
       return;
     }
-    for (Measurement& measurement : outcome.measurements) {
-      measurement.name = redactor.redact(measurement.name);
-      measurement.unit = redactor.redact(measurement.unit);
+    if (!redactor.empty()) {
+      for (Measurement& measurement : outcome.measurements) {
+        measurement.name = redactor.redact(measurement.name);
+        measurement.unit = redactor.redact(measurement.unit);
+      }
     }
     finalize(k, record.outcome, record.message, record.details, std::move(outcome.measurements));
   }
 
   // The attempt has its result; the check is told to stop and is counted until it reports back.
-  void abandon(AttemptState& attempt) {
-    attempt.abandoned = true;
+  void abandon(std::size_t k, Cancellation& cancellation) {
+    runs_[k].abandoned.push_back(runs_[k].attempt);
     ++abandoned_;
-    attempt.cancellation->cancel();
+    cancellation.cancel();
+  }
+
+  // Watchdogs: the deadlines of the attempts in flight, in a heap served by one timer. A timer
+  // of each attempt's own costs a wait, a cancel and a handler per check; the heap costs a
+  // few swaps.
+  bool earlier(std::size_t a, std::size_t b) const {
+    return std::pair(runs_[a].deadline, a) < std::pair(runs_[b].deadline, b);
+  }
+
+  // Moves the entry at `slot` up or down to where the heap order wants it.
+  void restore_heap(std::size_t slot) {
+    while (slot > 0) {
+      const std::size_t parent = (slot - 1) / 2;
+      if (!earlier(deadlines_[slot], deadlines_[parent])) break;
+      std::swap(deadlines_[slot], deadlines_[parent]);
+      runs_[deadlines_[slot]].deadline_slot = slot;
+      slot = parent;
+    }
+    while (true) {
+      std::size_t first = slot;
+      for (const std::size_t child : {2 * slot + 1, 2 * slot + 2}) {
+        if (child < deadlines_.size() && earlier(deadlines_[child], deadlines_[first])) {
+          first = child;
+        }
+      }
+      if (first == slot) break;
+      std::swap(deadlines_[slot], deadlines_[first]);
+      runs_[deadlines_[slot]].deadline_slot = slot;
+      slot = first;
+    }
+    runs_[deadlines_[slot]].deadline_slot = slot;
+  }
+
+  void watch(std::size_t k) {
+    runs_[k].deadline_slot = deadlines_.size();
+    deadlines_.push_back(k);
+    restore_heap(deadlines_.size() - 1);
+    // A wait already set no later than this deadline wakes in time; waking early for a deadline
+    // that was removed only finds nothing due.
+    if (!watchdog_armed_ || runs_[k].deadline < watchdog_.expiry()) arm_watchdog();
+  }
+
+  void unwatch(std::size_t k) {
+    const std::size_t slot = runs_[k].deadline_slot;
+    if (slot == kNotQueued) return;
+    runs_[k].deadline_slot = kNotQueued;
+    const std::size_t last = deadlines_.back();
+    deadlines_.pop_back();
+    if (last != k) {
+      deadlines_[slot] = last;
+      restore_heap(slot);
+    }
+    // Nothing in flight: no wait may keep the loop busy.
+    if (deadlines_.empty() && watchdog_armed_) {
+      watchdog_armed_ = false;
+      watchdog_.cancel();
+    }
+  }
+
+  void arm_watchdog() {
+    watchdog_armed_ = true;
+    watchdog_.expires_at(runs_[deadlines_.front()].deadline);
+    watchdog_.async_wait([this](const boost::system::error_code& error) {
+      if (error) return;
+      watchdog_armed_ = false;
+      on_watchdog();
+    });
+  }
+
+  // Every attempt whose deadline passed gets its timeout verdict.
+  void on_watchdog() {
+    const auto now = Clock::now();
+    while (!deadlines_.empty() && runs_[deadlines_.front()].deadline <= now) {
+      const std::size_t k = deadlines_.front();
+      const std::shared_ptr<Cancellation> cancellation = runs_[k].cancellation;
+      finish_attempt(
+          k, CheckResult::error("timed out after " + format_duration(check_of(k).timeout)), false);
+      abandon(k, *cancellation);
+    }
+    if (!deadlines_.empty() && !watchdog_armed_) arm_watchdog();
   }
 
   bool retry_allowed(std::size_t k) const {
@@ -321,7 +429,7 @@ class Scheduler::Impl {
     Run& run = runs_[k];
     Result& result = results_[k];
     run.status = Status::done;
-    run.attempt.reset();
+    run.cancellation.reset();
     result.outcome = outcome;
     result.message = std::move(message);
     result.details = std::move(details);
@@ -436,6 +544,9 @@ class Scheduler::Impl {
   std::vector<std::size_t> remaining_in_phase_;
   std::size_t current_phase_ = 0;
   std::deque<std::size_t> ready_;
+  std::vector<std::size_t> deadlines_;  // a heap of the running checks, earliest deadline first
+  asio::steady_timer watchdog_;
+  bool watchdog_armed_ = false;
   std::size_t running_ = 0;
   bool pump_scheduled_ = false;
   bool stopping_ = false;
