@@ -6,15 +6,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <set>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <nlohmann/json.hpp>
@@ -73,10 +74,13 @@ constexpr std::string_view kServerForm =
 using detail::format_budget;
 
 // Milliseconds with one decimal; two below 1ms, where loopback latencies would all read "0.0ms".
-std::string format_latency(Duration latency) {
+void append_latency(std::string& out, Duration latency) {
   const double milliseconds = std::chrono::duration<double, std::milli>(latency).count();
-  if (milliseconds < 1) return fmt::format("{:.2f}ms", milliseconds);
-  return fmt::format("{:.1f}ms", milliseconds);
+  if (milliseconds < 1) {
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE("{:.2f}ms"), milliseconds);
+  } else {
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE("{:.1f}ms"), milliseconds);
+  }
 }
 
 // A record's data as messages show it: TXT quoted and escaped on one line, shortened to `limit`
@@ -97,13 +101,30 @@ std::string display(int type, const std::string& data, std::size_t limit = kMess
   return quoted;
 }
 
+// Appends display(type, data, limit) to `out`.
+void append_display(std::string& out, int type, const std::string& data,
+                    std::size_t limit = kMessageTextLimit) {
+  if (type != ns_t_txt) {
+    out += data;
+  } else {
+    out += display(type, data, limit);
+  }
+}
+
+template <typename Values>
+void append_joined(std::string& out, int type, const Values& values, std::string_view separator) {
+  bool first = true;
+  for (const std::string& value : values) {
+    if (!first) out += separator;
+    first = false;
+    append_display(out, type, value);
+  }
+}
+
 template <typename Values>
 std::string join_display(int type, const Values& values, std::string_view separator) {
   std::string out;
-  for (const std::string& value : values) {
-    if (!out.empty()) out += separator;
-    out += display(type, value);
-  }
+  append_joined(out, type, values, separator);
   return out;
 }
 
@@ -115,44 +136,56 @@ struct ServerAnswer {
   std::optional<std::string> error{};  // could not be asked, or its answer could not be used
   std::optional<Duration> latency{};
   dns::Message message{};
-  std::vector<std::string> chain{};         // CNAME targets from the query on
-  std::vector<dns::ResourceRecord> used{};  // the chain's CNAMEs and the answers, for TTLs
-  std::set<std::string> answers{};          // data of the queried type's records, canonical
+  std::vector<std::string> chain{};  // CNAME targets from the query on
+  std::vector<std::size_t> used{};   // the chain's CNAMEs and the answers, for TTLs (positions)
+  std::set<std::string> answers{};   // data of the queried type's records, canonical
+
+  const dns::ResourceRecord& record(std::size_t position) const {
+    return message.answers[position];
+  }
 };
 
 // Follows the CNAME chain from the query through the answer section and picks the records of
 // the queried type owned by a name on it: records for other names prove nothing about the query.
 // A chain that comes back to a name on it is an error for the server.
 void read_answers(const DnsTarget& target, ServerAnswer& server) {
-  std::set<std::string> owners{target.query};
-  std::string current = target.query;
+  // The names on the chain: the query and the CNAME targets so far.
+  const auto owns = [&](const std::string& name) {
+    return name == target.query ||
+           std::find(server.chain.begin(), server.chain.end(), name) != server.chain.end();
+  };
   const auto& records = server.message.answers;
   if (target.type != ns_t_cname) {
+    const std::string* current = &target.query;
     // Each step consumes one record, so even a malformed chain ends.
     for (std::size_t step = 0; step < records.size(); ++step) {
       const auto next = std::find_if(records.begin(), records.end(), [&](const auto& record) {
         return record.type == ns_t_cname && record.record_class == ns_c_in &&
-               record.name == current;
+               record.name == *current;
       });
       if (next == records.end()) break;
-      if (owners.contains(next->data)) {
+      if (owns(next->data)) {
         std::string path = target.query;
         for (const std::string& name : server.chain)
           path += " -> " + name;
         server.error = fmt::format("CNAME loop: {} -> {}", path, next->data);
         return;
       }
-      server.used.push_back(*next);
+      server.used.push_back(static_cast<std::size_t>(next - records.begin()));
       server.chain.push_back(next->data);
-      owners.insert(next->data);
-      current = next->data;
+      current = &server.chain.back();
     }
   }
-  for (const dns::ResourceRecord& record : records) {
+  for (std::size_t position = 0; position < records.size(); ++position) {
+    const dns::ResourceRecord& record = records[position];
     if (record.type != target.type || record.record_class != ns_c_in) continue;
-    if (!owners.contains(record.name)) continue;
-    if (target.type == ns_t_cname && record.name != target.query) continue;
-    server.used.push_back(record);
+    if (target.type == ns_t_cname) {
+      // Only the query owns a CNAME answer: targets added below do not make owners.
+      if (record.name != target.query) continue;
+    } else if (!owns(record.name)) {
+      continue;
+    }
+    server.used.push_back(position);
     server.answers.insert(record.data);
     if (target.type == ns_t_cname) server.chain.push_back(record.data);
   }
@@ -170,16 +203,18 @@ std::string question_text(const dns::Question& question) {
 // ARES_FLAG_NOCHECKRESP) and drops others, so none reaches here; this keeps the kind from
 // depending on that: an answer about another name must never pass.
 std::optional<std::string> question_problem(const DnsTarget& target, const dns::Message& message) {
-  const dns::Question asked{.name = target.query, .type = target.type, .question_class = ns_c_in};
+  const auto asked = [&] {
+    return dns::Question{.name = target.query, .type = target.type, .question_class = ns_c_in};
+  };
   if (message.questions.size() != 1) {
     return fmt::format("answer with {} questions, expected 1 ({})", message.questions.size(),
-                       question_text(asked));
+                       question_text(asked()));
   }
   const dns::Question& echoed = message.questions.front();
-  if (echoed.name != asked.name || echoed.type != asked.type ||
-      echoed.question_class != asked.question_class) {
+  if (echoed.name != target.query || echoed.type != target.type ||
+      echoed.question_class != ns_c_in) {
     return fmt::format("answer for a different question ({}), asked {}", question_text(echoed),
-                       question_text(asked));
+                       question_text(asked()));
   }
   return std::nullopt;
 }
@@ -217,9 +252,23 @@ std::optional<std::string> unproven_empty_answer(const DnsTarget& target,
 }
 
 // "[10.0.0.1, 10.0.0.2]", or "no A records".
+void append_answers(std::string& out, const DnsTarget& target,
+                    const std::set<std::string>& answers) {
+  if (answers.empty()) {
+    out += "no ";
+    out += target.type_text;
+    out += " records";
+    return;
+  }
+  out += '[';
+  append_joined(out, target.type, answers, ", ");
+  out += ']';
+}
+
 std::string answers_text(const DnsTarget& target, const std::set<std::string>& answers) {
-  if (answers.empty()) return fmt::format("no {} records", target.type_text);
-  return "[" + join_display(target.type, answers, ", ") + "]";
+  std::string out;
+  append_answers(out, target, answers);
+  return out;
 }
 
 std::string chain_text(const DnsTarget& target, const ServerAnswer& server) {
@@ -285,7 +334,8 @@ std::vector<std::string> assertion_failures(const DnsTarget& target, const Serve
   }
   if (target.max_ttl) {
     std::vector<std::string> over;
-    for (const dns::ResourceRecord& record : server.used) {
+    for (const std::size_t position : server.used) {
+      const dns::ResourceRecord& record = server.record(position);
       if (std::chrono::seconds(record.ttl) > *target.max_ttl) {
         over.push_back(fmt::format("{}s on {} {} {}", record.ttl, record.name,
                                    dns::type_name(record.type), display(record.type, record.data)));
@@ -304,17 +354,14 @@ class DnsSession : public detail::CheckSession<DnsSession> {
  public:
   DnsSession(net::io_context& io, std::shared_ptr<const DnsTarget> target, Completion done,
              OwnBudget budget)
-      : CheckSession(io, std::move(done), target->label, budget),
-        target_(std::move(target)),
-        watchdog_(io) {
+      : CheckSession(io, std::move(done), target->label, budget), target_(std::move(target)) {
+    servers_.reserve(target_->labels.size());
     for (const std::string& label : target_->labels)
       servers_.push_back({.label = label});
   }
 
   void run(Cancellation& cancellation) {
     if (!watch(cancellation)) return;  // cancelled before it began
-    watchdog_.expires_at(budget_end_);
-    watchdog_.async_wait(beast::bind_front_handler(&DnsSession::on_watchdog, shared_from_this()));
 
     dns::ResolverSettings settings;
     settings.tcp = target_->tcp;
@@ -325,12 +372,14 @@ class DnsSession : public detail::CheckSession<DnsSession> {
     settings.try_timeout =
         std::max(std::chrono::milliseconds(1),
                  std::chrono::floor<std::chrono::milliseconds>(budget_ / rounds));
+    // The attempt ends at its own budget even when a query waits in the channel's queue, or
+    // c-ares's tries overrun it: the query's deadline answers "no answer" then.
     for (std::size_t i = 0; i < servers_.size(); ++i) {
       settings.servers.clear();
       if (!target_->servers.empty()) settings.servers.push_back(target_->servers[i]);
       servers_[i].pending = dns::async_query(
           io_, settings, target_->query, target_->type,
-          beast::bind_front_handler(&DnsSession::on_answer, shared_from_this(), i));
+          beast::bind_front_handler(&DnsSession::on_answer, shared_from_this(), i), budget_end_);
     }
   }
 
@@ -376,16 +425,6 @@ class DnsSession : public detail::CheckSession<DnsSession> {
     return fmt::format("no answer within {}", format_budget(budget_));
   }
 
-  void on_watchdog(beast::error_code ec) {
-    if (ec || stopped()) return;
-    for (ServerAnswer& server : servers_) {
-      if (server.done) continue;
-      server.done = true;
-      server.error = no_answer();
-    }
-    conclude();
-  }
-
   void conclude() {
     std::vector<std::string> errors;
     std::vector<std::string> failures;
@@ -418,13 +457,24 @@ class DnsSession : public detail::CheckSession<DnsSession> {
   // What a server found, as compared between servers and shown: "NXDOMAIN" or the answer set,
   // and the CNAME chain that led there: "[10.0.0.1] via CNAME edge.example.test".
   std::string found_text(const ServerAnswer& server) const {
-    std::string found = server.message.rcode == ns_r_nxdomain
-                            ? std::string("NXDOMAIN")
-                            : answers_text(*target_, server.answers);
-    if (!server.chain.empty() && target_->type != ns_t_cname) {
-      found += fmt::format(" via CNAME {}", fmt::join(server.chain, " -> "));
-    }
+    std::string found;
+    append_found(found, server);
     return found;
+  }
+
+  void append_found(std::string& out, const ServerAnswer& server) const {
+    if (server.message.rcode == ns_r_nxdomain) {
+      out += "NXDOMAIN";
+    } else {
+      append_answers(out, *target_, server.answers);
+    }
+    if (!server.chain.empty() && target_->type != ns_t_cname) {
+      out += " via CNAME ";
+      for (std::size_t i = 0; i < server.chain.size(); ++i) {
+        if (i > 0) out += " -> ";
+        out += server.chain[i];
+      }
+    }
   }
 
   // The servers that answered, when they did not all find the same; those that could not be
@@ -451,6 +501,19 @@ class DnsSession : public detail::CheckSession<DnsSession> {
   // "A app.example.test from 127.0.0.1:5300, 127.0.0.1:5301: [10.0.0.1]", one group per
   // distinct finding.
   std::string pass_message() const {
+    if (servers_.size() == 1) {
+      // One group: written straight away, as the general case below would write it.
+      std::string out;
+      out.reserve(64 + target_->query.size() + servers_.front().label.size());
+      out += target_->type_text;
+      out += ' ';
+      out += target_->query;
+      out += " from ";
+      out += servers_.front().label;
+      out += ": ";
+      append_found(out, servers_.front());
+      return out;
+    }
     std::vector<std::pair<std::string, std::vector<std::string>>> groups;
     for (const ServerAnswer& server : servers_) {
       std::string found = found_text(server);
@@ -471,18 +534,37 @@ class DnsSession : public detail::CheckSession<DnsSession> {
   // Every server's whole answer section, with TTLs, in the order sent.
   std::string details() const {
     std::string out;
+    std::size_t estimate = 0;  // one allocation in the common case, not one per doubling
     for (const ServerAnswer& server : servers_) {
-      const std::string latency =
-          server.latency ? " in " + format_latency(*server.latency) : std::string();
+      estimate += server.label.size() + 32;
+      for (const dns::ResourceRecord& record : server.message.answers)
+        estimate += record.name.size() + record.data.size() + 24;
+    }
+    out.reserve(estimate);
+    for (const ServerAnswer& server : servers_) {
+      out += server.label;
+      out += ": ";
       if (server.error) {
-        out += fmt::format("{}: {}{}\n", server.label, *server.error, latency);
+        out += *server.error;
       } else {
-        out +=
-            fmt::format("{}: {}{}\n", server.label, dns::rcode_name(server.message.rcode), latency);
+        out += dns::rcode_name(server.message.rcode);
       }
+      if (server.latency) {
+        out += " in ";
+        append_latency(out, *server.latency);
+      }
+      out += '\n';
       for (const dns::ResourceRecord& record : server.message.answers) {
-        out += fmt::format("  {} {} {} {}\n", record.name, record.ttl, dns::type_name(record.type),
-                           display(record.type, record.data, kDetailsTextLimit));
+        out += "  ";
+        out += record.name;
+        out += ' ';
+        const fmt::format_int ttl(record.ttl);
+        out.append(ttl.data(), ttl.size());
+        out += ' ';
+        out += dns::type_name(record.type);
+        out += ' ';
+        append_display(out, record.type, record.data, kDetailsTextLimit);
+        out += '\n';
       }
     }
     return out;
@@ -490,13 +572,16 @@ class DnsSession : public detail::CheckSession<DnsSession> {
 
   std::vector<Measurement> measurements() const {
     std::vector<Measurement> out;
+    out.reserve(2 + servers_.size());
     std::optional<std::size_t> fewest;
     std::optional<std::uint32_t> lowest_ttl;
     for (const ServerAnswer& server : servers_) {
       if (server.error) continue;
       fewest = std::min(fewest.value_or(server.answers.size()), server.answers.size());
-      for (const dns::ResourceRecord& record : server.used)
-        lowest_ttl = std::min(lowest_ttl.value_or(record.ttl), record.ttl);
+      for (const std::size_t position : server.used) {
+        const std::uint32_t ttl = server.record(position).ttl;
+        lowest_ttl = std::min(lowest_ttl.value_or(ttl), ttl);
+      }
     }
     if (fewest) out.push_back({"answers", static_cast<double>(*fewest), ""});
     if (lowest_ttl) out.push_back({"min_ttl_s", static_cast<double>(*lowest_ttl), "s"});
@@ -513,7 +598,6 @@ class DnsSession : public detail::CheckSession<DnsSession> {
   friend class detail::CheckSession<DnsSession>;
 
   void stop_work() {
-    watchdog_.cancel();
     for (ServerAnswer& server : servers_) {
       if (server.pending) server.pending->cancel();
       server.pending.reset();
@@ -521,7 +605,6 @@ class DnsSession : public detail::CheckSession<DnsSession> {
   }
 
   std::shared_ptr<const DnsTarget> target_;
-  net::steady_timer watchdog_;
   std::vector<ServerAnswer> servers_;
 };
 

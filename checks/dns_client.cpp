@@ -136,6 +136,7 @@ class Request : public PendingQuery, public std::enable_shared_from_this<Request
       : io_(io), name_(std::move(name)), lookup_(lookup) {}
 
   void cancel() override {
+    settle();
     // Moved out first: destroying a handler can end a session whose resolver cancels again.
     QueryHandler dropped_query = std::exchange(on_query_, nullptr);
     ResolveHandler dropped_resolve = std::exchange(on_resolve_, nullptr);
@@ -143,6 +144,7 @@ class Request : public PendingQuery, public std::enable_shared_from_this<Request
 
   // Called on the loop: runs the handler later, from the loop, unless cancelled by then.
   void deliver(QueryResult result) {
+    settle();
     net::post(io_, [self = shared_from_this(), result = std::move(result)]() mutable {
       if (QueryHandler handler = std::exchange(self->on_query_, nullptr)) {
         handler(std::move(result));
@@ -151,6 +153,7 @@ class Request : public PendingQuery, public std::enable_shared_from_this<Request
   }
 
   void deliver(boost::system::error_code error, Endpoints endpoints) {
+    settle();
     net::post(io_, [self = shared_from_this(), error, endpoints = std::move(endpoints)]() mutable {
       if (ResolveHandler handler = std::exchange(self->on_resolve_, nullptr)) {
         handler(error, std::move(endpoints));
@@ -168,6 +171,12 @@ class Request : public PendingQuery, public std::enable_shared_from_this<Request
 
   bool cancelled() const { return !on_query_ && !on_resolve_; }
 
+  // Whether a result may still be delivered: none was, and the request was not cancelled.
+  bool open() const { return !settled_ && !cancelled(); }
+
+  // The result is decided (delivered, or cancelled): its deadline no longer matters.
+  void settle();
+
   // ares_getaddrinfo asks for A and AAAA at once: two queries on the wire.
   std::size_t weight() const { return lookup_ ? 2 : 1; }
 
@@ -180,6 +189,15 @@ class Request : public PendingQuery, public std::enable_shared_from_this<Request
   ResolveHandler on_resolve_;
   Channel* channel_ = nullptr;  // while c-ares holds the request
   Clock::time_point sent_{};
+  bool settled_ = false;
+  // Answered ARES_ETIMEOUT at this time unless settled before; max: c-ares's timeouts alone.
+  Clock::time_point deadline_ = Clock::time_point::max();
+  Channel* deadline_owner_ = nullptr;  // whose deadline heap holds the request
+  std::size_t deadline_slot_ = 0;      // its place in that heap
+  // While c-ares holds the request: the channel's list of them, which owns it through `self_`.
+  std::shared_ptr<Request> self_;
+  Request* previous_ = nullptr;
+  Request* next_ = nullptr;
 };
 
 // A socket c-ares opened, watched for it by the loop.
@@ -272,8 +290,28 @@ class Channel : public std::enable_shared_from_this<Channel> {
 
   // Called on the loop: sends the request now or, past the cap, when an earlier one finishes.
   void submit(std::shared_ptr<Request> request) {
+    const auto before = Clock::now();
+    if (request->deadline_ != Clock::time_point::max()) watch_deadline(*request);
     queue_.push_back(std::move(request));
-    after_call();
+    after_call(before);
+  }
+
+  // Takes the request out of the deadline heap (it is settled).
+  void forget_deadline(Request& request) {
+    const std::size_t slot = request.deadline_slot_;
+    request.deadline_owner_ = nullptr;
+    Request* last = deadlines_.back();
+    deadlines_.pop_back();
+    if (last != &request) {
+      deadlines_[slot] = last;
+      last->deadline_slot_ = slot;
+      restore_heap(slot);
+    }
+  }
+
+  // Whether the channel was made for `settings` and `purpose`.
+  bool serves(const ResolverSettings& settings, Purpose purpose) const {
+    return purpose_ == purpose && settings_ == settings;
   }
 
   // Called by the service as the io_context shuts down: c-ares answers every query with
@@ -284,15 +322,23 @@ class Channel : public std::enable_shared_from_this<Channel> {
     handle_ = nullptr;
     // Handlers dropped below may end sessions that cancel other requests: they find the
     // channel destroying and the containers already emptied.
-    auto in_flight = std::move(in_flight_);
+    std::vector<std::shared_ptr<Request>> in_flight;
+    while (in_flight_ != nullptr)
+      in_flight.push_back(finish(in_flight_));
+    for (Request* request : deadlines_)
+      request->deadline_owner_ = nullptr;
+    deadlines_.clear();
     auto queue = std::move(queue_);
+    auto answered = std::move(answered_);
     auto watches = std::move(watches_);
     for (auto& [fd, watch] : watches)
       forget(*watch);
     timer_.cancel();
-    for (auto& [raw, request] : in_flight)
+    for (auto& request : in_flight)
       request->cancel();
     for (auto& request : queue)
+      request->cancel();
+    for (auto& [request, result] : answered)
       request->cancel();
   }
 
@@ -374,34 +420,59 @@ class Channel : public std::enable_shared_from_this<Channel> {
     if (error || watch->closed || destroying_) return;
     // No longer wanted: c-ares asks again through the socket-state callback when it is.
     if (!(write ? watch->want_write : watch->want_read)) return;
+    const auto before = Clock::now();
     ares_process_fd(handle_, write ? ARES_SOCKET_BAD : watch->fd,
                     write ? watch->fd : ARES_SOCKET_BAD);
-    after_call();
+    after_call(before);
     if (!watch->closed) arm(watch);
   }
 
   void on_timer() {
     timer_armed_ = false;
+    const auto before = Clock::now();
+    // Requests past their deadline are answered first: c-ares may still be trying them.
+    while (!deadlines_.empty() && deadlines_.front()->deadline_ <= before) {
+      Request& late = *deadlines_.front();
+      if (late.lookup_) {
+        late.deliver(make_ares_error(ARES_ETIMEOUT), {});
+      } else {
+        deliver_later(late.shared_from_this(),
+                      QueryResult{.error = make_ares_error(ARES_ETIMEOUT)});
+      }
+    }
     ares_process_fd(handle_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-    after_call();
+    after_call(before);
   }
 
-  // Called after every call into c-ares: queued requests take the places answers freed, and the
-  // timer follows c-ares's next timeout.
-  void after_call() {
+  // Called after every call into c-ares, which began at `before`: queued requests take the places
+  // answers freed, and the timer follows c-ares's next timeout.
+  void after_call(Clock::time_point before) {
     if (destroying_) return;
     pump();
+    // c-ares gives a query it sends (or sends again) at least the channel's try timeout, so
+    // nothing it scheduled since `before` is due before before + try_timeout. A wait set no later
+    // than that still wakes in time, and ares_timeout, which walks every query in flight, is
+    // spared: it would run twice per query.
+    const bool deadlines_covered =
+        deadlines_.empty() || timer_.expiry() <= deadlines_.front()->deadline_;
+    if (timer_armed_ && deadlines_covered && in_flight_weight_ > 0 &&
+        settings_.try_timeout.count() > 0 && timer_.expiry() <= before + settings_.try_timeout) {
+      return;
+    }
     timeval remaining{};
-    if (ares_timeout(handle_, nullptr, &remaining) == nullptr) {
+    auto deadline = Clock::time_point::max();
+    if (ares_timeout(handle_, nullptr, &remaining) != nullptr) {
+      // Rounded up to the millisecond: waking early only finds nothing timed out yet.
+      deadline = Clock::now() + std::chrono::seconds(remaining.tv_sec) +
+                 std::chrono::microseconds(remaining.tv_usec) + std::chrono::milliseconds(1);
+    }
+    if (!deadlines_.empty()) deadline = std::min(deadline, deadlines_.front()->deadline_);
+    if (deadline == Clock::time_point::max()) {
       // Nothing in flight: no wait may keep the loop running.
       if (timer_armed_) timer_.cancel();
       timer_armed_ = false;
       return;
     }
-    // Rounded up to the millisecond: waking early only finds nothing timed out yet.
-    const auto deadline = Clock::now() + std::chrono::seconds(remaining.tv_sec) +
-                          std::chrono::microseconds(remaining.tv_usec) +
-                          std::chrono::milliseconds(1);
     // An earlier wait is kept: it wakes, finds nothing due, and sets the timer again.
     if (timer_armed_ && timer_.expiry() <= deadline) return;
     timer_armed_ = true;
@@ -418,7 +489,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
     pumping_ = true;
     while (!queue_.empty()) {
       std::shared_ptr<Request>& next = queue_.front();
-      if (next->cancelled()) {
+      if (!next->open()) {
         queue_.pop_front();
         continue;
       }
@@ -437,7 +508,10 @@ class Channel : public std::enable_shared_from_this<Channel> {
     raw->channel_ = this;
     in_flight_weight_ += raw->weight();
     peak_in_flight_ = std::max(peak_in_flight_, in_flight_weight_);
-    in_flight_.emplace(raw, std::move(request));
+    raw->self_ = std::move(request);
+    raw->next_ = in_flight_;
+    if (in_flight_ != nullptr) in_flight_->previous_ = raw;
+    in_flight_ = raw;
     raw->sent_ = Clock::now();
     if (!raw->lookup_) {
       unsigned char* query = nullptr;
@@ -464,9 +538,10 @@ class Channel : public std::enable_shared_from_this<Channel> {
 
   // The request c-ares is done with, out of the in-flight set.
   std::shared_ptr<Request> finish(Request* raw) {
-    const auto found = in_flight_.find(raw);
-    std::shared_ptr<Request> request = std::move(found->second);
-    in_flight_.erase(found);
+    (raw->previous_ != nullptr ? raw->previous_->next_ : in_flight_) = raw->next_;
+    if (raw->next_ != nullptr) raw->next_->previous_ = raw->previous_;
+    raw->previous_ = raw->next_ = nullptr;
+    std::shared_ptr<Request> request = std::move(raw->self_);
     in_flight_weight_ -= request->weight();
     request->channel_ = nullptr;
     return request;
@@ -478,14 +553,51 @@ class Channel : public std::enable_shared_from_this<Channel> {
     Channel* self = raw->channel_;
     if (self->destroying_) return;  // ARES_EDESTRUCTION: the service is shutting down
     std::shared_ptr<Request> request = self->finish(raw);
-    if (request->cancelled()) return;
+    if (!request->open()) return;
     QueryResult result{.latency = Clock::now() - request->sent_};
     if (status == ARES_SUCCESS) {
       result.message.assign(answer, answer + length);
     } else {
       result.error = make_ares_error(status);
     }
-    request->deliver(std::move(result));
+    self->deliver_later(std::move(request), std::move(result));
+  }
+
+  // Query results reach their handlers together, from one handler posted for all those c-ares
+  // gave in one call, rather than from a handler of each's own: that costs an allocation and a
+  // trip through the loop per query. A handler is still never run inside c-ares, and a request
+  // cancelled in the meantime is dropped.
+  void deliver_later(std::shared_ptr<Request> request, QueryResult result) {
+    request->settle();
+    answered_.emplace_back(std::move(request), std::move(result));
+    if (delivery_posted_) return;
+    delivery_posted_ = true;
+    net::post(io_, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->deliver_answered();
+    });
+  }
+
+  void deliver_answered() {
+    delivery_posted_ = false;
+    std::vector<std::pair<std::shared_ptr<Request>, QueryResult>> batch;
+    batch.swap(answered_);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      QueryHandler handler = std::exchange(batch[i].first->on_query_, nullptr);
+      if (!handler) continue;
+      try {
+        handler(std::move(batch[i].second));
+      } catch (...) {
+        // A throwing handler is a bug, reported by whoever runs the loop; the other results
+        // still reach their handlers, from the next turn.
+        for (std::size_t rest = i + 1; rest < batch.size(); ++rest) {
+          deliver_later(std::move(batch[rest].first), std::move(batch[rest].second));
+        }
+        throw;
+      }
+    }
+    // The vector's room is kept for the next batch, unless one began meanwhile.
+    batch.clear();
+    if (answered_.empty()) answered_.swap(batch);
   }
 
   static void on_addresses(void* arg, int status, int /*timeouts*/, ares_addrinfo* found) {
@@ -519,7 +631,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
       }
     }
     if (found != nullptr) ares_freeaddrinfo(found);
-    if (request->cancelled()) return;
+    if (!request->open()) return;
     if (status == ARES_SUCCESS && endpoints.empty()) status = ARES_ENODATA;
     if (self->purpose_ == Purpose::local && status != ARES_SUCCESS) {
       // RFC 6761: localhost names are loopback, whether or not /etc/hosts lists them.
@@ -534,6 +646,38 @@ class Channel : public std::enable_shared_from_this<Channel> {
                      std::move(endpoints));
   }
 
+  void watch_deadline(Request& request) {
+    request.deadline_owner_ = this;
+    request.deadline_slot_ = deadlines_.size();
+    deadlines_.push_back(&request);
+    restore_heap(deadlines_.size() - 1);
+  }
+
+  // Moves the request at `slot` up or down to where the heap order wants it.
+  void restore_heap(std::size_t slot) {
+    const auto swap_slots = [this](std::size_t a, std::size_t b) {
+      std::swap(deadlines_[a], deadlines_[b]);
+      deadlines_[a]->deadline_slot_ = a;
+      deadlines_[b]->deadline_slot_ = b;
+    };
+    while (slot > 0 && deadlines_[slot]->deadline_ < deadlines_[(slot - 1) / 2]->deadline_) {
+      swap_slots(slot, (slot - 1) / 2);
+      slot = (slot - 1) / 2;
+    }
+    while (true) {
+      std::size_t first = slot;
+      for (const std::size_t child : {2 * slot + 1, 2 * slot + 2}) {
+        if (child < deadlines_.size() &&
+            deadlines_[child]->deadline_ < deadlines_[first]->deadline_) {
+          first = child;
+        }
+      }
+      if (first == slot) return;
+      swap_slots(slot, first);
+      slot = first;
+    }
+  }
+
   net::io_context& io_;
   const ResolverSettings settings_;
   const Purpose purpose_;
@@ -542,12 +686,20 @@ class Channel : public std::enable_shared_from_this<Channel> {
   bool timer_armed_ = false;
   std::unordered_map<ares_socket_t, std::shared_ptr<Watch>> watches_;
   std::deque<std::shared_ptr<Request>> queue_;
-  std::unordered_map<Request*, std::shared_ptr<Request>> in_flight_;
+  Request* in_flight_ = nullptr;  // the requests c-ares holds, newest first
+  std::vector<std::pair<std::shared_ptr<Request>, QueryResult>> answered_;  // to deliver
+  bool delivery_posted_ = false;
+  std::vector<Request*> deadlines_;  // a heap of the open requests with a deadline, earliest first
   std::size_t in_flight_weight_ = 0;
   std::size_t peak_in_flight_ = 0;
   bool pumping_ = false;
   bool destroying_ = false;
 };
+
+void Request::settle() {
+  settled_ = true;
+  if (deadline_owner_ != nullptr) deadline_owner_->forget_deadline(*this);
+}
 
 // The channels of one io_context, created on first use and destroyed as it shuts down.
 class DnsService : public net::execution_context::service {
@@ -559,19 +711,18 @@ class DnsService : public net::execution_context::service {
   // Called on the loop. The channel for `settings`, or null with the c-ares `status` that
   // prevented it.
   std::shared_ptr<Channel> channel(const ResolverSettings& settings, Purpose purpose, int& status) {
-    std::string key =
-        fmt::format("{}/{}/{}/{}", static_cast<int>(purpose), settings.tcp ? "tcp" : "udp",
-                    settings.try_timeout.count(), settings.tries);
-    for (const ServerAddress& server : settings.servers)
-      key += "," + server.label();
+    // Looked up for every query: by a hash of the settings, without building a key.
+    const std::size_t hash = channel_hash(settings, purpose);
     status = ARES_SUCCESS;
-    if (const auto found = channels_.find(key); found != channels_.end()) return found->second;
+    for (auto [it, end] = channels_.equal_range(hash); it != end; ++it) {
+      if (it->second->serves(settings, purpose)) return it->second;
+    }
     status = shut_down_ ? ARES_EDESTRUCTION : library_status();
     if (status != ARES_SUCCESS) return nullptr;
     auto channel = std::make_shared<Channel>(io_, settings, purpose);
     status = channel->init();
     if (status != ARES_SUCCESS) return nullptr;
-    channels_.emplace(std::move(key), channel);
+    channels_.emplace(hash, channel);
     return channel;
   }
 
@@ -595,8 +746,28 @@ class DnsService : public net::execution_context::service {
       channel->destroy();
   }
 
+  static std::size_t channel_hash(const ResolverSettings& settings, Purpose purpose) {
+    std::size_t hash = static_cast<std::size_t>(purpose);
+    const auto mix = [&hash](std::size_t value) {
+      hash ^= value + 0x9e3779b97f4a7c15 + (hash << 6) + (hash >> 2);
+    };
+    mix(settings.tcp ? 1 : 0);
+    mix(static_cast<std::size_t>(settings.try_timeout.count()));
+    mix(static_cast<std::size_t>(settings.tries));
+    for (const ServerAddress& server : settings.servers) {
+      if (server.address.is_v4()) {
+        mix(server.address.to_v4().to_uint());
+      } else {
+        for (const unsigned char byte : server.address.to_v6().to_bytes())
+          mix(byte);
+      }
+      mix(server.port);
+    }
+    return hash;
+  }
+
   net::io_context& io_;
-  std::unordered_map<std::string, std::shared_ptr<Channel>> channels_;
+  std::unordered_multimap<std::size_t, std::shared_ptr<Channel>> channels_;  // by channel_hash
   bool shut_down_ = false;
 };
 
@@ -616,10 +787,12 @@ std::shared_ptr<PendingQuery> submit(net::io_context& io, const ResolverSettings
 }  // namespace
 
 std::shared_ptr<PendingQuery> async_query(net::io_context& io, const ResolverSettings& settings,
-                                          std::string name, int type, QueryHandler handler) {
+                                          std::string name, int type, QueryHandler handler,
+                                          Clock::time_point deadline) {
   auto request = std::make_shared<Request>(io, std::move(name), false);
   request->type_ = type;
   request->on_query_ = std::move(handler);
+  request->deadline_ = deadline;
   return submit(io, settings, Purpose::query, std::move(request));
 }
 

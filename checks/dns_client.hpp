@@ -92,10 +92,14 @@ class PendingQuery {
 // Called on the event loop. Sends one query (class IN, recursion desired) for `name` and `type`
 // (ns_t_a, ns_t_aaaa, ... as numbers from <arpa/nameser.h>). `handler` runs exactly once on the
 // event loop, never inside this call, unless cancelled first. At most kMaxInFlightPerChannel
-// queries per channel are in flight; more wait in a queue, in order.
-std::shared_ptr<PendingQuery> async_query(boost::asio::io_context& io,
-                                          const ResolverSettings& settings, std::string name,
-                                          int type, QueryHandler handler);
+// queries per channel are in flight; more wait in a queue, in order. A query without an answer
+// by `deadline`, whether still queued or in flight, ends then with ARES_ETIMEOUT (c-ares's own
+// tries go on unheard): the channel's timer serves every deadline, where a timer per query
+// would cost a wait, a cancel and a handler each.
+std::shared_ptr<PendingQuery> async_query(
+    boost::asio::io_context& io, const ResolverSettings& settings, std::string name, int type,
+    QueryHandler handler,
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
 using Endpoints = std::vector<boost::asio::ip::tcp::endpoint>;
 using ResolveHandler = std::function<void(boost::system::error_code, Endpoints)>;
