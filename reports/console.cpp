@@ -68,6 +68,13 @@ std::string short_duration(Duration duration) {
   return fmt::format("{}m{:02}s", seconds / 60, seconds % 60);
 }
 
+// Whether one_line(text) is `text` itself: printable ASCII with no trailing space (one_line
+// keeps such text as it is). Most messages are, and need no copy.
+bool is_one_line(std::string_view text) {
+  return !text.ends_with(' ') &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+}
+
 std::string measurement_text(const Measurement& measurement) {
   return fmt::format("{}={}{}{}", measurement.name, measurement.value,
                      measurement.unit.empty() ? "" : " ", measurement.unit);
@@ -116,8 +123,9 @@ void ConsoleReporter::run_started(const RunInfo& info) {
 }
 
 void ConsoleReporter::check_started(const PlannedCheck& check) {
-  running_.emplace(check.suite, check.name);
+  // Only the progress line counts the checks running.
   if (settings_.live_progress) {
+    running_.emplace(check.suite, check.name);
     print("");
   }
 }
@@ -125,10 +133,11 @@ void ConsoleReporter::check_started(const PlannedCheck& check) {
 void ConsoleReporter::check_finished(const PlannedCheck& check, const Result& result) {
   ++finished_;
   ++counts_[result.outcome];
-  running_.erase({check.suite, check.name});
-  const std::string name = display_name(check);
+  if (settings_.live_progress) {
+    running_.erase({check.suite, check.name});
+  }
   if (result.outcome != Outcome::skipped) {
-    timings_.emplace_back(name, result.duration);
+    note_timing(check, result.duration);
   }
 
   const bool problem = result.outcome == Outcome::failed || result.outcome == Outcome::error;
@@ -138,16 +147,25 @@ void ConsoleReporter::check_finished(const PlannedCheck& check, const Result& re
   }
 
   const std::string_view word = status_word(result.outcome);
-  std::string text = paint(word, status_colour(result.outcome)) +
-                     std::string(kStatusWidth - word.size() + 1, ' ') + name;
+  std::string& text = line_;
+  text.clear();
+  append_painted(text, word, status_colour(result.outcome));
+  text.append(kStatusWidth - word.size() + 1, ' ');
+  append_display_name(text, check);
   if (result.outcome != Outcome::skipped) {
-    text += " (" + short_duration(result.duration);
+    text += " (";
+    text += short_duration(result.duration);
     if (result.attempts.size() > 1) {
       text += fmt::format(", {} attempts", result.attempts.size());
     }
     text += ")";
   }
-  if (const std::string message = one_line(result.message); !message.empty()) {
+  if (is_one_line(result.message)) {
+    if (!result.message.empty()) {
+      text += ": ";
+      text += result.message;
+    }
+  } else if (const std::string message = one_line(result.message); !message.empty()) {
     text += ": " + message;
   }
   text += "\n";
@@ -201,8 +219,6 @@ void ConsoleReporter::run_finished(const RunInfo&, const RunSummary& summary) {
   out_ << "\n";
 
   if (!timings_.empty()) {
-    std::stable_sort(timings_.begin(), timings_.end(),
-                     [](const auto& a, const auto& b) { return a.second > b.second; });
     const std::size_t shown = std::min(timings_.size(), kSlowest);
     std::vector<std::string> durations;
     std::size_t width = 0;
@@ -249,8 +265,38 @@ void ConsoleReporter::print(std::string_view text) {
   }
 }
 
-std::string ConsoleReporter::display_name(const PlannedCheck& check) const {
-  return show_suite_ ? check.suite + "/" + check.name : check.name;
+void ConsoleReporter::note_timing(const PlannedCheck& check, Duration duration) {
+  // Where a stable sort by duration, longest first, would put it: after every check at least as
+  // slow. A check that would land past the kSlowest shown is not kept.
+  const auto place = std::find_if(timings_.begin(), timings_.end(), [duration](const auto& timing) {
+    return timing.second < duration;
+  });
+  if (place - timings_.begin() >= static_cast<std::ptrdiff_t>(kSlowest)) return;
+  std::string name;
+  append_display_name(name, check);
+  timings_.emplace(place, std::move(name), duration);
+  if (timings_.size() > kSlowest) {
+    timings_.pop_back();
+  }
+}
+
+void ConsoleReporter::append_display_name(std::string& out, const PlannedCheck& check) const {
+  if (show_suite_) {
+    out += check.suite;
+    out += '/';
+  }
+  out += check.name;
+}
+
+void ConsoleReporter::append_painted(std::string& out, std::string_view text,
+                                     std::string_view colour) const {
+  if (!settings_.color) {
+    out += text;
+    return;
+  }
+  out += colour;
+  out += text;
+  out += kReset;
 }
 
 std::string ConsoleReporter::paint(std::string_view text, std::string_view colour) const {

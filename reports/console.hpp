@@ -40,7 +40,10 @@ class ConsoleReporter : public Reporter {
   // promptly while a long check runs.
   void flush_loop();
   void stop_flusher();
-  std::string display_name(const PlannedCheck& check) const;
+  // Keeps the kSlowest slowest checks for the summary, slowest first.
+  void note_timing(const PlannedCheck& check, Duration duration);
+  void append_display_name(std::string& out, const PlannedCheck& check) const;
+  void append_painted(std::string& out, std::string_view text, std::string_view colour) const;
   std::string paint(std::string_view text, std::string_view colour) const;
 
   std::ostream& out_;
@@ -50,8 +53,9 @@ class ConsoleReporter : public Reporter {
   std::size_t selected_ = 0;
   std::size_t finished_ = 0;
   std::map<Outcome, std::size_t> counts_;
-  std::set<std::pair<std::string, std::string>> running_;  // (suite, name)
-  std::vector<std::pair<std::string, Duration>> timings_;  // checks that ran, for "slowest"
+  std::set<std::pair<std::string, std::string>> running_;  // (suite, name), for live progress
+  std::vector<std::pair<std::string, Duration>> timings_;  // the slowest checks that ran
+  std::string line_;                                       // the line being written, reused
 
   std::mutex mutex_;  // out_, dirty_ and stopping_, shared with the flusher
   std::condition_variable wake_;
