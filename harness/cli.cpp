@@ -16,6 +16,8 @@
 namespace cutover {
 namespace {
 
+constexpr std::size_t kSpareBlockingThreads = 4;
+
 // How long cancelled checks get to report back after the run before the process leaves them.
 constexpr Duration kStragglerGrace = std::chrono::seconds(2);
 
@@ -158,8 +160,15 @@ int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions)
   info.shard_index = options.selection.shard_index;
   info.shard_count = options.selection.shard_count;
 
-  boost::asio::io_context io;
-  boost::asio::thread_pool blocking(4);
+  // One thread runs the loop (the thread pool only posts to it): handlers posted from the loop
+  // itself then go to a queue of the thread's own, without taking the scheduler's lock.
+  boost::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_1);
+  // Blocking drivers hold a thread per connection in use: a thread for every connection the
+  // declared databases may open, plus a few for other blocking work.
+  std::size_t threads = kSpareBlockingThreads;
+  for (const auto& database : plan.databases)
+    threads += static_cast<std::size_t>(database->max_connections);
+  boost::asio::thread_pool blocking(threads);
   Scheduler scheduler(io, blocking, reporters, options.scheduler);
   // The first signal stops the run gracefully: reports are still written. A second one quits at
   // once, for a check that ignores cancellation.
