@@ -326,4 +326,13 @@ PostgresCluster& shared_postgres() {
   return *cluster;
 }
 
+std::shared_ptr<const Database> declare(const std::string& name, const std::string& dsn,
+                                        int max_connections) {
+  auto database = std::make_shared<Database>();
+  database->name = name;
+  database->dsn = dsn;
+  database->max_connections = max_connections;
+  return database;
+}
+
 }  // namespace cutover::test

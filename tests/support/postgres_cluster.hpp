@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "harness/database.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace cutover::test {
@@ -63,5 +64,9 @@ class PostgresCluster {
 // binaries are found under /usr/lib/postgresql/N/bin (the newest N); without them the cluster
 // cannot start and the tests fail: scripts/setup.sh installs them.
 PostgresCluster& shared_postgres();
+
+// A database as a suite's `databases:` would declare it.
+std::shared_ptr<const Database> declare(const std::string& name, const std::string& dsn,
+                                        int max_connections = 4);
 
 }  // namespace cutover::test

@@ -30,17 +30,11 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
+using test::declare;
 using test::expect_result;
 using test::FieldMap;
 using test::find_measurement;
 using test::shared_postgres;
-
-std::shared_ptr<const Database> declare(const std::string& name, const std::string& dsn) {
-  auto database = std::make_shared<Database>();
-  database->name = name;
-  database->dsn = dsn;
-  return database;
-}
 
 // A database of the shared cluster, declared as `source`.
 std::shared_ptr<const Database> source(const std::string& database) {

@@ -30,16 +30,8 @@ using namespace std::chrono_literals;
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 using postgres::Session;
+using test::declare;
 using test::shared_postgres;
-
-std::shared_ptr<const Database> declare(const std::string& name, const std::string& dsn,
-                                        int max_connections = 4) {
-  auto database = std::make_shared<Database>();
-  database->name = name;
-  database->dsn = dsn;
-  database->max_connections = max_connections;
-  return database;
-}
 
 // A database of its own for a test, declared under the same name.
 std::shared_ptr<const Database> fresh_database(const std::string& name, int max_connections = 4) {

@@ -22,6 +22,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::Completed;
+using test::declare;
 using test::expect_result;
 using test::FieldMap;
 using test::find_measurement;
@@ -55,14 +56,6 @@ class PostgresQueryTest : public ::testing::Test {
                               std::string(kShopTables) + "INSERT INTO items VALUES " + rows);
   }
 
-  static std::shared_ptr<const Database> declare(const std::string& name, const std::string& dsn,
-                                                 int max_connections = 4) {
-    auto database = std::make_shared<Database>();
-    database->name = name;
-    database->dsn = dsn;
-    database->max_connections = max_connections;
-    return database;
-  }
   std::shared_ptr<const Database> shop() const {
     return declare("shop", shared_postgres().dsn(shop_name_));
   }

@@ -40,17 +40,11 @@ class PostgresRowCountTest : public ::testing::Test {
     }
   }
 
-  std::shared_ptr<const Database> database(const std::string& name, const std::string& dsn) {
-    auto database = std::make_shared<Database>();
-    database->name = name;
-    database->dsn = dsn;
-    return database;
-  }
   std::shared_ptr<const Database> source() {
-    return database("src", shared_postgres().dsn(source_name_));
+    return test::declare("src", shared_postgres().dsn(source_name_));
   }
   std::shared_ptr<const Database> target() {
-    return database("tgt", shared_postgres().dsn(target_name_));
+    return test::declare("tgt", shared_postgres().dsn(target_name_));
   }
 
   FieldMap compare(std::vector<std::string> tables) {
@@ -122,7 +116,7 @@ TEST_F(PostgresRowCountTest, OneDatabaseAgainstExpectedCounts) {
 TEST_F(PostgresRowCountTest, AnUnreachableDatabaseIsAnError) {
   auto check = test::make_check<PostgresRowCountCheck>(
       {{"source", source()},
-       {"target", database("tgt", "host=127.0.0.1 port=1 dbname=x user=u password=pw-9x")},
+       {"target", test::declare("tgt", "host=127.0.0.1 port=1 dbname=x user=u password=pw-9x")},
        {"tables", std::vector<std::string>{"orders"}}});
   const auto run = test::run_check(*check);
   test::expect_result_matching(run, Outcome::error,
