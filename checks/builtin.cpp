@@ -4,7 +4,9 @@
 #include "checks/http.hpp"
 #include "checks/postgres/connect.hpp"
 #include "checks/postgres/query.hpp"
+#include "checks/postgres/replication.hpp"
 #include "checks/postgres/row_count.hpp"
+#include "checks/postgres/smoke.hpp"
 #include "checks/tcp.hpp"
 #include "checks/tls.hpp"
 
@@ -15,7 +17,9 @@ void register_builtin_checks(Registry& registry) {
   registry.add<HttpCheck>("http");
   registry.add<PostgresConnectCheck>("postgres.connect");
   registry.add<PostgresQueryCheck>("postgres.query");
+  registry.add<PostgresReplicationCheck>("postgres.replication");
   registry.add<PostgresRowCountCheck>("postgres.row_count");
+  registry.add<PostgresSmokeCheck>("postgres.smoke");
   registry.add<TcpCheck>("tcp");
   registry.add<TlsCheck>("tls");
 }

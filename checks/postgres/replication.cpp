@@ -1,0 +1,421 @@
+#include "checks/postgres/replication.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <pqxx/result>
+#include <pqxx/transaction>
+
+#include "checks/postgres/pool.hpp"
+
+namespace cutover {
+
+namespace detail {
+
+struct ReplicationTarget {
+  std::shared_ptr<const Database> source;
+  std::shared_ptr<const Database> target;
+  std::string subscription;  // empty: the only one of the target's database
+  std::int64_t max_lag_bytes = 0;
+  std::optional<Duration> max_lag;
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::ReplicationTarget;
+using namespace std::chrono_literals;
+
+// Tables not ready named in the message; the details list them all.
+constexpr std::size_t kNamedInMessage = 3;
+// How long an attempt waits for an active slot to confirm WAL written before the check began:
+// an idle subscriber confirms WAL with nothing for it (other databases' writes) on the
+// walsender's keepalives, within milliseconds to a second.
+constexpr auto kSettle = 2s;
+
+struct TableState {
+  std::string name;  // schema.name
+  char state = 'r';
+};
+
+struct TargetState {
+  std::string subscription;
+  bool enabled = false;
+  std::optional<std::string> slot;
+  std::vector<TableState> tables;
+  bool worker = false;                      // pg_stat_subscription has the apply worker
+  std::optional<std::string> received_lsn;  // by the apply worker
+  std::optional<double> since_report_ms;    // now - latest_end_time
+};
+
+struct SourceState {
+  bool found = false;
+  bool active = false;
+  std::optional<std::string> confirmed_lsn;
+  std::string start_lsn;  // pg_current_wal_lsn() when the check began
+  std::optional<std::int64_t> lag_bytes;
+};
+
+std::string explain(char state) {
+  switch (state) {
+    case 'i':
+      return "i: initializing";
+    case 'd':
+      return "d: copying data";
+    case 'f':
+      return "f: finished copy";
+    case 's':
+      return "s: synchronized";
+    case 'r':
+      return "r: ready";
+    default:
+      return fmt::format("{}: unknown state", state);
+  }
+}
+
+template <typename T>
+std::optional<T> optional_field(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<T>();
+}
+
+// The subscription, its tables and its apply worker, in one snapshot of the target.
+TargetState read_target(postgres::Session& session, const std::string& wanted,
+                        const std::string& database) {
+  pqxx::read_transaction transaction(session.connection());
+  const pqxx::result subscriptions = transaction.exec(
+      "SELECT s.oid, s.subname, s.subenabled, s.subslotname FROM pg_subscription s "
+      "JOIN pg_database d ON d.oid = s.subdbid WHERE d.datname = current_database() "
+      "ORDER BY s.subname");
+  std::vector<std::string> names;
+  for (const auto& row : subscriptions)
+    names.push_back(row[1].as<std::string>());
+  std::optional<pqxx::row> chosen;
+  if (wanted.empty()) {
+    if (names.empty()) {
+      throw postgres::JobError(fmt::format(
+          "database '{}' has no subscription (expected the one replicating from source)",
+          database));
+    }
+    if (names.size() > 1) {
+      throw postgres::JobError(
+          fmt::format("database '{}' has {} subscriptions ({}): name one with subscription",
+                      database, names.size(), fmt::join(names, ", ")));
+    }
+    chosen = subscriptions[0];
+  } else {
+    for (const auto& row : subscriptions) {
+      if (row[1].as<std::string>() == wanted) chosen = row;
+    }
+    if (!chosen) {
+      throw postgres::JobError(
+          names.empty() ? fmt::format("database '{}' has no subscription '{}' (it has none)",
+                                      database, wanted)
+                        : fmt::format("database '{}' has no subscription '{}' (it has: {})",
+                                      database, wanted, fmt::join(names, ", ")));
+    }
+  }
+  const auto oid = (*chosen)[0].as<std::int64_t>();
+  TargetState state;
+  state.subscription = (*chosen)[1].as<std::string>();
+  state.enabled = (*chosen)[2].as<bool>();
+  state.slot = optional_field<std::string>((*chosen)[3]);
+
+  for (const auto& row : transaction.exec_params(
+           "SELECT n.nspname || '.' || c.relname, r.srsubstate::text FROM pg_subscription_rel r "
+           "JOIN pg_class c ON c.oid = r.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+           "WHERE r.srsubid = $1 ORDER BY n.nspname, c.relname",
+           oid)) {
+    const std::string letter = row[1].as<std::string>();
+    state.tables.push_back({row[0].as<std::string>(), letter.empty() ? '?' : letter[0]});
+  }
+
+  const pqxx::result worker = transaction.exec_params(
+      "SELECT received_lsn::text, "
+      "(extract(epoch FROM clock_timestamp() - latest_end_time) * 1000)::float8 "
+      "FROM pg_stat_subscription WHERE subid = $1 AND relid IS NULL",
+      oid);
+  if (!worker.empty() && !worker[0][0].is_null()) {
+    state.worker = true;
+    state.received_lsn = optional_field<std::string>(worker[0][0]);
+    state.since_report_ms = optional_field<double>(worker[0][1]);
+  }
+  return state;
+}
+
+// The slot on the source. Lag is the WAL written up to the start of the check that the slot has
+// not confirmed: when it is above the limit and the slot is active, the slot is read again every
+// 100ms for up to kSettle, so an idle subscriber that confirms on the next keepalive passes.
+SourceState read_source(postgres::Session& session, const std::string& slot,
+                        std::int64_t max_lag_bytes) {
+  SourceState state;
+  {
+    pqxx::read_transaction transaction(session.connection());
+    const pqxx::result rows = transaction.exec_params(
+        "SELECT active, confirmed_flush_lsn::text, pg_current_wal_lsn()::text, "
+        "pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint "
+        "FROM pg_replication_slots WHERE slot_name = $1",
+        slot);
+    if (rows.empty()) return state;
+    state.found = true;
+    state.active = rows[0][0].as<bool>();
+    state.confirmed_lsn = optional_field<std::string>(rows[0][1]);
+    state.start_lsn = rows[0][2].as<std::string>();
+    state.lag_bytes = optional_field<std::int64_t>(rows[0][3]);
+  }
+  const auto settle_end = std::min(std::chrono::steady_clock::now() + kSettle,
+                                   session.deadline() - std::chrono::milliseconds(200));
+  while (state.active && state.lag_bytes && *state.lag_bytes > max_lag_bytes &&
+         std::chrono::steady_clock::now() < settle_end) {
+    session.set_statement_timeout();
+    pqxx::read_transaction transaction(session.connection());
+    transaction.exec("SELECT pg_sleep(0.1)");
+    const pqxx::result rows = transaction.exec_params(
+        "SELECT active, confirmed_flush_lsn::text, "
+        "pg_wal_lsn_diff($2::pg_lsn, confirmed_flush_lsn)::bigint "
+        "FROM pg_replication_slots WHERE slot_name = $1",
+        slot, state.start_lsn);
+    if (rows.empty()) {
+      state.found = false;
+      break;
+    }
+    state.active = rows[0][0].as<bool>();
+    state.confirmed_lsn = optional_field<std::string>(rows[0][1]);
+    state.lag_bytes = optional_field<std::int64_t>(rows[0][2]);
+  }
+  if (state.lag_bytes) state.lag_bytes = std::max<std::int64_t>(0, *state.lag_bytes);
+  return state;
+}
+
+// One attempt: the subscription on the target (which names the slot), then the slot on the
+// source.
+class ReplicationAttempt : public std::enable_shared_from_this<ReplicationAttempt> {
+ public:
+  ReplicationAttempt(std::shared_ptr<const ReplicationTarget> target, CheckContext& context,
+                     Completion done)
+      : target_(std::move(target)), context_(context), done_(std::move(done)) {}
+
+  void start() {
+    context_.cancellation->on_cancel([weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->finish(CheckResult::error("cancelled"));
+    });
+    if (finished_) return;
+    postgres::run<TargetState>(
+        context_, target_->target,
+        [wanted = target_->subscription, name = target_->target->name](postgres::Session& session) {
+          return read_target(session, wanted, name);
+        },
+        [self = shared_from_this()](Expected<TargetState> state) {
+          if (self->finished_) return;
+          if (!state) return self->finish(CheckResult::error("target: " + state.error().message));
+          self->target_state_ = std::move(state).value();
+          self->read_slot();
+        });
+  }
+
+ private:
+  void read_slot() {
+    if (!target_state_.slot) return report();
+    postgres::run<SourceState>(
+        context_, target_->source,
+        [slot = *target_state_.slot, max = target_->max_lag_bytes](postgres::Session& session) {
+          return read_source(session, slot, max);
+        },
+        [self = shared_from_this()](Expected<SourceState> state) {
+          if (self->finished_) return;
+          if (!state) return self->finish(CheckResult::error("source: " + state.error().message));
+          self->source_state_ = std::move(state).value();
+          self->report();
+        });
+  }
+
+  void report() {
+    const TargetState& t = target_state_;
+    const SourceState& s = source_state_;
+    std::vector<std::string> problems;
+    if (!t.enabled) problems.push_back(fmt::format("subscription {} is disabled", t.subscription));
+
+    std::vector<std::string> not_ready;
+    for (const TableState& table : t.tables) {
+      if (table.state != 'r')
+        not_ready.push_back(fmt::format("{} ({})", table.name, explain(table.state)));
+    }
+    const std::size_t ready = t.tables.size() - not_ready.size();
+    if (!not_ready.empty()) {
+      std::vector<std::string> named(
+          not_ready.begin(), not_ready.begin() + std::min(not_ready.size(), kNamedInMessage));
+      std::string text =
+          fmt::format("{} {} not ready: {}", not_ready.size(),
+                      not_ready.size() == 1 ? "table" : "tables", fmt::join(named, ", "));
+      if (not_ready.size() > named.size())
+        text += fmt::format(", and {} more", not_ready.size() - named.size());
+      problems.push_back(std::move(text));
+    }
+
+    std::optional<std::int64_t> lag_bytes;
+    if (!t.slot) {
+      problems.push_back(fmt::format("subscription {} has no replication slot (slot_name = NONE)",
+                                     t.subscription));
+    } else if (!s.found) {
+      problems.push_back(fmt::format("slot {} does not exist on source", *t.slot));
+    } else if (!s.lag_bytes) {
+      problems.push_back(fmt::format("slot {} on source has not confirmed any position", *t.slot));
+    } else {
+      lag_bytes = s.lag_bytes;
+      if (*lag_bytes > target_->max_lag_bytes) {
+        problems.push_back(
+            fmt::format("lag {} bytes, at most {} allowed", *lag_bytes, target_->max_lag_bytes));
+      }
+    }
+
+    // Lag in time: none when no WAL is pending; otherwise how long ago the subscriber last
+    // reported its position to the source (latest_end_time): everything older is applied.
+    std::optional<std::int64_t> lag_ms;
+    if (lag_bytes && *lag_bytes == 0) {
+      lag_ms = 0;
+    } else if (t.since_report_ms) {
+      lag_ms = std::max<std::int64_t>(0, static_cast<std::int64_t>(*t.since_report_ms));
+    }
+    if (target_->max_lag) {
+      const auto allowed = std::chrono::duration_cast<std::chrono::milliseconds>(*target_->max_lag);
+      if (!lag_ms) {
+        problems.push_back(fmt::format(
+            "lag in time unknown: no apply worker reports for subscription {}", t.subscription));
+      } else if (std::chrono::milliseconds(*lag_ms) > allowed) {
+        problems.push_back(fmt::format("lag {}ms, at most {} allowed", *lag_ms,
+                                       format_duration(*target_->max_lag)));
+      }
+    }
+
+    CheckResult result;
+    if (problems.empty()) {
+      std::string message =
+          fmt::format("subscription {} enabled, {} {} ready, lag {} bytes", t.subscription, ready,
+                      ready == 1 ? "table" : "tables", lag_bytes.value_or(0));
+      if (target_->max_lag && lag_ms) message += fmt::format(", {}ms", *lag_ms);
+      result = CheckResult::passed(std::move(message));
+    } else {
+      result = CheckResult::failed(fmt::format("{}", fmt::join(problems, "; ")));
+    }
+
+    std::string details = fmt::format("subscription {} on target: {}, slot {}", t.subscription,
+                                      t.enabled ? "enabled" : "disabled", t.slot.value_or("NONE"));
+    details += t.worker ? fmt::format(", apply worker received up to {}",
+                                      t.received_lsn.value_or("nothing"))
+                        : ", no apply worker running";
+    if (t.slot && s.found) {
+      details += fmt::format("\nslot {} on source: {}, confirmed up to {}, WAL at {} when checked",
+                             *t.slot, s.active ? "active" : "inactive",
+                             s.confirmed_lsn.value_or("nothing"), s.start_lsn);
+    }
+    for (const TableState& table : t.tables)
+      details += fmt::format("\n{}  {}", table.name, explain(table.state));
+    result.details = std::move(details);
+
+    if (lag_bytes)
+      result.measurements.push_back({"lag_bytes", static_cast<double>(*lag_bytes), "bytes"});
+    if (lag_ms) result.measurements.push_back({"lag_ms", static_cast<double>(*lag_ms), "ms"});
+    result.measurements.push_back({"tables_ready", static_cast<double>(ready), ""});
+    finish(std::move(result));
+  }
+
+  void finish(CheckResult result) {
+    if (finished_) return;
+    finished_ = true;
+    done_(std::move(result));
+  }
+
+  std::shared_ptr<const ReplicationTarget> target_;
+  CheckContext context_;  // a copy: the scheduler's lives only during start()
+  Completion done_;
+  TargetState target_state_;
+  SourceState source_state_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+KindSpec PostgresReplicationCheck::spec() {
+  return {
+      .description =
+          "Logical replication from source to target has caught up: the target's subscription "
+          "is enabled, all its tables are ready (state r), and its slot on the source has "
+          "confirmed the WAL written up to the check but max_lag_bytes. With retry: until:, "
+          "waits for the target to catch up before a cutover. Physical standbys are not "
+          "checked.",
+      .fields =
+          {
+              {.name = "source",
+               .type = FieldType::database,
+               .required = true,
+               .description = "the publishing database, which holds the subscription's slot"},
+              {.name = "target",
+               .type = FieldType::database,
+               .required = true,
+               .description = "the subscribing database, which holds the subscription"},
+              {.name = "subscription",
+               .description = "the subscription's name on the target; by default the only "
+                              "subscription of the target's database"},
+              {.name = "max_lag_bytes",
+               .type = FieldType::integer,
+               .description = "WAL written on the source up to the check that the slot may "
+                              "leave unconfirmed (confirmed_flush_lsn)",
+               .default_value = "0"},
+              {.name = "max_lag",
+               .type = FieldType::duration,
+               .description = "lag in time: 0 when no WAL is pending, else how long ago the "
+                              "subscriber last reported its position (pg_stat_subscription "
+                              "latest_end_time)"},
+          },
+  };
+}
+
+PostgresReplicationCheck::PostgresReplicationCheck(Fields& fields) {
+  auto target = std::make_shared<ReplicationTarget>();
+  target->source = fields.database("source");
+  target->target = fields.database("target");
+  if (target->source == nullptr) fields.error("source", "source: expected the name of a database");
+  if (target->target == nullptr) fields.error("target", "target: expected the name of a database");
+  if (fields.has("subscription")) {
+    target->subscription = fields.string("subscription");
+    if (target->subscription.empty())
+      fields.error("subscription", "subscription: expected a subscription name, got nothing");
+  }
+  target->max_lag_bytes = fields.integer("max_lag_bytes", 0);
+  if (target->max_lag_bytes < 0) {
+    fields.error("max_lag_bytes",
+                 fmt::format("max_lag_bytes: expected a number of bytes from 0, got {}",
+                             target->max_lag_bytes));
+  }
+  if (fields.has("max_lag")) {
+    target->max_lag = fields.duration("max_lag");
+    if (*target->max_lag < Duration::zero())
+      fields.error("max_lag", "max_lag: expected a duration from 0");
+  }
+  target_ = std::move(target);
+}
+
+PostgresReplicationCheck::~PostgresReplicationCheck() = default;
+
+void PostgresReplicationCheck::start(CheckContext& context, Completion done) {
+  std::make_shared<ReplicationAttempt>(target_, context, std::move(done))->start();
+}
+
+std::string PostgresReplicationCheck::describe() const {
+  std::string text = fmt::format(
+      "{} from {} to {}, lag at most {} bytes",
+      target_->subscription.empty() ? "the subscription" : "subscription " + target_->subscription,
+      target_->source ? target_->source->name : "?", target_->target ? target_->target->name : "?",
+      target_->max_lag_bytes);
+  if (target_->max_lag) text += " and " + format_duration(*target_->max_lag);
+  return text;
+}
+
+}  // namespace cutover

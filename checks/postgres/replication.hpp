@@ -1,0 +1,36 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "harness/check.hpp"
+#include "harness/fields.hpp"
+
+namespace cutover {
+
+namespace detail {
+struct ReplicationTarget;
+}  // namespace detail
+
+// The `postgres.replication` kind: a logical replication from `source` to `target` has caught
+// up. On the target, the subscription (named, or the only one of the target's database) is
+// enabled and every table of it is in state `r` (ready); on the source, the subscription's slot
+// has confirmed all WAL written up to the start of the check but `max_lag_bytes`, and, with
+// `max_lag`, the subscriber last reported being caught up at most that long ago. With
+// `retry: until:` this waits for the target to catch up before a cutover. Physical standbys are
+// not checked by this kind.
+class PostgresReplicationCheck : public Check {
+ public:
+  static KindSpec spec();
+
+  explicit PostgresReplicationCheck(Fields& fields);
+  ~PostgresReplicationCheck() override;
+
+  void start(CheckContext& context, Completion done) override;
+  std::string describe() const override;
+
+ private:
+  std::shared_ptr<const detail::ReplicationTarget> target_;
+};
+
+}  // namespace cutover
