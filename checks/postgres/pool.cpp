@@ -411,6 +411,28 @@ void run(CheckContext& context, const std::shared_ptr<const Database>& database,
 
 }  // namespace detail
 
+namespace {
+
+bool looks_numeric(std::string_view text) {
+  if (text.starts_with('-')) text.remove_prefix(1);
+  const std::size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view fraction =
+      dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
+  const auto digits = [](std::string_view part) {
+    return !part.empty() && part.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  return digits(whole) && (dot == std::string_view::npos || digits(fraction));
+}
+
+}  // namespace
+
+std::string display_value(const std::optional<std::string>& value) {
+  if (!value) return "NULL";
+  if (looks_numeric(*value)) return *value;
+  return quote_literal(*value);
+}
+
 std::string quote_literal(std::string_view text) {
   std::string out = "'";
   for (char c : text) {

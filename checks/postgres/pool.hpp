@@ -117,6 +117,10 @@ struct JobError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A value as SQL would write it, so that 42, '42' and NULL read apart: NULL, numbers bare,
+// other text quoted.
+std::string display_value(const std::optional<std::string>& value);
+
 // SQL text of a value, quoted: 'it''s'. For identifiers, use quote_identifier.
 std::string quote_literal(std::string_view text);
 // "Name", "sales"."orders": an identifier quoted as PostgreSQL writes it.

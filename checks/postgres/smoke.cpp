@@ -64,28 +64,8 @@ std::string rows_phrase(std::int64_t count) {
   return fmt::format("{} rows", count);
 }
 
-bool looks_numeric(std::string_view text) {
-  if (text.starts_with('-')) text.remove_prefix(1);
-  const std::size_t dot = text.find('.');
-  const std::string_view whole = text.substr(0, dot);
-  const std::string_view fraction =
-      dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
-  const auto digits = [](std::string_view part) {
-    return !part.empty() && part.find_first_not_of("0123456789") == std::string_view::npos;
-  };
-  return digits(whole) && (dot == std::string_view::npos || digits(fraction));
-}
-
-// A value as SQL would write it: NULL, numbers bare, other text in single quotes.
 std::string display(const std::optional<std::string>& value) {
-  if (!value) return "NULL";
-  if (looks_numeric(*value)) return *value;
-  std::string out = "'";
-  for (char c : *value) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
+  return postgres::display_value(value);
 }
 
 // The first word of a statement, lower case.
