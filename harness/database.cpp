@@ -30,6 +30,14 @@ void add(std::vector<std::string>& out, std::string value) {
   if (!value.empty()) out.push_back(std::move(value));
 }
 
+// A URI's password as written and, when it differs, percent-decoded.
+void add_uri_password(std::vector<std::string>& out, std::string_view password) {
+  add(out, std::string(password));
+  if (std::string decoded = percent_decoded(password); decoded != password) {
+    add(out, std::move(decoded));
+  }
+}
+
 // libpq's key/value form: `key = value` pairs separated by spaces, a value single-quoted with
 // backslash escapes or bare up to the next space.
 void keyword_passwords(std::string_view dsn, std::vector<std::string>& out) {
@@ -75,11 +83,7 @@ void uri_passwords(std::string_view dsn, std::vector<std::string>& out) {
   if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
     const std::string_view user_info = authority.substr(0, at);
     if (const std::size_t colon = user_info.find(':'); colon != std::string_view::npos) {
-      const std::string_view password = user_info.substr(colon + 1);
-      add(out, std::string(password));
-      if (std::string decoded = percent_decoded(password); decoded != password) {
-        add(out, std::move(decoded));
-      }
+      add_uri_password(out, user_info.substr(colon + 1));
     }
   }
   const std::size_t query = rest.find('?');
@@ -88,13 +92,7 @@ void uri_passwords(std::string_view dsn, std::vector<std::string>& out) {
   while (!parameters.empty()) {
     const std::size_t end = parameters.find('&');
     const std::string_view parameter = parameters.substr(0, end);
-    if (parameter.starts_with("password=")) {
-      const std::string_view password = parameter.substr(9);
-      add(out, std::string(password));
-      if (std::string decoded = percent_decoded(password); decoded != password) {
-        add(out, std::move(decoded));
-      }
-    }
+    if (parameter.starts_with("password=")) add_uri_password(out, parameter.substr(9));
     if (end == std::string_view::npos) break;
     parameters.remove_prefix(end + 1);
   }

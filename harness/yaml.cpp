@@ -15,6 +15,11 @@ namespace {
 // walks them all. No suite comes near this.
 constexpr std::size_t kMaxExpandedNodes = 1'000'000;
 
+// An anchor's name ("" for none).
+std::string anchor_name(const yaml_char_t* anchor) {
+  return anchor == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(anchor));
+}
+
 Mark mark_of(const yaml_mark_t& mark) {
   return {static_cast<int>(mark.line) + 1, static_cast<int>(mark.column) + 1};
 }
@@ -91,7 +96,7 @@ class Builder {
           } else {
             node.type = NodeType::scalar;
           }
-          if (!add(std::move(node), e.data.scalar.anchor, e.start_mark))
+          if (!add(std::move(node), anchor_name(e.data.scalar.anchor), e.start_mark))
             return outcome::failure(std::move(failure_));
           break;
         }
@@ -106,9 +111,8 @@ class Builder {
           Open open;
           open.node.type = sequence ? NodeType::sequence : NodeType::map;
           open.node.mark = mark_of(e.start_mark);
-          const yaml_char_t* anchor =
-              sequence ? e.data.sequence_start.anchor : e.data.mapping_start.anchor;
-          if (anchor != nullptr) open.anchor = reinterpret_cast<const char*>(anchor);
+          open.anchor =
+              anchor_name(sequence ? e.data.sequence_start.anchor : e.data.mapping_start.anchor);
           open.start = e.start_mark;
           open_.push_back(std::move(open));
           break;
@@ -117,11 +121,7 @@ class Builder {
         case YAML_MAPPING_END_EVENT: {
           Open open = std::move(open_.back());
           open_.pop_back();
-          const yaml_char_t* anchor =
-              open.anchor.empty() ? nullptr
-                                  : reinterpret_cast<const yaml_char_t*>(open.anchor.c_str());
-          open.node.mark = mark_of(open.start);
-          if (!add(std::move(open.node), anchor, open.start, open.weight))
+          if (!add(std::move(open.node), open.anchor, open.start, open.weight))
             return outcome::failure(std::move(failure_));
           break;
         }
@@ -160,10 +160,10 @@ class Builder {
   };
 
   // Stores a complete node, registers its anchor, and hands it to its parent.
-  bool add(Node node, const yaml_char_t* anchor, const yaml_mark_t& mark, std::size_t weight = 1) {
+  bool add(Node node, const std::string& anchor, const yaml_mark_t& mark, std::size_t weight = 1) {
     const Node* stored = &document_.nodes_.emplace_back(std::move(node));
-    if (anchor != nullptr) {
-      anchors_[reinterpret_cast<const char*>(anchor)] = Anchored{stored, weight};
+    if (!anchor.empty()) {
+      anchors_[anchor] = Anchored{stored, weight};
     }
     return attach(stored, weight, mark);
   }
