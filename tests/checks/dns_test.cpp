@@ -458,10 +458,8 @@ class RawDnsServer {
   using Responder = std::function<Bytes(const Bytes& query)>;
 
   explicit RawDnsServer(Responder responder)
-      : responder_(std::move(responder)),
-        socket_(io_, udp::endpoint(boost::asio::ip::address_v4::loopback(), 0)),
-        acceptor_(io_, tcp::endpoint(boost::asio::ip::address_v4::loopback(),
-                                     socket_.local_endpoint().port())) {
+      : responder_(std::move(responder)), socket_(io_), acceptor_(io_) {
+    test::bind_udp_and_tcp(socket_, acceptor_);
     receive();
     accept();
     thread_ = std::thread([this] { io_.run(); });

@@ -749,6 +749,24 @@ std::string loopback_address(std::uint16_t port) {
 
 }  // namespace
 
+std::uint16_t bind_udp_and_tcp(udp::socket& udp_socket, tcp::acceptor& acceptor) {
+  const auto loopback = asio::ip::address_v4::loopback();
+  for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
+    udp_socket.open(udp::v4());
+    udp_socket.bind(udp::endpoint(loopback, 0));
+    const std::uint16_t port = udp_socket.local_endpoint().port();
+    boost::system::error_code error;
+    acceptor.open(tcp::v4());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    acceptor.bind(tcp::endpoint(loopback, port), error);
+    if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
+    if (!error) return port;
+    acceptor.close();
+    udp_socket.close();
+  }
+  throw std::runtime_error("no free port of 127.0.0.1 for both UDP and TCP");
+}
+
 struct DnsTestServer::State {
   State();
   ~State();
@@ -769,27 +787,8 @@ struct DnsTestServer::State {
   std::thread thread;
 };
 
-// Both transports share one port, as a resolver expects: take a free UDP port, then the same
-// TCP port, and start over when that one is in use.
 DnsTestServer::State::State() {
-  const auto loopback = asio::ip::address_v4::loopback();
-  for (int attempt = 0; attempt < kPortAttempts && port == 0; ++attempt) {
-    udp_socket.open(udp::v4());
-    udp_socket.bind(udp::endpoint(loopback, 0));
-    const std::uint16_t candidate = udp_socket.local_endpoint().port();
-    boost::system::error_code error;
-    acceptor.open(tcp::v4());
-    acceptor.set_option(tcp::acceptor::reuse_address(true));
-    acceptor.bind(tcp::endpoint(loopback, candidate), error);
-    if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
-    if (!error) {
-      port = candidate;
-    } else {
-      acceptor.close();
-      udp_socket.close();
-    }
-  }
-  if (port == 0) throw std::runtime_error("DnsTestServer: no free port for both UDP and TCP");
+  port = bind_udp_and_tcp(udp_socket, acceptor);
   receive_udp();
   accept_tcp();
   thread = std::thread([this] { io.run(); });
@@ -885,16 +884,9 @@ constexpr std::uint16_t kProbeId = 0x4E53;
 // A port free for both UDP and TCP right now; NSD binds it a moment later.
 std::uint16_t free_udp_and_tcp_port() {
   asio::io_context io;
-  const auto loopback = asio::ip::address_v4::loopback();
-  for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
-    udp::socket probe_udp(io, udp::endpoint(loopback, 0));
-    const std::uint16_t candidate = probe_udp.local_endpoint().port();
-    tcp::acceptor probe_tcp(io, tcp::v4());
-    boost::system::error_code error;
-    probe_tcp.bind(tcp::endpoint(loopback, candidate), error);
-    if (!error) return candidate;
-  }
-  throw std::runtime_error("NsdServer: no free port for both UDP and TCP");
+  udp::socket probe_udp(io);
+  tcp::acceptor probe_tcp(io);
+  return bind_udp_and_tcp(probe_udp, probe_tcp);
 }
 
 std::string soa_query(const std::string& origin) {

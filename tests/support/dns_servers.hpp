@@ -8,9 +8,18 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+
 #include "tests/support/temp_dir.hpp"
 
 namespace cutover::test {
+
+// Opens `udp_socket` and a listening `acceptor` on one free port of 127.0.0.1, as a resolver
+// expects of a DNS server, and returns the port. Another process may hold the TCP port of a
+// free UDP port: then it starts over, and throws std::runtime_error after many attempts.
+std::uint16_t bind_udp_and_tcp(boost::asio::ip::udp::socket& udp_socket,
+                               boost::asio::ip::tcp::acceptor& acceptor);
 
 // One resource record in zone-file presentation: {"app.example.test.", "A", 60, "10.0.0.1"},
 // {"example.test.", "MX", 300, "10 mail.example.test."}, TXT data quoted: "\"v=spf1 -all\"",
