@@ -1,5 +1,7 @@
 #include "harness/text.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace cutover {
@@ -115,6 +117,40 @@ std::string shorten(std::string_view text, std::size_t limit) {
   while (end > 0 && is_continuation(text[end]))
     --end;
   return std::string(text.substr(0, end)) + "...";
+}
+
+std::string text_table(const std::vector<std::string>& header,
+                       const std::vector<std::vector<std::string>>& rows, std::string_view align) {
+  std::vector<std::size_t> widths(header.size(), 0);
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    widths[c] = header[c].size();
+    for (const auto& row : rows) {
+      if (c < row.size()) widths[c] = std::max(widths[c], row[c].size());
+    }
+  }
+  std::string text;
+  const auto line = [&](const std::vector<std::string>& row) {
+    if (!text.empty()) text += '\n';
+    const std::size_t start = text.size();
+    for (std::size_t c = 0; c < widths.size(); ++c) {
+      const std::string_view cell = c < row.size() ? std::string_view(row[c]) : "";
+      const std::string padding(widths[c] - cell.size(), ' ');
+      if (c > 0) text += "  ";
+      if (c < align.size() && align[c] == 'r') {
+        text += padding;
+        text += cell;
+      } else {
+        text += cell;
+        text += padding;
+      }
+    }
+    while (text.size() > start && text.back() == ' ')
+      text.pop_back();
+  };
+  line(header);
+  for (const auto& row : rows)
+    line(row);
+  return text;
 }
 
 }  // namespace cutover

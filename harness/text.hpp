@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cutover {
 
@@ -19,5 +20,13 @@ std::string truncate_middle(std::string_view text, std::size_t limit);
 
 // Keeps at most `limit` bytes from the start, ending in "..." when cut.
 std::string shorten(std::string_view text, std::size_t limit);
+
+// A plain-text table for a result's details: columns two spaces apart, padded to the widest
+// cell (in bytes); `align` has an 'l' or 'r' per column (left or right aligned, 'l' past its
+// end). Trailing spaces are removed from every line.
+//   table           source  target
+//   public.orders        3       2
+std::string text_table(const std::vector<std::string>& header,
+                       const std::vector<std::vector<std::string>>& rows, std::string_view align);
 
 }  // namespace cutover

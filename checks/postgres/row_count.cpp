@@ -1,7 +1,5 @@
 #include "checks/postgres/row_count.hpp"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -16,6 +14,8 @@
 #include <pqxx/transaction>
 
 #include "checks/postgres/pool.hpp"
+#include "checks/postgres/tables.hpp"
+#include "harness/text.hpp"
 
 namespace cutover {
 
@@ -37,54 +37,16 @@ namespace {
 
 using detail::RowCountTarget;
 
-// The schema of a name written without one.
-constexpr std::string_view kDefaultSchema = "public";
 // Differences named in the message; the details list them all.
 constexpr std::size_t kNamedInMessage = 3;
 
-struct Table {
-  std::string schema;
-  std::string name;
-  bool partition = false;
-
-  std::string qualified() const { return schema + "." + name; }
-};
-
-bool is_glob(std::string_view pattern) {
-  return pattern.find_first_of("*?[") != std::string_view::npos;
-}
-
-std::string qualified(std::string_view name) {
-  if (name.find('.') != std::string_view::npos) return std::string(name);
-  return fmt::format("{}.{}", kDefaultSchema, name);
-}
-
-bool matches(const std::string& pattern, const std::string& name) {
-  return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
-}
-
-// Every ordinary or partitioned table outside the system schemas.
-std::vector<Table> list_tables(postgres::Session& session) {
-  pqxx::read_transaction transaction(session.connection());
-  const pqxx::result rows = transaction.exec(
-      "SELECT n.nspname, c.relname, c.relispartition FROM pg_catalog.pg_class c "
-      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' "
-      "AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1, 2");
-  std::vector<Table> tables;
-  tables.reserve(rows.size());
-  for (const auto& row : rows) {
-    tables.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<bool>()});
-  }
-  return tables;
-}
+using postgres::is_glob;
+using postgres::qualified;
+using postgres::Table;
 
 std::int64_t count_rows(postgres::Session& session, const Table& table) {
   pqxx::read_transaction transaction(session.connection());
-  return transaction
-      .exec1(fmt::format("SELECT count(*) FROM {}.{}", postgres::quote_identifier(table.schema),
-                         postgres::quote_identifier(table.name)))[0]
-      .as<std::int64_t>();
+  return transaction.exec1("SELECT count(*) FROM " + table.sql())[0].as<std::int64_t>();
 }
 
 struct Side {
@@ -116,7 +78,7 @@ class CountAttempt : public std::enable_shared_from_this<CountAttempt> {
     pending_ = sides_.size();
     for (std::size_t i = 0; i < sides_.size(); ++i) {
       postgres::run<std::vector<Table>>(
-          context_, sides_[i].database, list_tables,
+          context_, sides_[i].database, postgres::list_tables,
           [self = shared_from_this(), i](Expected<std::vector<Table>> tables) {
             if (self->finished_) return;
             if (!tables) return self->fail(i, tables.error());
@@ -135,33 +97,15 @@ class CountAttempt : public std::enable_shared_from_this<CountAttempt> {
 
   // The tables to count: the expected ones, or what `tables` names on either side.
   void count() {
-    std::vector<std::string> unmatched;
     if (target_->database) {
       for (const auto& [name, rows] : target_->expected)
         names_.insert(name);
     } else {
-      for (const std::string& pattern : target_->tables) {
-        if (!is_glob(pattern)) {
-          names_.insert(pattern);
-          continue;
-        }
-        bool any = false;
-        for (const Side& side : sides_) {
-          for (const Table& table : *side.tables) {
-            if (!table.partition && matches(pattern, table.qualified())) {
-              names_.insert(table.qualified());
-              any = true;
-            }
-          }
-        }
-        if (!any) unmatched.push_back(pattern);
-      }
-      std::erase_if(names_, [this](const std::string& name) {
-        return std::any_of(target_->exclude.begin(), target_->exclude.end(),
-                           [&name](const std::string& glob) { return matches(glob, name); });
-      });
+      postgres::TableSelection selection = postgres::select_tables(
+          target_->tables, target_->exclude, {&*sides_[0].tables, &*sides_[1].tables});
+      names_ = std::move(selection.names);
+      unmatched_ = std::move(selection.unmatched);
     }
-    unmatched_ = std::move(unmatched);
 
     std::vector<std::pair<std::size_t, Table>> jobs;
     for (std::size_t i = 0; i < sides_.size(); ++i) {
@@ -192,7 +136,7 @@ class CountAttempt : public std::enable_shared_from_this<CountAttempt> {
     const auto cell = [](const std::optional<std::int64_t>& rows) {
       return rows ? fmt::to_string(*rows) : std::string("missing");
     };
-    std::vector<std::array<std::string, 4>> table_rows;
+    std::vector<std::vector<std::string>> table_rows;
     std::vector<std::int64_t> totals(sides_.size(), 0);
     for (const std::string& name : names_) {
       std::vector<std::optional<std::int64_t>> rows;
@@ -244,27 +188,10 @@ class CountAttempt : public std::enable_shared_from_this<CountAttempt> {
       result = CheckResult::failed(std::move(message));
     }
 
-    const std::array<std::string, 4> header =
-        target_->database
-            ? std::array<std::string, 4>{"table", sides_[0].label, "expected", "delta"}
-            : std::array<std::string, 4>{"table", "source", "target", "delta"};
-    std::array<std::size_t, 4> widths{};
-    for (std::size_t c = 0; c < 4; ++c) {
-      widths[c] = header[c].size();
-      for (const auto& row : table_rows)
-        widths[c] = std::max(widths[c], row[c].size());
-    }
-    const auto line = [&widths](const std::array<std::string, 4>& row) {
-      std::string text = fmt::format("{:<{}}  {:>{}}  {:>{}}  {:>{}}", row[0], widths[0], row[1],
-                                     widths[1], row[2], widths[2], row[3], widths[3]);
-      while (text.ends_with(' '))
-        text.pop_back();
-      return text;
-    };
-    std::string details = line(header);
-    for (const auto& row : table_rows)
-      details += "\n" + line(row);
-    result.details = std::move(details);
+    const std::vector<std::string> header =
+        target_->database ? std::vector<std::string>{"table", sides_[0].label, "expected", "delta"}
+                          : std::vector<std::string>{"table", "source", "target", "delta"};
+    result.details = text_table(header, table_rows, "lrrr");
 
     result.measurements.push_back({"tables", static_cast<double>(tables), ""});
     if (target_->database) {

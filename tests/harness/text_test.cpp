@@ -56,6 +56,16 @@ TEST(Redactor, MasksEveryOccurrenceOfEverySecret) {
   EXPECT_EQ(redactor.redact("nothing here"), "nothing here");
 }
 
+TEST(TextTable, PadsColumnsToTheWidestCellAndAlignsAsAsked) {
+  EXPECT_EQ(text_table({"table", "rows", "note"},
+                       {{"public.orders", "3", "ok"}, {"x", "12345", ""}, {"short"}}, "lr"),
+            "table           rows  note\n"
+            "public.orders      3  ok\n"
+            "x              12345\n"
+            "short");
+  EXPECT_EQ(text_table({"a"}, {}, ""), "a");
+}
+
 TEST(Redactor, MasksSecretsAsJsonWritesThem) {
   Redactor redactor;
   redactor.add_secret("a/b\"c");
