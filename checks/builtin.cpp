@@ -2,6 +2,7 @@
 
 #include "checks/dns.hpp"
 #include "checks/http.hpp"
+#include "checks/postgres/checksum.hpp"
 #include "checks/postgres/connect.hpp"
 #include "checks/postgres/query.hpp"
 #include "checks/postgres/replication.hpp"
@@ -15,6 +16,7 @@ namespace cutover {
 void register_builtin_checks(Registry& registry) {
   registry.add<DnsCheck>("dns");
   registry.add<HttpCheck>("http");
+  registry.add<PostgresChecksumCheck>("postgres.checksum");
   registry.add<PostgresConnectCheck>("postgres.connect");
   registry.add<PostgresQueryCheck>("postgres.query");
   registry.add<PostgresReplicationCheck>("postgres.replication");

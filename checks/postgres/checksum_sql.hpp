@@ -1,0 +1,124 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checks/postgres/pool.hpp"
+#include "checks/postgres/tables.hpp"
+
+// The SQL of postgres.checksum: what it learns of a table from the catalog, and the queries that
+// fingerprint segments of it inside the database, the same text on both sides.
+namespace cutover::postgres::checksum {
+
+// How a row is hashed.
+//   native: hash_record_extended over the compared columns in name order, seeded with the hash
+//     of the row's key (so that values swapped between rows do not cancel out in a sum), each
+//     column hashed by its type's own extended hash function (equal values hash equal: 1.5 and
+//     1.50, -0 and 0, jsonb key order). Columns of types without one, or whose hash depends on
+//     the database (enum OIDs), or of another type on the other side, are hashed as text.
+//     PostgreSQL 14 and later.
+//   canonical: the first 64 bits of the md5 of a text any engine can rebuild: for each column
+//     in name order 'N' for NULL, or 'V' <length in characters> ':' <text>; numbers without
+//     trailing zeros, times in UTC ISO 8601.
+enum class Mode { native, canonical };
+
+struct Normalisation {
+  std::optional<int> float_digits;         // float4/float8 compared to this many digits
+  std::optional<int> timestamp_precision;  // fractional second digits, 0..6 (rounded)
+  bool trim_char = true;                   // char(n) without its padding spaces
+};
+
+struct Column {
+  std::string name;
+  std::string type;       // format_type: numeric(12,2), character(3), text[]
+  std::string base;       // the type under any domain: numeric, bpchar, _text
+  char category = 'X';    // pg_type.typcategory of base: N numeric, D date/time, S string, A array
+  bool hashable = false;  // a base type with an extended hash function that does not depend on
+                          // OIDs (enum, composite and interval excluded)
+  bool collatable = false;
+};
+
+// What one side knows of a table.
+struct TableInfo {
+  bool exists = false;
+  bool partitioned = false;
+  std::vector<Column> columns;          // in name order
+  std::vector<std::string> key;         // primary key, else the narrowest unique not-null key
+  double estimated_rows = 0;            // from the statistics; 0 when unknown
+  std::int64_t pages = 0;               // of the largest partition for a partitioned table
+  std::optional<std::int64_t> min_key;  // an integer key's range
+  std::optional<std::int64_t> max_key;
+  std::vector<std::string> sample;  // of the first key column, sorted, for other keys
+  int server_version = 0;
+};
+
+// Reads `table`'s columns, key and size, the range of an integer key, and, for other keys
+// of tables over `segment_rows` rows, a sample of the key's first column sorted in "C" order,
+// about kSamplePerSegment values per segment.
+constexpr int kSamplePerSegment = 20;
+TableInfo describe_table(Session& session, const Table& table, const std::string& where,
+                         std::int64_t segment_rows);
+
+// How rows are assigned to segments.
+enum class Bucketing {
+  integer,  // a one-column integer key: bucket = key / width, refined by key range
+  ordered,  // any other key: width_bucket of its first column over sampled bounds ("C" order)
+  hashed,   // no key: buckets by the top bits of the row hash; rows cannot be localised
+};
+
+// The compare of one table, the same on both sides but for per-side types.
+struct TablePlan {
+  std::string table;  // quoted schema.name
+  std::string where;  // the user's filter, or TRUE
+  std::vector<std::string> key;
+  std::vector<std::string> columns;  // compared, in name order (key columns included)
+  Bucketing bucketing = Bucketing::hashed;
+  std::int64_t width = 1;           // integer: key range of a top-level segment...
+  std::int64_t offset = 0;          // ...counted from this key
+  std::vector<std::string> bounds;  // ordered: lower bounds of segments 1..n
+  int hash_bits = 0;                // hashed: 2^bits segments
+  std::string key_type_source;      // ordered: the first key column's type on each side
+  std::string key_type_target;
+  bool key_collatable = false;
+  std::string row_hash;                    // SQL of the row's 64-bit hash
+  std::vector<std::string> column_hashes;  // SQL of each compared column's hash, as text
+};
+
+// SQL expressions for `plan` given both sides' column lists (matched by name).
+void build_expressions(TablePlan& plan, const std::vector<Column>& source,
+                       const std::vector<Column>& target, Mode mode,
+                       const Normalisation& normalisation);
+
+// The segment expression of a side.
+std::string bucket_sql(const TablePlan& plan, bool target_side);
+
+// Counts and hash sums by segment of the rows within `chunk` (a condition, e.g. on ctid):
+// rows of (bucket bigint, count bigint, sum numeric as text).
+std::string scan_sql(const TablePlan& plan, bool target_side, const std::string& chunk);
+
+// Integer keys: counts and sums of the sub-segments of [low, high] `width` keys wide (rows of
+// sub-index, count, sum), through the key's index.
+std::string refine_sql(const TablePlan& plan, std::int64_t low, std::int64_t high,
+                       std::int64_t width);
+
+// Keyed tables: the key (as text, one column each), row hash and column hashes of the rows
+// matching `condition`.
+std::string rows_sql(const TablePlan& plan, const std::string& condition);
+
+// Keyless tables: each distinct row hash and how many rows have it, in the given segments.
+std::string hash_counts_sql(const TablePlan& plan, bool target_side,
+                            const std::vector<std::int64_t>& buckets);
+
+// The key range [first, last] of a top-level integer segment.
+std::pair<std::int64_t, std::int64_t> integer_segment(const TablePlan& plan, std::int64_t bucket);
+
+// The condition selecting rows of the given segments.
+std::string segment_condition(const TablePlan& plan, bool target_side,
+                              const std::vector<std::int64_t>& buckets);
+
+// A key range condition on an integer key: key BETWEEN first AND last.
+std::string range_condition(const TablePlan& plan, std::int64_t first, std::int64_t last);
+
+}  // namespace cutover::postgres::checksum
