@@ -138,13 +138,17 @@ TableInfo describe_table(Session& session, const Table& table, const std::string
     }
   }
 
-  const pqxx::row size = transaction.exec1(fmt::format(
-      "SELECT c.relkind = 'p', (SELECT coalesce(sum(greatest(l.reltuples, 0)), 0) FROM "
-      "pg_partition_tree({0}::regclass) t JOIN pg_catalog.pg_class l ON l.oid = t.relid "
-      "WHERE t.isleaf), (SELECT coalesce(max(pg_relation_size(t.relid)), 0) FROM "
-      "pg_partition_tree({0}::regclass) t) / current_setting('block_size')::bigint "
-      "FROM pg_catalog.pg_class c WHERE c.oid = {0}::regclass",
-      name));
+  // pg_partition_tree lists nothing for a table that is not partitioned.
+  const pqxx::row size = transaction.exec1(
+      fmt::format("SELECT c.relkind = 'p', CASE WHEN c.relkind = 'p' THEN (SELECT "
+                  "coalesce(sum(greatest(l.reltuples, 0)), 0) FROM pg_partition_tree(c.oid) t "
+                  "JOIN pg_catalog.pg_class l ON l.oid = t.relid WHERE t.isleaf) "
+                  "ELSE greatest(c.reltuples, 0) END, CASE WHEN c.relkind = 'p' THEN (SELECT "
+                  "coalesce(max(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t "
+                  "WHERE t.isleaf) ELSE pg_relation_size(c.oid) END "
+                  "/ current_setting('block_size')::bigint "
+                  "FROM pg_catalog.pg_class c WHERE c.oid = {0}::regclass",
+                  name));
   info.partitioned = size[0].as<bool>();
   info.estimated_rows = size[1].as<double>();
   info.pages = size[2].as<std::int64_t>();

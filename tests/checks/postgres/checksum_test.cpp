@@ -165,5 +165,335 @@ TEST_F(PostgresChecksumTest, EveryMutationIsFoundWithItsKeyAndColumnInBothModes)
   }
 }
 
+// The list of differences in a result's details, without its header line.
+std::string listed(const Completed& result) {
+  const std::size_t list = result.result.details.find("\n\ntable");
+  if (list == std::string::npos) return "";
+  const std::string text = result.result.details.substr(list + 2);
+  return text.substr(text.find('\n') + 1);
+}
+
+double measured(const Completed& result, const std::string& name) {
+  const Measurement* measurement = test::find_measurement(result.result, name);
+  return measurement ? measurement->value : -1;
+}
+
+TEST_F(PostgresChecksumTest, ColumnsAreMatchedByNameNotPosition) {
+  on_source(
+      "CREATE TABLE t (id int PRIMARY KEY, a text, b int); "
+      "INSERT INTO t SELECT g, 'a' || g, g FROM generate_series(1, 20) g");
+  on_target(
+      "CREATE TABLE t (b int, a text, id int PRIMARY KEY); "
+      "INSERT INTO t SELECT g, 'a' || g, g FROM generate_series(1, 20) g");
+  expect_result(run(compare({"t"})), Outcome::passed,
+                "1 table is identical on source and target (20 rows each, 1 segment)");
+}
+
+TEST_F(PostgresChecksumTest, MissingTablesAndColumnsFail) {
+  both(
+      "CREATE TABLE t (id int PRIMARY KEY, a text); CREATE TABLE u (id int PRIMARY KEY); "
+      "INSERT INTO t VALUES (1, 'x')");
+  on_target("ALTER TABLE t DROP COLUMN a; ALTER TABLE t ADD COLUMN z int; DROP TABLE u");
+  const Completed result = run(compare({"t", "u", "archive.*"}));
+  expect_result(result, Outcome::failed,
+                "no table matches 'archive.*'; public.t: column a missing on target; column z "
+                "missing on source; public.u: missing on target");
+  EXPECT_EQ(result.result.details,
+            "table     source   target  segments  missing  extra  changed\n"
+            "public.t       1        1         1        0      0        0\n"
+            "public.u       0  missing         0        0      0        0");
+}
+
+TEST_F(PostgresChecksumTest, EmptyTablesPassAndAnEmptyTargetFails) {
+  both("CREATE TABLE t (id bigint PRIMARY KEY, a text)");
+  expect_result(run(compare({"t"})), Outcome::passed,
+                "1 table is identical on source and target (0 rows each, 0 segments)");
+  on_source("INSERT INTO t SELECT g, 'x' FROM generate_series(1, 3) g");
+  const Completed result = run(compare({"t"}));
+  expect_result(result, Outcome::failed, "public.t: 3 rows missing on target");
+  EXPECT_EQ(listed(result),
+            "public.t  id=1  missing on target\n"
+            "public.t  id=2  missing on target\n"
+            "public.t  id=3  missing on target");
+}
+
+TEST_F(PostgresChecksumTest, TablesWithoutAKeyAreComparedByRowHashCounts) {
+  both(
+      "CREATE TABLE log (at int, message text); "
+      "INSERT INTO log SELECT g % 5, 'm' || g FROM generate_series(1, 30) g");
+  for (const char* mode : {"native", "canonical"}) {
+    SCOPED_TRACE(mode);
+    expect_result(run(compare({"log"}, {{"mode", std::string(mode)}})), Outcome::passed,
+                  "1 table is identical on source and target (30 rows each, 1 segment)");
+  }
+  // A duplicated row: the same rows once more is still caught.
+  on_target("INSERT INTO log SELECT * FROM log WHERE message = 'm7'");
+  for (const char* mode : {"native", "canonical"}) {
+    SCOPED_TRACE(mode);
+    const Completed result = run(compare({"log"}, {{"mode", std::string(mode)}}));
+    expect_result(result, Outcome::failed,
+                  "public.log: 1 row extra on target; no primary key or unique not-null key, so "
+                  "the rows cannot be named");
+    EXPECT_EQ(listed(result), "");
+  }
+  // Values swapped between two rows of one column: a plain sum of linear row hashes would not
+  // see it.
+  on_target(
+      "DELETE FROM log WHERE ctid IN (SELECT max(ctid) FROM log WHERE message = 'm7'); "
+      "UPDATE log SET at = CASE message WHEN 'm1' THEN 2 ELSE 1 END "
+      "WHERE message IN ('m1', 'm2')");
+  for (const char* mode : {"native", "canonical"}) {
+    SCOPED_TRACE(mode);
+    expect_result(run(compare({"log"}, {{"mode", std::string(mode)}})), Outcome::failed,
+                  "public.log: 2 rows missing on target; 2 rows extra on target; no primary key "
+                  "or unique not-null key, so the rows cannot be named");
+  }
+}
+
+TEST_F(PostgresChecksumTest, DifferingSegmentsAreBisectedDownToTheRows) {
+  both(
+      "CREATE TABLE big (id bigint PRIMARY KEY, v text); "
+      "INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 5000) g; ANALYZE big");
+  on_target(
+      "UPDATE big SET v = 'changed' WHERE id = 1234; DELETE FROM big WHERE id = 4000; "
+      "INSERT INTO big VALUES (7000, 'new')");
+  // Segments of about 2,300 rows, split in 16 until at most 1,000 rows, then read row by row.
+  const Completed result = run(compare({"big"}, {{"segment_rows", std::int64_t{2000}}}));
+  expect_result(result, Outcome::failed,
+                "public.big: 1 row missing on target; 1 row extra on target; 1 row changed (v 1)");
+  EXPECT_EQ(listed(result),
+            "public.big  id=1234  changed            v\n"
+            "public.big  id=4000  missing on target\n"
+            "public.big  id=7000  extra on target");
+  EXPECT_EQ(measured(result, "segments"), 3);
+  EXPECT_EQ(measured(result, "rows_source"), 5000);
+  EXPECT_EQ(measured(result, "rows_changed"), 1);
+}
+
+TEST_F(PostgresChecksumTest, ScansSplitOverConnectionsShareOneSnapshot) {
+  // About 1,000 pages: several ctid chunks per side, read by four connections each.
+  both(
+      "CREATE TABLE wide (id int PRIMARY KEY, pad text); "
+      "INSERT INTO wide SELECT g, repeat('x', 60) FROM generate_series(1, 100000) g; "
+      "ANALYZE wide");
+  const Completed equal = run(compare({"wide"}));
+  expect_result(equal, Outcome::passed,
+                "1 table is identical on source and target (100000 rows each, 10 segments)");
+  on_target("UPDATE wide SET pad = 'y' WHERE id IN (5, 99999)");
+  const Completed changed = run(compare({"wide"}));
+  expect_result(changed, Outcome::failed, "public.wide: 2 rows changed (pad 2)");
+  EXPECT_EQ(listed(changed),
+            "public.wide  id=5      changed     pad\n"
+            "public.wide  id=99999  changed     pad");
+}
+
+TEST_F(PostgresChecksumTest, TextAndCompositeKeysSplitInCOrder) {
+  both(
+      "CREATE TABLE words (w text PRIMARY KEY, n int); "
+      "INSERT INTO words SELECT md5(g::text), g FROM generate_series(1, 3000) g; "
+      "CREATE TABLE pairs (tenant text, id int, v int, PRIMARY KEY (tenant, id)); "
+      "INSERT INTO pairs SELECT 't' || (g % 7), g, g FROM generate_series(1, 700) g; "
+      "ANALYZE words, pairs");
+  FieldMap fields = compare({"words", "pairs"}, {{"segment_rows", std::int64_t{100}}});
+  const Completed equal = run(fields);
+  ASSERT_EQ(equal.result.outcome, Outcome::passed) << equal.result.message;
+  EXPECT_GT(measured(equal, "segments"), 10);
+
+  on_target(
+      "UPDATE words SET n = 0 WHERE w = md5('17'); DELETE FROM words WHERE w = md5('2'); "
+      "INSERT INTO words VALUES ('ZZZ', 1); UPDATE pairs SET v = 0 WHERE id = 15");
+  const Completed result = run(fields);
+  expect_result(result, Outcome::failed,
+                "public.pairs: 1 row changed (v 1); public.words: 1 row missing on target; 1 row "
+                "extra on target; 1 row changed (n 1)");
+  EXPECT_EQ(listed(result),
+            "public.pairs  (tenant, id)=('t1', 15)               changed            v\n"
+            "public.words  w='70efdf2ec9b086079795c442636b55fb'  changed            n\n"
+            "public.words  w='ZZZ'                               extra on target\n"
+            "public.words  w='c81e728d9d4c2f636f067f89cc14862c'  missing on target");
+}
+
+TEST_F(PostgresChecksumTest, NormalisationOptions) {
+  on_source(
+      "CREATE TABLE n (id int PRIMARY KEY, f float8, ts timestamptz, c char(5)); "
+      "INSERT INTO n VALUES (1, 0.1::float8 + 0.2::float8, "
+      "'2026-01-01 00:00:00.123456+00', 'ab')");
+  on_target(
+      "CREATE TABLE n (id int PRIMARY KEY, f float8, ts timestamptz, c varchar(5)); "
+      "INSERT INTO n VALUES (1, 0.3, '2026-01-01 00:00:00.123+00', 'ab')");
+  for (const char* mode : {"native", "canonical"}) {
+    SCOPED_TRACE(mode);
+    const std::string m = mode;
+    expect_result(run(compare({"n"}, {{"mode", m}})), Outcome::failed,
+                  "public.n: 1 row changed (f 1, ts 1)");
+    expect_result(run(compare({"n"}, {{"mode", m},
+                                      {"float_digits", std::int64_t{15}},
+                                      {"timestamp_precision", std::int64_t{3}}})),
+                  Outcome::passed,
+                  "1 table is identical on source and target (1 row each, 1 segment)");
+    // 17 digits tell 0.30000000000000004 from 0.3; char(5) keeps its padding when asked.
+    expect_result(run(compare({"n"}, {{"mode", m},
+                                      {"float_digits", std::int64_t{17}},
+                                      {"timestamp_precision", std::int64_t{3}},
+                                      {"trim_char", false}})),
+                  Outcome::failed, "public.n: 1 row changed (c 1, f 1)");
+  }
+}
+
+TEST_F(PostgresChecksumTest, WhereColumnsAndMaxDiffsNarrowTheCompare) {
+  both(
+      "CREATE TABLE t (id int PRIMARY KEY, a int, b int); "
+      "INSERT INTO t SELECT g, g, g FROM generate_series(1, 10) g");
+  on_target("UPDATE t SET a = 0 WHERE id IN (2, 3, 4); UPDATE t SET b = 0 WHERE id = 9");
+  expect_result(
+      run(compare({"t"}, {{"where", std::string("id < 5")}, {"exclude_columns", Strings{"a"}}})),
+      Outcome::passed, "1 table is identical on source and target (4 rows each, 1 segment)");
+  expect_result(run(compare({"t"}, {{"columns", Strings{"b"}}})), Outcome::failed,
+                "public.t: 1 row changed (b 1)");
+  const Completed limited = run(compare({"t"}, {{"max_diffs", std::int64_t{2}}}));
+  expect_result(limited, Outcome::failed, "public.t: 4 rows changed (a 3, b 1)");
+  EXPECT_EQ(listed(limited),
+            "public.t  id=2  changed     a\n"
+            "public.t  id=3  changed     a");
+  EXPECT_EQ(measured(limited, "rows_changed"), 4);
+}
+
+TEST_F(PostgresChecksumTest, RecheckReadsTheDifferingSegmentsAgain) {
+  both(
+      "CREATE TABLE t (id int PRIMARY KEY, a int); "
+      "INSERT INTO t SELECT g, g FROM generate_series(1, 10) g");
+  on_target("UPDATE t SET a = 0 WHERE id = 3");
+  // Replication catches up during the wait.
+  std::thread catch_up([this] {
+    std::this_thread::sleep_for(700ms);
+    on_target("UPDATE t SET a = 3 WHERE id = 3");
+  });
+  const Completed caught_up = run(compare({"t"}, {{"recheck", Duration(1500ms)}}));
+  catch_up.join();
+  expect_result(caught_up, Outcome::passed,
+                "1 table is identical on source and target (10 rows each, 1 segment)");
+  EXPECT_EQ(caught_up.result.details.substr(caught_up.result.details.rfind('\n') + 1),
+            "read again after 1s500ms");
+
+  on_target("DELETE FROM t WHERE id = 4");
+  const Completed still = run(compare({"t"}, {{"recheck", Duration(200ms)}}));
+  expect_result(still, Outcome::failed, "public.t: 1 row missing on target");
+}
+
+TEST_F(PostgresChecksumTest, UnreachableDatabasesAndWrongPasswordsAreErrors) {
+  both("CREATE TABLE t (id int PRIMARY KEY)");
+  const Completed refused = run({{"source", source()},
+                                 {"target", test::declare("tgt",
+                                                          "host=127.0.0.1 port=1 "
+                                                          "dbname=x user=u password=pw-9x")},
+                                 {"tables", Strings{"t"}}});
+  EXPECT_EQ(refused.result.outcome, Outcome::error);
+  EXPECT_TRUE(refused.result.message.starts_with("target: cannot connect to database 'tgt'"))
+      << refused.result.message;
+  EXPECT_EQ(refused.result.message.find("pw-9x"), std::string::npos);
+
+  const Completed wrong =
+      run({{"source", test::declare("src", shared_postgres().dsn(source_name_, "postgres",
+                                                                 "not-the-password-7q"))},
+           {"target", target()},
+           {"tables", Strings{"t"}}});
+  EXPECT_EQ(wrong.result.outcome, Outcome::error);
+  EXPECT_NE(wrong.result.message.find("password authentication failed"), std::string::npos)
+      << wrong.result.message;
+  EXPECT_EQ(wrong.result.message.find("not-the-password-7q"), std::string::npos);
+}
+
+TEST_F(PostgresChecksumTest, AQueryPastTheDeadlineIsCancelledOnTheServer) {
+  both("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)");
+  // A writer holds the table: reading its key range waits on the lock.
+  pqxx::connection locker(shared_postgres().dsn(target_name_));
+  pqxx::work lock(locker);
+  lock.exec("LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
+  const Completed result = run(compare({"t"}), 1s);
+  expect_result(result, Outcome::error,
+                "target: the server cancelled the query after 900ms (statement_timeout)");
+  lock.abort();
+  EXPECT_EQ(shared_postgres().query_value(
+                "postgres",
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cutover' AND "
+                "state = 'active' AND datname = '" +
+                    target_name_ + "'"),
+            "0");
+}
+
+TEST_F(PostgresChecksumTest, CancellingStopsTheScan) {
+  both("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)");
+  auto check = test::make_check<PostgresChecksumCheck>(
+      compare({"t"}, {{"where", std::string("pg_sleep(0.2) IS NOT NULL")}}), 60s);
+  const Completed cancelled = test::run_check(*check, 60s, 500ms);
+  EXPECT_EQ(cancelled.result.outcome, Outcome::error);
+  EXPECT_EQ(cancelled.completions, 1);
+  EXPECT_LT(cancelled.elapsed, 10s);
+}
+
+TEST(PostgresChecksumServer, AServerStoppedMidChecksumIsAnError) {
+  test::PostgresCluster cluster;
+  for (const char* name : {"a", "b"}) {
+    cluster.create_database(name);
+    cluster.execute(name,
+                    "CREATE TABLE t (id int PRIMARY KEY); "
+                    "INSERT INTO t SELECT generate_series(1, 200)");
+  }
+  auto check = test::make_check<PostgresChecksumCheck>(
+      {{"source", test::declare("a", cluster.dsn("a"))},
+       {"target", test::declare("b", cluster.dsn("b"))},
+       {"tables", Strings{"t"}},
+       {"where", std::string("pg_sleep(0.05) IS NOT NULL")}},
+      60s);
+  std::thread stopper([&cluster] {
+    std::this_thread::sleep_for(1500ms);
+    cluster.stop();
+  });
+  const Completed result = test::run_check(*check, 60s);
+  stopper.join();
+  EXPECT_EQ(result.result.outcome, Outcome::error);
+  EXPECT_EQ(result.completions, 1);
+  EXPECT_NE(result.result.message.find("lost the connection"), std::string::npos)
+      << result.result.message;
+}
+
+TEST(PostgresChecksumFields, MistakesArePlaced) {
+  const auto db = test::declare("db", "host=127.0.0.1 dbname=x");
+  const auto errors = [&db](FieldMap fields) {
+    fields.emplace("source", db);
+    fields.emplace("target", db);
+    return test::construction_errors<PostgresChecksumCheck>(std::move(fields));
+  };
+  EXPECT_EQ(errors({{"tables", Strings{}}}),
+            Strings{"suite.yaml:7:5: error: tables: expected at least one table name or glob "
+                    "(like sales.*)"});
+  EXPECT_EQ(
+      errors(
+          {{"tables", Strings{"t"}}, {"columns", Strings{"a"}}, {"exclude_columns", Strings{"b"}}}),
+      Strings{"suite.yaml:7:5: error: give columns or exclude_columns, not both"});
+  EXPECT_EQ(errors({{"tables", Strings{"t"}},
+                    {"float_digits", std::int64_t{18}},
+                    {"timestamp_precision", std::int64_t{7}},
+                    {"segment_rows", std::int64_t{10}},
+                    {"max_diffs", std::int64_t{-1}}}),
+            (Strings{"suite.yaml:7:5: error: float_digits: expected a whole number from 1 to 17, "
+                     "got 18",
+                     "suite.yaml:7:5: error: timestamp_precision: expected a whole number from 0 "
+                     "to 6, got 7",
+                     "suite.yaml:7:5: error: segment_rows: expected 100 to 100000000, got 10",
+                     "suite.yaml:7:5: error: max_diffs: expected 0 to 100000, got -1"}));
+}
+
+TEST(PostgresChecksumFields, DescribeNamesTheTables) {
+  auto check =
+      test::make_check<PostgresChecksumCheck>({{"source", test::declare("old", "host=127.0.0.1")},
+                                               {"target", test::declare("new", "host=127.0.0.1")},
+                                               {"tables", Strings{"orders", "sales.*"}},
+                                               {"exclude", Strings{"sales.tmp*"}},
+                                               {"where", std::string("id > 10")}});
+  EXPECT_EQ(check->describe(),
+            "old vs new: public.orders, sales.* except sales.tmp* where id > 10");
+}
+
 }  // namespace
 }  // namespace cutover
