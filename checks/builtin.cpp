@@ -4,6 +4,7 @@
 #include "checks/http.hpp"
 #include "checks/postgres/checksum.hpp"
 #include "checks/postgres/connect.hpp"
+#include "checks/postgres/frozen.hpp"
 #include "checks/postgres/query.hpp"
 #include "checks/postgres/replication.hpp"
 #include "checks/postgres/row_count.hpp"
@@ -18,6 +19,7 @@ void register_builtin_checks(Registry& registry) {
   registry.add<HttpCheck>("http");
   registry.add<PostgresChecksumCheck>("postgres.checksum");
   registry.add<PostgresConnectCheck>("postgres.connect");
+  registry.add<PostgresFrozenCheck>("postgres.frozen");
   registry.add<PostgresQueryCheck>("postgres.query");
   registry.add<PostgresReplicationCheck>("postgres.replication");
   registry.add<PostgresRowCountCheck>("postgres.row_count");

@@ -24,6 +24,7 @@ struct ReplicationTarget {
   std::string subscription;  // empty: the only one of the target's database
   std::int64_t max_lag_bytes = 0;
   std::optional<Duration> max_lag;
+  bool physical = false;  // mode physical: target is a streaming standby of source
 };
 
 }  // namespace detail
@@ -194,6 +195,163 @@ SourceState read_source(postgres::Session& session, const std::string& slot,
   return state;
 }
 
+// Physical mode: the primary's WAL position, read first.
+std::string read_primary(postgres::Session& session) {
+  pqxx::read_transaction transaction(session.connection());
+  const pqxx::row row = transaction.exec1(
+      "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN '' "
+      "ELSE pg_current_wal_lsn()::text END");
+  if (row[0].as<bool>()) {
+    throw postgres::JobError(
+        "source is itself a standby (pg_is_in_recovery() is true): give the primary as source");
+  }
+  return row[1].as<std::string>();
+}
+
+struct StandbyState {
+  bool in_recovery = false;
+  bool paused = false;
+  std::optional<std::string> replay_lsn;
+  std::optional<std::int64_t> lag_bytes;  // source's position - replayed, at least 0
+  std::optional<double> since_replay_ms;  // now - pg_last_xact_replay_timestamp()
+  std::optional<std::string> receiver;    // "streaming from 127.0.0.1:5432"
+};
+
+// Physical mode: what the standby has replayed of the WAL the source had written when the check
+// began. Above the limit, read again every 100ms for up to kSettle (not while replay is paused),
+// so a standby a few milliseconds behind passes.
+StandbyState read_standby(postgres::Session& session, const std::string& source_lsn,
+                          std::int64_t max_lag_bytes) {
+  const auto settle_end = std::min(std::chrono::steady_clock::now() + kSettle,
+                                   session.deadline() - std::chrono::milliseconds(200));
+  StandbyState state;
+  for (bool first = true;; first = false) {
+    if (!first) session.set_statement_timeout();
+    pqxx::read_transaction transaction(session.connection());
+    if (!first) transaction.exec("SELECT pg_sleep(0.1)");
+    const pqxx::row row = transaction.exec_params1(
+        "SELECT pg_is_in_recovery(), "
+        "CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() <> 'not paused' "
+        "ELSE false END, pg_last_wal_replay_lsn()::text, "
+        "pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::bigint, "
+        "(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::float8, "
+        "(SELECT status || ' from ' || coalesce(sender_host, '?') || ':' || "
+        "coalesce(sender_port::text, '?') FROM pg_stat_wal_receiver)",
+        source_lsn);
+    state.in_recovery = row[0].as<bool>();
+    state.paused = row[1].as<bool>();
+    state.replay_lsn = optional_field<std::string>(row[2]);
+    state.lag_bytes = optional_field<std::int64_t>(row[3]);
+    state.since_replay_ms = optional_field<double>(row[4]);
+    state.receiver = optional_field<std::string>(row[5]);
+    if (!state.in_recovery || state.paused || !state.lag_bytes ||
+        *state.lag_bytes <= max_lag_bytes || std::chrono::steady_clock::now() >= settle_end) {
+      break;
+    }
+  }
+  if (state.lag_bytes) state.lag_bytes = std::max<std::int64_t>(0, *state.lag_bytes);
+  return state;
+}
+
+// One attempt in physical mode: the source's WAL position, then the standby's replay position.
+class StandbyAttempt : public std::enable_shared_from_this<StandbyAttempt> {
+ public:
+  StandbyAttempt(std::shared_ptr<const ReplicationTarget> target, CheckContext& context,
+                 Completion done)
+      : target_(std::move(target)), context_(context), done_(std::move(done)) {}
+
+  void start() {
+    context_.cancellation->on_cancel([weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->finish(CheckResult::error("cancelled"));
+    });
+    if (finished_) return;
+    postgres::run<std::string>(
+        context_, target_->source, read_primary,
+        [self = shared_from_this()](Expected<std::string> lsn) {
+          if (self->finished_) return;
+          if (!lsn) return self->finish(CheckResult::error("source: " + lsn.error().message));
+          self->source_lsn_ = std::move(lsn).value();
+          self->read_target();
+        });
+  }
+
+ private:
+  void read_target() {
+    postgres::run<StandbyState>(
+        context_, target_->target,
+        [lsn = source_lsn_, max = target_->max_lag_bytes](postgres::Session& session) {
+          return read_standby(session, lsn, max);
+        },
+        [self = shared_from_this()](Expected<StandbyState> state) {
+          if (self->finished_) return;
+          if (!state) return self->finish(CheckResult::error("target: " + state.error().message));
+          self->report(state.value());
+        });
+  }
+
+  void report(const StandbyState& s) {
+    if (!s.in_recovery) {
+      return finish(CheckResult::failed(
+          "target is not a standby (pg_is_in_recovery() is false): mode physical expects a "
+          "streaming standby of source"));
+    }
+    std::vector<std::string> problems;
+    const std::string paused = s.paused ? " (replay is paused on target)" : "";
+    if (!s.lag_bytes) {
+      problems.push_back("target has replayed no WAL yet" + paused);
+    } else if (*s.lag_bytes > target_->max_lag_bytes) {
+      problems.push_back(fmt::format("lag {} bytes, at most {} allowed{}", *s.lag_bytes,
+                                     target_->max_lag_bytes, paused));
+    }
+    // Lag in time: none when nothing is pending; otherwise the age of the last transaction the
+    // standby replayed, an upper bound (an idle primary makes it old without the standby lagging).
+    std::optional<std::int64_t> lag_ms;
+    if (s.lag_bytes && *s.lag_bytes == 0) {
+      lag_ms = 0;
+    } else if (s.since_replay_ms) {
+      lag_ms = std::max<std::int64_t>(0, static_cast<std::int64_t>(*s.since_replay_ms));
+    }
+    if (target_->max_lag) {
+      if (!lag_ms) {
+        problems.push_back("lag in time unknown: target has replayed no transaction yet");
+      } else if (std::chrono::milliseconds(*lag_ms) > *target_->max_lag) {
+        problems.push_back(fmt::format("lag {}ms, at most {} allowed", *lag_ms,
+                                       format_duration(*target_->max_lag)));
+      }
+    }
+
+    CheckResult result;
+    if (problems.empty()) {
+      std::string message =
+          fmt::format("target is a standby, lag {} bytes", s.lag_bytes.value_or(0));
+      if (target_->max_lag && lag_ms) message += fmt::format(", {}ms", *lag_ms);
+      result = CheckResult::passed(std::move(message));
+    } else {
+      result = CheckResult::failed(fmt::format("{}", fmt::join(problems, "; ")));
+    }
+    result.details =
+        fmt::format("source WAL at {} when checked\ntarget replayed up to {}{}\nWAL receiver: {}",
+                    source_lsn_, s.replay_lsn.value_or("nothing"),
+                    s.paused ? ", replay paused" : "", s.receiver.value_or("none running"));
+    if (s.lag_bytes)
+      result.measurements.push_back({"lag_bytes", static_cast<double>(*s.lag_bytes), "bytes"});
+    if (lag_ms) result.measurements.push_back({"lag_ms", static_cast<double>(*lag_ms), "ms"});
+    finish(std::move(result));
+  }
+
+  void finish(CheckResult result) {
+    if (finished_) return;
+    finished_ = true;
+    done_(std::move(result));
+  }
+
+  std::shared_ptr<const ReplicationTarget> target_;
+  CheckContext context_;  // a copy: the scheduler's lives only during start()
+  Completion done_;
+  std::string source_lsn_;
+  bool finished_ = false;
+};
+
 // One attempt: the subscription on the target (which names the slot), then the slot on the
 // source.
 class ReplicationAttempt : public std::enable_shared_from_this<ReplicationAttempt> {
@@ -345,34 +503,44 @@ class ReplicationAttempt : public std::enable_shared_from_this<ReplicationAttemp
 KindSpec PostgresReplicationCheck::spec() {
   return {
       .description =
-          "Logical replication from source to target has caught up: the target's subscription "
-          "is enabled, all its tables are ready (state r), and its slot on the source has "
-          "confirmed the WAL written up to the check but max_lag_bytes. With retry: until:, "
-          "waits for the target to catch up before a cutover. Physical standbys are not "
-          "checked.",
+          "Replication from source to target has caught up. Logical (the default): the target's "
+          "subscription is enabled, all its tables are ready (state r), and its slot on the "
+          "source has confirmed the WAL written up to the check but max_lag_bytes. Physical: "
+          "the target is a standby (pg_is_in_recovery()) that has replayed the source's WAL "
+          "but max_lag_bytes. With retry: until:, waits for the target to catch up before a "
+          "cutover.",
       .fields =
           {
               {.name = "source",
                .type = FieldType::database,
                .required = true,
-               .description = "the publishing database, which holds the subscription's slot"},
+               .description = "the publishing database, which holds the subscription's slot; "
+                              "physical: the primary"},
               {.name = "target",
                .type = FieldType::database,
                .required = true,
-               .description = "the subscribing database, which holds the subscription"},
+               .description = "the subscribing database, which holds the subscription; "
+                              "physical: the standby"},
+              {.name = "mode",
+               .type = FieldType::choice,
+               .description = "logical (a subscription) or physical (a streaming standby)",
+               .choices = {"logical", "physical"},
+               .default_value = "logical"},
               {.name = "subscription",
-               .description = "the subscription's name on the target; by default the only "
-                              "subscription of the target's database"},
+               .description = "logical: the subscription's name on the target; by default the "
+                              "only subscription of the target's database"},
               {.name = "max_lag_bytes",
                .type = FieldType::integer,
                .description = "WAL written on the source up to the check that the slot may "
-                              "leave unconfirmed (confirmed_flush_lsn)",
+                              "leave unconfirmed (confirmed_flush_lsn); physical: that the "
+                              "standby may not have replayed (pg_last_wal_replay_lsn)",
                .default_value = "0"},
               {.name = "max_lag",
                .type = FieldType::duration,
                .description = "lag in time: 0 when no WAL is pending, else how long ago the "
                               "subscriber last reported its position (pg_stat_subscription "
-                              "latest_end_time)"},
+                              "latest_end_time); physical: the age of the last transaction the "
+                              "standby replayed (pg_last_xact_replay_timestamp)"},
           },
   };
 }
@@ -383,6 +551,11 @@ PostgresReplicationCheck::PostgresReplicationCheck(Fields& fields) {
   target->target = fields.database("target");
   if (target->source == nullptr) fields.error("source", "source: expected the name of a database");
   if (target->target == nullptr) fields.error("target", "target: expected the name of a database");
+  target->physical = fields.string("mode", "logical") == "physical";
+  if (target->physical && fields.has("subscription")) {
+    fields.error("subscription",
+                 "subscription: only with mode logical; a physical standby has no subscription");
+  }
   if (fields.has("subscription")) {
     target->subscription = fields.string("subscription");
     if (target->subscription.empty())
@@ -405,10 +578,21 @@ PostgresReplicationCheck::PostgresReplicationCheck(Fields& fields) {
 PostgresReplicationCheck::~PostgresReplicationCheck() = default;
 
 void PostgresReplicationCheck::start(CheckContext& context, Completion done) {
+  if (target_->physical) {
+    std::make_shared<StandbyAttempt>(target_, context, std::move(done))->start();
+    return;
+  }
   std::make_shared<ReplicationAttempt>(target_, context, std::move(done))->start();
 }
 
 std::string PostgresReplicationCheck::describe() const {
+  if (target_->physical) {
+    std::string text = fmt::format(
+        "standby {} of {}, lag at most {} bytes", target_->target ? target_->target->name : "?",
+        target_->source ? target_->source->name : "?", target_->max_lag_bytes);
+    if (target_->max_lag) text += " and " + format_duration(*target_->max_lag);
+    return text;
+  }
   std::string text = fmt::format(
       "{} from {} to {}, lag at most {} bytes",
       target_->subscription.empty() ? "the subscription" : "subscription " + target_->subscription,

@@ -17,8 +17,13 @@ struct ReplicationTarget;
 // enabled and every table of it is in state `r` (ready); on the source, the subscription's slot
 // has confirmed all WAL written up to the start of the check but `max_lag_bytes`, and, with
 // `max_lag`, the subscriber last reported being caught up at most that long ago. With
-// `retry: until:` this waits for the target to catch up before a cutover. Physical standbys are
-// not checked by this kind.
+// `retry: until:` this waits for the target to catch up before a cutover.
+//
+// With `mode: physical`, `target` is a streaming standby of `source`: it must be in recovery
+// (pg_is_in_recovery()), and the WAL the source had written at the start of the check
+// (pg_current_wal_lsn(), read first) less what the standby has replayed
+// (pg_last_wal_replay_lsn()) is the lag in bytes; lag in time is 0 when none is pending, else
+// the age of the last transaction the standby replayed (an upper bound).
 class PostgresReplicationCheck : public Check {
  public:
   static KindSpec spec();

@@ -215,6 +215,36 @@ PostgresCluster::PostgresCluster() {
   start();
 }
 
+PostgresCluster::PostgresCluster(StandbyOf standby) {
+  bin_ = standby.primary.bin_;
+  data_ = dir_.path() / "data";
+  socket_dir_ = dir_.path() / "run";
+  fs::permissions(dir_.path(), fs::perms(0755));
+  fs::create_directory(data_);
+  fs::create_directory(socket_dir_);
+  fs::permissions(data_, fs::perms(0700));
+  fs::permissions(socket_dir_, fs::perms(0755));
+  give_to_server_user(data_);
+  give_to_server_user(socket_dir_);
+  // pg_basebackup fills the empty data folder and, with -R, writes standby.signal and
+  // primary_conninfo (password included) in postgresql.auto.conf.
+  const ProcessResult backup = run_in(
+      dir_.path(), as_server_user({(bin_ / "pg_basebackup").string(), "-D", data_.string(), "-R",
+                                   "-X", "stream", "--no-sync", "-d",
+                                   "host=127.0.0.1 port=" + std::to_string(standby.primary.port_) +
+                                       " user=" + std::string(kSuperuser) +
+                                       " password=" + conninfo_value(kPassword)}));
+  if (backup.exit_code != 0) {
+    throw std::runtime_error("PostgresCluster: pg_basebackup failed with status " +
+                             std::to_string(backup.exit_code) + ": " + output_of(backup));
+  }
+  start();
+}
+
+std::unique_ptr<PostgresCluster> PostgresCluster::start_standby() const {
+  return std::unique_ptr<PostgresCluster>(new PostgresCluster(StandbyOf{*this}));
+}
+
 PostgresCluster::~PostgresCluster() {
   if (!running_) return;
   try {

@@ -46,12 +46,24 @@ class PostgresCluster {
   // Creates a database (dropping one of that name first).
   void create_database(std::string_view name) const;
 
+  // A streaming physical standby of this cluster, in a folder of its own: `pg_basebackup -R -X
+  // stream` over TCP as the superuser (initdb's pg_hba.conf lets `replication` in from 127.0.0.1
+  // with a password), started as a hot standby on its own free port, with the same settings.
+  // Stopped and removed on destruction; read-only, but pg_wal_replay_pause() works through
+  // execute(). Throws std::runtime_error with pg_basebackup's or pg_ctl's output.
+  std::unique_ptr<PostgresCluster> start_standby() const;
+
   // pg_ctl stop -m fast / pg_ctl start again on the same port and data.
   void stop();
   void start();
   bool running() const { return running_; }
 
  private:
+  struct StandbyOf {
+    const PostgresCluster& primary;
+  };
+  explicit PostgresCluster(StandbyOf standby);
+
   TempDir dir_;
   std::filesystem::path bin_;
   std::filesystem::path data_;

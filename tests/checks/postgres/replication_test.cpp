@@ -2,6 +2,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <memory>
+#include <regex>
 #include <string>
 #include <thread>
 
@@ -11,6 +14,7 @@
 
 #include "tests/support/check_runner.hpp"
 #include "tests/support/postgres_cluster.hpp"
+#include "tests/support/tcp_servers.hpp"
 
 namespace cutover {
 namespace {
@@ -224,6 +228,126 @@ TEST_F(PostgresReplicationTest, DescribesWhatItWaitsFor) {
   auto check = test::make_check<PostgresReplicationCheck>(
       fields({{"subscription", std::string("sub1")}, {"max_lag", Duration(5s)}}));
   EXPECT_EQ(check->describe(), "subscription sub1 from src to tgt, lag at most 0 bytes and 5s");
+}
+
+TEST_F(PostgresReplicationTest, PhysicalModeHasNoSubscription) {
+  EXPECT_EQ(test::construction_errors<PostgresReplicationCheck>(
+                fields({{"mode", std::string("physical")}, {"subscription", std::string("sub1")}})),
+            std::vector<std::string>{"suite.yaml:7:5: error: subscription: only with mode "
+                                     "logical; a physical standby has no subscription"});
+  auto check = test::make_check<PostgresReplicationCheck>(
+      fields({{"mode", std::string("physical")}, {"max_lag_bytes", std::int64_t{1024}}}));
+  EXPECT_EQ(check->describe(), "standby tgt of src, lag at most 1024 bytes");
+}
+
+TEST_F(PostgresReplicationTest, PhysicalModeFailsWhenTheTargetIsNotAStandby) {
+  auto check =
+      test::make_check<PostgresReplicationCheck>(fields({{"mode", std::string("physical")}}));
+  expect_result(test::run_check(*check), Outcome::failed,
+                "target is not a standby (pg_is_in_recovery() is false): mode physical expects a "
+                "streaming standby of source");
+}
+
+TEST_F(PostgresReplicationTest, PhysicalModeTimesOutOnATargetThatDoesNotAnswer) {
+  test::UnansweringServer server;
+  auto check = test::make_check<PostgresReplicationCheck>(
+      {{"source", test::declare("src", shared_postgres().dsn(source_name_))},
+       {"target", test::declare("silent", "host=127.0.0.1 port=" + std::to_string(server.port()) +
+                                              " user=postgres")},
+       {"mode", std::string("physical")}},
+      1s);
+  const auto run = test::run_check(*check, 1s);
+  expect_result(run, Outcome::error,
+                "target: timed out after 900ms connecting to database 'silent'");
+  EXPECT_LT(run.elapsed, 1500ms);
+}
+
+// A primary of its own with a streaming standby, so the shared cluster's WAL stays out of it.
+class PostgresStandbyTest : public ::testing::Test {
+ protected:
+  PostgresStandbyTest() : standby_(primary_.start_standby()) {}
+
+  // Waits until the standby has replayed all the primary has written so far.
+  void wait_until_replayed() {
+    const std::string lsn = primary_.query_value("postgres", "SELECT pg_current_wal_lsn()");
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    std::string replayed;
+    while (std::chrono::steady_clock::now() < deadline) {
+      replayed = standby_->query_value("postgres",
+                                       "SELECT pg_last_wal_replay_lsn() >= '" + lsn + "'::pg_lsn");
+      if (replayed == "t") break;
+      std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_EQ(replayed, "t");
+  }
+
+  std::int64_t lsn_difference(const std::string& primary_sql, const std::string& standby_sql) {
+    const std::string primary = primary_.query_value("postgres", primary_sql);
+    const std::string standby = standby_->query_value("postgres", standby_sql);
+    return std::stoll(primary_.query_value(
+        "postgres", "SELECT pg_wal_lsn_diff('" + primary + "', '" + standby + "')::bigint"));
+  }
+
+  FieldMap fields(FieldMap extra = {}) {
+    FieldMap values{{"source", test::declare("primary", primary_.dsn("postgres"))},
+                    {"target", test::declare("standby", standby_->dsn("postgres"))},
+                    {"mode", std::string("physical")}};
+    values.merge(extra);
+    return values;
+  }
+
+  test::PostgresCluster primary_;
+  std::unique_ptr<test::PostgresCluster> standby_;
+};
+
+TEST_F(PostgresStandbyTest, ACaughtUpStandbyPasses) {
+  primary_.execute("postgres", "CREATE TABLE items (id int); INSERT INTO items VALUES (1)");
+  wait_until_replayed();
+  auto check = test::make_check<PostgresReplicationCheck>(fields({{"max_lag", Duration(5s)}}));
+  const auto run = test::run_check(*check);
+  expect_result(run, Outcome::passed, "target is a standby, lag 0 bytes, 0ms");
+  EXPECT_TRUE(std::regex_match(run.result.details,
+                               std::regex("source WAL at [0-9A-F]+/[0-9A-F]+ when checked\n"
+                                          "target replayed up to [0-9A-F]+/[0-9A-F]+\n"
+                                          "WAL receiver: streaming from 127\\.0\\.0\\.1:" +
+                                          std::to_string(primary_.port()))))
+      << run.result.details;
+  EXPECT_EQ(test::find_measurement(run.result, "lag_bytes")->value, 0);
+}
+
+TEST_F(PostgresStandbyTest, APausedStandbyFallsBehindByTheBytesWritten) {
+  primary_.execute("postgres", "CREATE TABLE items (id int)");
+  wait_until_replayed();
+  standby_->execute("postgres", "SELECT pg_wal_replay_pause()");
+  std::string state;
+  for (int i = 0; i < 600 && state != "paused"; ++i) {
+    state = standby_->query_value("postgres", "SELECT pg_get_wal_replay_pause_state()");
+    if (state != "paused") std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(state, "paused");
+  primary_.execute("postgres", "INSERT INTO items SELECT generate_series(1, 1000)");
+  const std::int64_t before =
+      lsn_difference("SELECT pg_current_wal_lsn()", "SELECT pg_last_wal_replay_lsn()");
+  ASSERT_GT(before, 0);
+
+  auto check = test::make_check<PostgresReplicationCheck>(fields({{"max_lag_bytes", before - 1}}));
+  const auto run = test::run_check(*check);
+  const std::int64_t after =
+      lsn_difference("SELECT pg_current_wal_lsn()", "SELECT pg_last_wal_replay_lsn()");
+  ASSERT_NE(test::find_measurement(run.result, "lag_bytes"), nullptr);
+  const auto lag =
+      static_cast<std::int64_t>(test::find_measurement(run.result, "lag_bytes")->value);
+  EXPECT_GE(lag, before);
+  EXPECT_LE(lag, after);
+  expect_result(run, Outcome::failed,
+                "lag " + std::to_string(lag) + " bytes, at most " + std::to_string(before - 1) +
+                    " allowed (replay is paused on target)");
+  EXPECT_LT(run.elapsed, 2s) << "a paused standby is not waited for";
+
+  auto roomy = test::make_check<PostgresReplicationCheck>(
+      fields({{"max_lag_bytes", std::int64_t{1} << 30}}));
+  test::expect_result_matching(test::run_check(*roomy), Outcome::passed,
+                               "target is a standby, lag [1-9][0-9]* bytes");
 }
 
 }  // namespace
