@@ -69,6 +69,8 @@ constexpr std::size_t kLocalisingAtOnce = 4;
 // A scan chunk covers at least this many pages (2 MiB), at most 4 per connection.
 constexpr std::int64_t kMinChunkPages = 256;
 constexpr int kChunksPerConnection = 4;
+// Segments per table at most (a table of 10 billion rows has segments of 100,000 rows).
+constexpr std::int64_t kMaxSegments = 100'000;
 // Keyless tables: at most 2^kMaxHashBits segments.
 constexpr int kMaxHashBits = 16;
 constexpr int kNativeHashVersion = 140000;  // hash_record_extended, TID range scans
@@ -441,8 +443,10 @@ class ChecksumAttempt : public std::enable_shared_from_this<ChecksumAttempt> {
       sql::build_expressions(plan, source.columns, target.columns, mode, target_->normalisation);
 
       const double rows = std::max({source.estimated_rows, target.estimated_rows, 1.0});
-      const auto segments =
-          static_cast<std::int64_t>(std::ceil(rows / static_cast<double>(target_->segment_rows)));
+      // Memory holds a few dozen bytes per segment: past kMaxSegments, segments grow instead.
+      const auto segments = std::min<std::int64_t>(
+          kMaxSegments,
+          static_cast<std::int64_t>(std::ceil(rows / static_cast<double>(target_->segment_rows))));
       const auto column = [](const sql::TableInfo& info, const std::string& name) {
         return *std::find_if(info.columns.begin(), info.columns.end(),
                              [&name](const sql::Column& c) { return c.name == name; });

@@ -215,11 +215,20 @@ void build_expressions(TablePlan& plan, const std::vector<Column>& source,
   }
   const std::string row = fmt::format("ROW({})", fmt::join(parts, ", "));
   // A sum of hash_record_extended alone is linear in the column hashes: values swapped between
-  // two rows would leave it unchanged. Seeding each row with its key's hash (or, without a key,
-  // with a second hash of the row) makes every value's hash depend on its row.
-  const std::string seed = key_parts.empty() ? fmt::format("hash_record_extended({}, 1)", row)
-                                             : fmt::format("hash_record_extended(ROW({}), 0)",
-                                                           fmt::join(key_parts, ", "));
+  // two rows would leave it unchanged. Seeding each row with its key (an integer key as it is,
+  // another key's hash; without a key, a second hash of the row) makes every value's hash
+  // depend on its row.
+  const Column* key = plan.key.size() == 1 ? find(source, plan.key.front()) : nullptr;
+  const Column* target_key = plan.key.size() == 1 ? find(target, plan.key.front()) : nullptr;
+  std::string seed;
+  if (key_parts.empty()) {
+    seed = fmt::format("hash_record_extended({}, 1)", row);
+  } else if (key && target_key && is_integer_type(key->base) &&
+             is_integer_type(target_key->base)) {
+    seed = quote_identifier(key->name) + "::bigint";
+  } else {
+    seed = fmt::format("hash_record_extended(ROW({}), 0)", fmt::join(key_parts, ", "));
+  }
   plan.row_hash = fmt::format("hash_record_extended({}, {})", row, seed);
 }
 

@@ -287,6 +287,25 @@ TEST_F(PostgresChecksumTest, ScansSplitOverConnectionsShareOneSnapshot) {
             "public.wide  id=99999  changed     pad");
 }
 
+TEST_F(PostgresChecksumTest, PartitionedTablesAreComparedWithTheirPartitions) {
+  both(
+      "CREATE TABLE events (id bigint, at date, v text, PRIMARY KEY (id, at)) "
+      "PARTITION BY RANGE (at); "
+      "CREATE TABLE events_1 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO "
+      "('2026-02-01'); "
+      "CREATE TABLE events_2 PARTITION OF events FOR VALUES FROM ('2026-02-01') TO "
+      "('2026-03-01'); "
+      "INSERT INTO events SELECT g, date '2026-01-01' + g % 59, 'v' || g "
+      "FROM generate_series(1, 2000) g; ANALYZE events");
+  FieldMap fields = compare({"events"}, {{"segment_rows", std::int64_t{500}}});
+  expect_result(run(fields), Outcome::passed,
+                "1 table is identical on source and target (2000 rows each, 4 segments)");
+  on_target("UPDATE events SET v = 'x' WHERE id = 1500");
+  const Completed result = run(fields);
+  expect_result(result, Outcome::failed, "public.events: 1 row changed (v 1)");
+  EXPECT_EQ(listed(result), "public.events  (id, at)=(1500, '2026-01-26')  changed     v");
+}
+
 TEST_F(PostgresChecksumTest, TextAndCompositeKeysSplitInCOrder) {
   both(
       "CREATE TABLE words (w text PRIMARY KEY, n int); "
