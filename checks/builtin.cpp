@@ -8,6 +8,7 @@
 #include "checks/postgres/query.hpp"
 #include "checks/postgres/replication.hpp"
 #include "checks/postgres/row_count.hpp"
+#include "checks/postgres/schema.hpp"
 #include "checks/postgres/smoke.hpp"
 #include "checks/tcp.hpp"
 #include "checks/tls.hpp"
@@ -23,6 +24,7 @@ void register_builtin_checks(Registry& registry) {
   registry.add<PostgresQueryCheck>("postgres.query");
   registry.add<PostgresReplicationCheck>("postgres.replication");
   registry.add<PostgresRowCountCheck>("postgres.row_count");
+  registry.add<PostgresSchemaCheck>("postgres.schema");
   registry.add<PostgresSmokeCheck>("postgres.smoke");
   registry.add<TcpCheck>("tcp");
   registry.add<TlsCheck>("tls");
