@@ -1,6 +1,7 @@
 #include "reports/builtin.hpp"
 
 #include "reports/console.hpp"
+#include "reports/html.hpp"
 #include "reports/json.hpp"
 #include "reports/junit.hpp"
 
@@ -12,6 +13,8 @@ std::vector<ReportFormat> builtin_report_formats() {
        [](const std::filesystem::path& path) { return std::make_unique<JunitReporter>(path); }},
       {"json", "write every result as JSON (format cutover-results, version 1) to FILE",
        [](const std::filesystem::path& path) { return std::make_unique<JsonReporter>(path); }},
+      {"html", "write a self-contained HTML report for people to FILE",
+       [](const std::filesystem::path& path) { return std::make_unique<HtmlReporter>(path); }},
   };
 }
 
