@@ -102,6 +102,10 @@ using Segments = std::map<std::int64_t, Aggregate>;
 Segments read_segments(const pqxx::result& result) {
   Segments segments;
   for (const auto& row : result) {
+    if (row[0].is_null()) {
+      throw postgres::JobError(
+          "a row has NULL in its key columns (the source's key is not NOT NULL on this side)");
+    }
     Aggregate& aggregate = segments[row[0].as<std::int64_t>()];
     aggregate.count += row[1].as<std::int64_t>();
     aggregate.sum += parse_sum(row[2].c_str());
@@ -439,7 +443,10 @@ class ChecksumAttempt : public std::enable_shared_from_this<ChecksumAttempt> {
       for (const std::string& key : plan.key) {
         if (!has(target, key)) plan.key.clear();
       }
-      if (plan.columns.empty()) continue;
+      if (plan.columns.empty() && (!source.columns.empty() || !target.columns.empty())) {
+        state.problems.push_back("no columns left to compare (columns, exclude_columns)");
+        continue;
+      }
       sql::build_expressions(plan, source.columns, target.columns, mode, target_->normalisation);
 
       const double rows = std::max({source.estimated_rows, target.estimated_rows, 1.0});
@@ -512,7 +519,7 @@ class ChecksumAttempt : public std::enable_shared_from_this<ChecksumAttempt> {
         TableState& table = tables_[t];
         if (!table.planned) continue;
         const sql::TableInfo& info = table.info[side];
-        std::string restriction = "TRUE";
+        std::string restriction = "TRUE";  // a recheck's segments
         if (!table.restrict_to.empty()) {
           restriction = sql::segment_condition(
               table.plan, side == 1,
@@ -525,11 +532,11 @@ class ChecksumAttempt : public std::enable_shared_from_this<ChecksumAttempt> {
         }
         const std::int64_t pages = std::max<std::int64_t>(info.pages, 1);
         for (std::int64_t c = 0; c < chunks; ++c) {
-          std::string chunk = restriction;
+          std::string chunk = "TRUE";
           if (c > 0) chunk += fmt::format(" AND ctid >= '({},0)'::tid", pages * c / chunks);
           if (c + 1 < chunks)
             chunk += fmt::format(" AND ctid < '({},0)'::tid", pages * (c + 1) / chunks);
-          state->chunks.push_back({t, sql::scan_sql(table.plan, side == 1, chunk)});
+          state->chunks.push_back({t, sql::scan_sql(table.plan, side == 1, chunk, restriction)});
         }
       }
       scans_[side] = state;
@@ -935,7 +942,7 @@ class ChecksumAttempt : public std::enable_shared_from_this<ChecksumAttempt> {
     CheckResult result;
     if (problems.empty()) {
       result = CheckResult::passed(
-          fmt::format("{} {} identical on source and target ({} each, {} segment{})",
+          fmt::format("{} {} identical on source and target ({} on each side, {} segment{})",
                       tables_.size(), tables_.size() == 1 ? "table is" : "tables are",
                       rows_phrase(rows[0]), segments, segments == 1 ? "" : "s"));
     } else {

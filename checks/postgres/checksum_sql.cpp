@@ -36,32 +36,54 @@ bool is_time(const std::string& base) {
   return base == "timestamp" || base == "timestamptz" || base == "time" || base == "timetz";
 }
 
+// Types hashed by their own extended hash function in native mode: built-in ones whose hash
+// tells apart every two values PostgreSQL's = does, and that no OID or collation enters. (Not
+// arrays: '{1,2}' and '[0:1]={1,2}' hash alike; not jsonb: its hash XORs structure, so [[],[]]
+// and [[[]]] hash alike.) Types stored as 64-bit integers are hashed through their binary form:
+// their own hash folds the two halves, so bigint 1 and 4294967296 hash alike. Everything else
+// is hashed as text.
+constexpr std::string_view kNativeTypes =
+    "'int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'bool', 'date', 'timestamp', "
+    "'timestamptz', 'time', 'uuid', 'bytea', 'text', 'varchar', 'bpchar', 'inet', 'cidr', "
+    "'macaddr', 'macaddr8'";
+
+// Seed of the native hashes. Not 0: a column's hash of float 0 is its seed, and NULL adds 0.
+constexpr std::string_view kSeed = "1442695040888963407";
+
+constexpr int kRowsPerPageGuess = 50;
+
+// Text compared byte for byte, whatever the column's collation (a nondeterministic one, or
+// citext, would make 'ABC' equal 'abc').
+std::string c_collated(const std::string& text) {
+  return "(" + text + ") COLLATE \"C\"";
+}
+
 // The value of a column made comparable: rounded and trimmed as asked. `as_text`: the result is
-// text (canonical mode, or a column hashed as text).
+// text (canonical mode, or a column hashed as text), compared byte for byte.
 std::string normalised(const std::string& column, const Column& type, const Normalisation& norm,
                        bool as_text, Mode mode) {
   if (is_float(type.base) && norm.float_digits) {
     const int digits = *norm.float_digits;
     const std::string format = digits > 1 ? "9." + std::string(digits - 1, '9') + "EEEE" : "9EEEE";
-    return fmt::format(
-        "CASE WHEN {0} IS NULL THEN NULL WHEN {0} = 0 THEN '0' "
-        "WHEN {0} IN ('NaN', 'Infinity', '-Infinity') THEN {0}::text "
-        "ELSE ltrim(to_char({0}, '{1}')) END",
-        column, format);
+    return c_collated(
+        fmt::format("CASE WHEN {0} IS NULL THEN NULL WHEN {0} = 0 THEN '0' "
+                    "WHEN {0} IN ('NaN', 'Infinity', '-Infinity') THEN {0}::text "
+                    "ELSE ltrim(to_char({0}, '{1}')) END",
+                    column, format));
   }
   if (is_time(type.base) && norm.timestamp_precision) {
     const std::string rounded =
         fmt::format("{}::{}({})", column, type.base, *norm.timestamp_precision);
-    return as_text ? rounded + "::text" : rounded;
+    return as_text ? c_collated(rounded + "::text") : rounded;
   }
   if (type.base == "bpchar" && !norm.trim_char) {
-    return fmt::format("({0}::text || repeat(' ', octet_length({0}) - octet_length({0}::text)))",
-                       column);
+    return c_collated(fmt::format(
+        "{0}::text || repeat(' ', octet_length({0}) - octet_length({0}::text))", column));
   }
   if (mode == Mode::canonical && type.base == "numeric")
-    return fmt::format("trim_scale({})::text", column);
-  if (as_text) return column + "::text";
-  if (type.collatable && type.category != 'A') return column + " COLLATE \"C\"";
+    return c_collated(fmt::format("trim_scale({})::text", column));
+  if (as_text) return c_collated(column + "::text");
+  if (type.collatable) return column + " COLLATE \"C\"";
   return column;
 }
 
@@ -74,6 +96,15 @@ const Column* find(const std::vector<Column>& columns, const std::string& name) 
     if (column.name == name) return &column;
   }
   return nullptr;
+}
+
+// Rows of a relation from its statistics; never analysed (reltuples -1, as right after a
+// restore), a guess from its size.
+std::string estimate(std::string_view relation) {
+  return fmt::format(
+      "CASE WHEN {0}.reltuples < 0 THEN pg_relation_size({0}.oid) / "
+      "current_setting('block_size')::bigint * {1} ELSE {0}.reltuples END",
+      relation, kRowsPerPageGuess);
 }
 
 }  // namespace
@@ -91,13 +122,7 @@ TableInfo describe_table(Session& session, const Table& table, const std::string
 
   const pqxx::result columns = transaction.exec(fmt::format(
       "SELECT a.attname, format_type(a.atttypid, a.atttypmod), bt.typname, bt.typcategory, "
-      "bt.typtype = 'b' AND bt.typname <> 'interval' "
-      "AND (bt.typcategory <> 'A' OR (et.typtype = 'b' AND et.typname <> 'interval')) "
-      "AND EXISTS (SELECT 1 FROM pg_catalog.pg_opclass oc "
-      "  JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod "
-      "  JOIN pg_catalog.pg_amproc p ON p.amprocfamily = oc.opcfamily AND p.amprocnum = 2 "
-      "  WHERE am.amname = 'hash' AND oc.opcdefault "
-      "  AND oc.opcintype = CASE WHEN bt.typcategory = 'A' THEN et.oid ELSE bt.oid END), "
+      "bt.typnamespace = 'pg_catalog'::regnamespace AND bt.typname IN ({1}), "
       "a.attcollation <> 0 "
       "FROM pg_catalog.pg_attribute a "
       "JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid "
@@ -106,7 +131,7 @@ TableInfo describe_table(Session& session, const Table& table, const std::string
       "LEFT JOIN pg_catalog.pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A' "
       "WHERE a.attrelid = {0}::regclass AND a.attnum > 0 AND NOT a.attisdropped "
       "ORDER BY a.attname COLLATE \"C\"",
-      name));
+      name, kNativeTypes));
   for (const auto& row : columns) {
     info.columns.push_back({.name = row[0].as<std::string>(),
                             .type = row[1].as<std::string>(),
@@ -123,6 +148,7 @@ TableInfo describe_table(Session& session, const Table& table, const std::string
       "WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
       "AND a.attnum = k.n ORDER BY k.o), E'\\n') "
       "FROM pg_catalog.pg_index i WHERE i.indrelid = {0}::regclass AND i.indisunique "
+      "AND i.indisvalid AND i.indisready AND i.indimmediate "
       "AND i.indpred IS NULL AND i.indexprs IS NULL AND NOT EXISTS (SELECT 1 FROM "
       "unnest(i.indkey[0:i.indnkeyatts - 1]) k(n) JOIN pg_catalog.pg_attribute a ON "
       "a.attrelid = i.indrelid AND a.attnum = k.n WHERE NOT a.attnotnull) "
@@ -139,16 +165,15 @@ TableInfo describe_table(Session& session, const Table& table, const std::string
   }
 
   // pg_partition_tree lists nothing for a table that is not partitioned.
-  const pqxx::row size = transaction.exec1(
-      fmt::format("SELECT c.relkind = 'p', CASE WHEN c.relkind = 'p' THEN (SELECT "
-                  "coalesce(sum(greatest(l.reltuples, 0)), 0) FROM pg_partition_tree(c.oid) t "
-                  "JOIN pg_catalog.pg_class l ON l.oid = t.relid WHERE t.isleaf) "
-                  "ELSE greatest(c.reltuples, 0) END, CASE WHEN c.relkind = 'p' THEN (SELECT "
-                  "coalesce(max(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t "
-                  "WHERE t.isleaf) ELSE pg_relation_size(c.oid) END "
-                  "/ current_setting('block_size')::bigint "
-                  "FROM pg_catalog.pg_class c WHERE c.oid = {0}::regclass",
-                  name));
+  const pqxx::row size = transaction.exec1(fmt::format(
+      "SELECT c.relkind = 'p', CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum({1}), 0) "
+      "FROM pg_partition_tree(c.oid) t JOIN pg_catalog.pg_class l ON l.oid = t.relid "
+      "WHERE t.isleaf) ELSE {2} END, CASE WHEN c.relkind = 'p' THEN (SELECT "
+      "coalesce(max(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t "
+      "WHERE t.isleaf) ELSE pg_relation_size(c.oid) END "
+      "/ current_setting('block_size')::bigint "
+      "FROM pg_catalog.pg_class c WHERE c.oid = {0}::regclass",
+      name, estimate("l"), estimate("c")));
   info.partitioned = size[0].as<bool>();
   info.estimated_rows = size[1].as<double>();
   info.pages = size[2].as<std::int64_t>();
@@ -188,8 +213,7 @@ TableInfo describe_table(Session& session, const Table& table, const std::string
 void build_expressions(TablePlan& plan, const std::vector<Column>& source,
                        const std::vector<Column>& target, Mode mode,
                        const Normalisation& normalisation) {
-  std::vector<std::string> parts;
-  std::vector<std::string> key_parts;
+  std::vector<std::string> parts;  // native: hashed elements; canonical: encoded texts
   plan.column_hashes.clear();
   for (const std::string& name : plan.columns) {
     const Column& left = *find(source, name);
@@ -202,34 +226,31 @@ void build_expressions(TablePlan& plan, const std::vector<Column>& source,
       parts.push_back(fmt::format(
           "CASE WHEN ({0}) IS NULL THEN 'N' ELSE 'V' || length({0}) || ':' || ({0}) END", value));
       plan.column_hashes.push_back(fmt::format("md5({})", value));
-    } else {
-      parts.push_back(value);
-      plan.column_hashes.push_back(fmt::format("hash_record_extended(ROW({}), 0)::text", value));
+      continue;
     }
-    if (std::find(plan.key.begin(), plan.key.end(), name) != plan.key.end())
-      key_parts.push_back(value);
+    std::vector<std::string> elements{value};
+    if (!as_text && (left.base == "int8" || left.base == "timestamp" ||
+                     left.base == "timestamptz" || left.base == "time")) {
+      // int8send, timestamp_send, timestamptz_send, time_send
+      elements = {fmt::format("{}send({})", left.base == "int8" ? "int8" : left.base + "_", value)};
+    } else if (!as_text && left.base == "numeric") {
+      // numeric's hash is the same for NaN, Infinity and -Infinity; their signs differ.
+      elements.push_back(fmt::format("sign({})", value));
+    }
+    plan.column_hashes.push_back(
+        fmt::format("hash_record_extended(ROW({}), {})::text", fmt::join(elements, ", "), kSeed));
+    parts.insert(parts.end(), elements.begin(), elements.end());
+  }
+  if (plan.columns.empty()) {
+    // A table without columns: its rows can only be counted.
+    plan.row_hash = "0::bigint";
+    return;
   }
   if (mode == Mode::canonical) {
     plan.row_hash = md5_bigint(fmt::format("{}", fmt::join(parts, " || ")));
     return;
   }
-  const std::string row = fmt::format("ROW({})", fmt::join(parts, ", "));
-  // A sum of hash_record_extended alone is linear in the column hashes: values swapped between
-  // two rows would leave it unchanged. Seeding each row with its key (an integer key as it is,
-  // another key's hash; without a key, a second hash of the row) makes every value's hash
-  // depend on its row.
-  const Column* key = plan.key.size() == 1 ? find(source, plan.key.front()) : nullptr;
-  const Column* target_key = plan.key.size() == 1 ? find(target, plan.key.front()) : nullptr;
-  std::string seed;
-  if (key_parts.empty()) {
-    seed = fmt::format("hash_record_extended({}, 1)", row);
-  } else if (key && target_key && is_integer_type(key->base) &&
-             is_integer_type(target_key->base)) {
-    seed = quote_identifier(key->name) + "::bigint";
-  } else {
-    seed = fmt::format("hash_record_extended(ROW({}), 0)", fmt::join(key_parts, ", "));
-  }
-  plan.row_hash = fmt::format("hash_record_extended({}, {})", row, seed);
+  plan.row_hash = fmt::format("hash_record_extended(ROW({}), {})", fmt::join(parts, ", "), kSeed);
 }
 
 std::string bucket_sql(const TablePlan& plan, bool target_side) {
@@ -251,30 +272,41 @@ std::string bucket_sql(const TablePlan& plan, bool target_side) {
     }
     case Bucketing::hashed:
       if (plan.hash_bits == 0) return "0";
-      return fmt::format("(h >> {})", 64 - plan.hash_bits);
+      return fmt::format("(cutover_h >> {})", 64 - plan.hash_bits);
   }
   return "0";
 }
 
-std::string scan_sql(const TablePlan& plan, bool target_side, const std::string& chunk) {
+// Each row's contribution to a segment's sum: its hash mixed again. hash_record_extended is a
+// linear combination of its columns' hashes, and some of those are linear in the seed or
+// constant (NULL, numeric 0, float 0), so a plain sum would not see values swapped between two
+// rows; hashint8extended seeded with the whole 64-bit hash is not linear.
+constexpr std::string_view kMixed = "hashint8extended(cutover_h, cutover_h)";
+
+std::string scan_sql(const TablePlan& plan, bool target_side, const std::string& chunk,
+                     const std::string& segments) {
+  // The row hash once per row (OFFSET 0 keeps the subquery from being merged, which would
+  // compute it twice), then its segment and its mix from it.
   if (plan.bucketing == Bucketing::hashed) {
-    // The row hash once per row, then its segment from it.
     return fmt::format(
-        "SELECT {0} AS b, count(*), sum(h)::text FROM (SELECT {1} AS h FROM {2} "
-        "WHERE ({3}) AND {4} OFFSET 0) s GROUP BY 1",
-        bucket_sql(plan, target_side), plan.row_hash, plan.table, plan.where, chunk);
+        "SELECT {0} AS b, count(*), sum({1})::text FROM (SELECT {2} AS cutover_h FROM {3} "
+        "WHERE ({4}) AND {5} OFFSET 0) s WHERE {6} GROUP BY 1",
+        bucket_sql(plan, target_side), kMixed, plan.row_hash, plan.table, plan.where, chunk,
+        segments);
   }
   return fmt::format(
-      "SELECT {0} AS b, count(*), sum({1})::text FROM {2} WHERE ({3}) AND {4} GROUP BY 1",
-      bucket_sql(plan, target_side), plan.row_hash, plan.table, plan.where, chunk);
+      "SELECT b, count(*), sum({0})::text FROM (SELECT {1} AS b, {2} AS cutover_h FROM {3} "
+      "WHERE ({4}) AND {5} AND {6} OFFSET 0) s GROUP BY 1",
+      kMixed, bucket_sql(plan, target_side), plan.row_hash, plan.table, plan.where, chunk,
+      segments);
 }
 
 std::string refine_sql(const TablePlan& plan, std::int64_t low, std::int64_t high,
                        std::int64_t width) {
   return fmt::format(
-      "SELECT div({0}::numeric - {1}, {2})::int AS b, count(*), sum({3})::text FROM {4} "
-      "WHERE ({5}) AND {6} GROUP BY 1",
-      quote_identifier(plan.key.front()), low, width, plan.row_hash, plan.table, plan.where,
+      "SELECT b, count(*), sum({0})::text FROM (SELECT div({1}::numeric - {2}, {3})::int AS b, "
+      "{4} AS cutover_h FROM {5} WHERE ({6}) AND {7} OFFSET 0) s GROUP BY 1",
+      kMixed, quote_identifier(plan.key.front()), low, width, plan.row_hash, plan.table, plan.where,
       range_condition(plan, low, high));
 }
 
@@ -290,8 +322,8 @@ std::string rows_sql(const TablePlan& plan, const std::string& condition) {
 std::string hash_counts_sql(const TablePlan& plan, bool target_side,
                             const std::vector<std::int64_t>& buckets) {
   return fmt::format(
-      "SELECT h::text, count(*) FROM (SELECT {0} AS h FROM {1} WHERE ({2}) OFFSET 0) s "
-      "WHERE {3} = ANY('{{{4}}}'::bigint[]) GROUP BY h",
+      "SELECT cutover_h::text, count(*) FROM (SELECT {0} AS cutover_h FROM {1} WHERE ({2}) "
+      "OFFSET 0) s WHERE {3} = ANY('{{{4}}}'::bigint[]) GROUP BY 1",
       plan.row_hash, plan.table, plan.where, bucket_sql(plan, target_side),
       fmt::join(buckets, ","));
 }

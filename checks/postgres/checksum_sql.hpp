@@ -13,15 +13,16 @@
 namespace cutover::postgres::checksum {
 
 // How a row is hashed.
-//   native: hash_record_extended over the compared columns in name order, seeded with the hash
-//     of the row's key (so that values swapped between rows do not cancel out in a sum), each
-//     column hashed by its type's own extended hash function (equal values hash equal: 1.5 and
-//     1.50, -0 and 0, jsonb key order). Columns of types without one, or whose hash depends on
-//     the database (enum OIDs), or of another type on the other side, are hashed as text.
-//     PostgreSQL 14 and later.
+//   native: hash_record_extended over the compared columns in name order, each hashed by its
+//     type's own extended hash function, so equal values hash equal (1.5 and 1.50, -0 and 0,
+//     char(n) padding); 64-bit types through their binary form, numeric with its sign (NaN and
+//     the infinities hash alike), and every other type (arrays, jsonb, enums whose hash is an
+//     OID, intervals, citext, columns of another type on the other side) as text in "C"
+//     collation. PostgreSQL 14 and later.
 //   canonical: the first 64 bits of the md5 of a text any engine can rebuild: for each column
 //     in name order 'N' for NULL, or 'V' <length in characters> ':' <text>; numbers without
 //     trailing zeros, times in UTC ISO 8601.
+// Either way a segment's fingerprint sums each row's hash mixed once more (see scan_sql).
 enum class Mode { native, canonical };
 
 struct Normalisation {
@@ -35,8 +36,8 @@ struct Column {
   std::string type;       // format_type: numeric(12,2), character(3), text[]
   std::string base;       // the type under any domain: numeric, bpchar, _text
   char category = 'X';    // pg_type.typcategory of base: N numeric, D date/time, S string, A array
-  bool hashable = false;  // a base type with an extended hash function that does not depend on
-                          // OIDs (enum, composite and interval excluded)
+  bool hashable = false;  // hashed natively (a built-in type whose hash equals only equal
+                          // values); others are hashed as text
   bool collatable = false;
 };
 
@@ -94,9 +95,11 @@ void build_expressions(TablePlan& plan, const std::vector<Column>& source,
 // The segment expression of a side.
 std::string bucket_sql(const TablePlan& plan, bool target_side);
 
-// Counts and hash sums by segment of the rows within `chunk` (a condition, e.g. on ctid):
-// rows of (bucket bigint, count bigint, sum numeric as text).
-std::string scan_sql(const TablePlan& plan, bool target_side, const std::string& chunk);
+// Counts and hash sums by segment of the rows within `chunk` (a condition on ctid) and in
+// `segments` (a segment_condition, or TRUE): rows of (bucket bigint, count bigint, sum numeric
+// as text).
+std::string scan_sql(const TablePlan& plan, bool target_side, const std::string& chunk,
+                     const std::string& segments);
 
 // Integer keys: counts and sums of the sub-segments of [low, high] `width` keys wide (rows of
 // sub-index, count, sum), through the key's index.
