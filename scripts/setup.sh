@@ -9,6 +9,8 @@ packages=(
   nlohmann-json3-dev libyaml-dev libtinyxml2-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev
   postgresql postgresql-contrib libxml2-utils procps nsd
+  # the HTML report's browser test: headless Chromium, and fonts for its screenshot
+  chromium fonts-liberation
 )
 
 missing=()
