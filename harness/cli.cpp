@@ -148,6 +148,11 @@ int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions)
       if (format.name == name) reporters.add(format.make(path));
     }
   }
+  if (extensions.automatic_reports) {
+    for (auto& reporter : extensions.automatic_reports()) {
+      reporters.add(std::move(reporter));
+    }
+  }
 
   RunInfo info;
   info.tool_version = CUTOVER_VERSION;
@@ -274,6 +279,8 @@ int run_cli(int argc, char** argv, const Extensions& extensions) {
   for (const Command& command : extensions.commands) {
     auto* sub = app.add_subcommand(command.name, command.description);
     sub->prefix_command();
+    // The command parses its own arguments, --help included, so its help lists its options.
+    sub->set_help_flag();
     extra.push_back(sub);
   }
 

@@ -35,6 +35,9 @@ struct Extensions {
   const Registry* registry = nullptr;
   std::vector<ReportFormat> report_formats;
   std::function<std::unique_ptr<Reporter>(const ConsoleSettings&)> make_console;
+  // Reports every run writes without being asked, decided by the environment (a CI summary
+  // file); called once per run. Optional.
+  std::function<std::vector<std::unique_ptr<Reporter>>()> automatic_reports;
   std::vector<Command> commands;
 };
 

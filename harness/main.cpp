@@ -8,6 +8,7 @@
 #include "examples/demo/demo.hpp"
 #include "harness/cli.hpp"
 #include "reports/builtin.hpp"
+#include "reports/replay.hpp"
 
 int main(int argc, char** argv) {
   try {
@@ -17,7 +18,10 @@ int main(int argc, char** argv) {
     extensions.registry = &registry;
     extensions.report_formats = cutover::builtin_report_formats();
     extensions.make_console = cutover::make_console_reporter;
+    extensions.automatic_reports = cutover::automatic_reports;
     extensions.commands.push_back(cutover::demo::command(extensions));
+    extensions.commands.push_back(cutover::merge_command(extensions));
+    extensions.commands.push_back(cutover::report_command(extensions));
     return cutover::run_cli(argc, argv, extensions);
   } catch (const std::exception& e) {
     std::cerr << "cutover: internal error: " << e.what() << "\n";

@@ -1,13 +1,216 @@
 #include "reports/markdown.hpp"
 
+#include <chrono>
+#include <fstream>
+#include <stdexcept>
+#include <string_view>
 #include <utility>
 
-namespace cutover {
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 
-MarkdownReporter::MarkdownReporter(std::filesystem::path path) : path_(std::move(path)) {}
+#include "harness/atomic_file.hpp"
+#include "harness/text.hpp"
+
+namespace cutover {
+namespace detail {
+
+struct MarkdownEntry {
+  std::string suite;
+  std::string phase;
+  std::size_t order = 0;
+  std::string name;
+  std::string kind;
+  Outcome outcome = Outcome::failed;
+  std::string message;
+  std::string details;
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::MarkdownEntry;
+
+// A message longer than this is cut in the table: a table row is for scanning.
+constexpr std::size_t kMessageLimit = 1000;
+// Details beyond this keep their head and tail; the JSON and HTML reports have them whole.
+constexpr std::size_t kDetailsLimit = 8 * 1024;
+// Room kept for the line that says how many checks were left out.
+constexpr std::size_t kNoteReserve = 256;
+
+void append_html_escaped(std::string& out, std::string_view text) {
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
+// Text for one table cell, shown literally: a pipe would end the cell and a line break the row;
+// Markdown emphasis, code and links would change the text, and raw HTML would be rendered.
+std::string cell(std::string_view raw) {
+  const std::string text = clean_text(raw);
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '|':
+      case '\\':
+      case '`':
+      case '*':
+      case '_':
+      case '[':
+      case ']':
+        out += '\\';
+        out += c;
+        break;
+      case '&':
+      case '<':
+      case '>':
+        append_html_escaped(out, std::string_view(&c, 1));
+        break;
+      case '\n':
+        out += "<br>";
+        break;
+      case '\r':
+        break;
+      case '\t':
+        out += ' ';
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string_view verdict(const RunSummary& summary) {
+  if (summary.interrupted) return "⚠️ INTERRUPTED";
+  return summary.all_passed() ? "✅ PASSED" : "❌ FAILED";
+}
+
+std::string header(const RunInfo& info, const RunSummary& summary) {
+  std::string suites;
+  for (const SuiteInfo& suite : info.suites) {
+    suites += (suites.empty() ? "" : ", ") + cell(suite.name);
+  }
+  const auto started = std::chrono::floor<std::chrono::seconds>(info.started);
+  std::string out = fmt::format(
+      "## Cutover: {}\n\n"
+      "| checks | passed | failed | error | skipped | flaky | duration |\n"
+      "|---:|---:|---:|---:|---:|---:|---:|\n"
+      "| {} | {} | {} | {} | {} | {} | {} s |\n\n"
+      "Suites: {} · started {:%Y-%m-%d %H:%M:%S} UTC on {} · cutover {}",
+      verdict(summary), summary.total(), summary.count(Outcome::passed),
+      summary.count(Outcome::failed), summary.count(Outcome::error),
+      summary.count(Outcome::skipped), summary.flaky, format_seconds(summary.duration), suites,
+      fmt::gmtime(std::chrono::system_clock::to_time_t(started)), cell(info.hostname),
+      cell(info.tool_version));
+  if (info.shard_count > 1) {
+    out += fmt::format(" · shard {} of {}", info.shard_index, info.shard_count);
+  }
+  out += "\n";
+  return out;
+}
+
+std::string row(const MarkdownEntry& entry) {
+  return fmt::format("| {} | {} | {} | {} | {} | {} |\n", to_string(entry.outcome),
+                     cell(entry.suite), cell(entry.phase), cell(entry.name), cell(entry.kind),
+                     cell(shorten(entry.message, kMessageLimit)));
+}
+
+// Collapsed; <pre> starts an HTML block that only its closing tag ends, so blank lines in the
+// details do not fall back into Markdown.
+std::string details_block(const MarkdownEntry& entry) {
+  if (entry.details.empty()) return "";
+  std::string out = "<details><summary>";
+  append_html_escaped(out, clean_text(entry.suite + " / " + entry.phase + " / " + entry.name));
+  out += "</summary>\n\n<pre>\n";
+  append_html_escaped(out, truncate_middle(clean_text(entry.details), kDetailsLimit));
+  out += "</pre>\n\n</details>\n";
+  return out;
+}
+
+std::string render(const RunInfo& info, const RunSummary& summary,
+                   const std::vector<const MarkdownEntry*>& failing) {
+  std::string out = header(info, summary);
+  if (failing.empty()) return out;
+
+  std::string table =
+      "\n### Failed and error checks\n\n"
+      "| outcome | suite | phase | check | kind | message |\n"
+      "|---|---|---|---|---|---|\n";
+  std::string details;
+  std::size_t shown = 0;
+  for (const MarkdownEntry* entry : failing) {
+    std::string entry_row = row(*entry);
+    std::string entry_details = details_block(*entry);
+    if (out.size() + table.size() + details.size() + entry_row.size() + entry_details.size() +
+            kNoteReserve >
+        kMarkdownLimit) {
+      break;
+    }
+    table += entry_row;
+    details += entry_details;
+    ++shown;
+  }
+  out += table;
+  if (shown < failing.size()) {
+    const std::size_t left_out = failing.size() - shown;
+    out += fmt::format(
+        "\n_{} more failed or error check{} left out: the summary stays under 1 MiB. The JSON, "
+        "JUnit and HTML reports list every check._\n",
+        left_out, left_out == 1 ? "" : "s");
+  }
+  if (!details.empty()) out += "\n" + details;
+  return out;
+}
+
+}  // namespace
+
+MarkdownReporter::MarkdownReporter(std::filesystem::path path, Mode mode)
+    : path_(std::move(path)), mode_(mode) {}
 
 MarkdownReporter::~MarkdownReporter() = default;
 
-void MarkdownReporter::run_finished(const RunInfo&, const RunSummary&) {}
+void MarkdownReporter::check_started(const PlannedCheck& check) {
+  order_.see(check);
+}
+
+void MarkdownReporter::check_finished(const PlannedCheck& check, const Result& result) {
+  const std::size_t order = order_.see(check);
+  if (result.outcome != Outcome::failed && result.outcome != Outcome::error) return;
+  entries_.push_back({check.suite, check.phase, order, check.name, check.kind, result.outcome,
+                      result.message, result.details});
+}
+
+void MarkdownReporter::run_finished(const RunInfo& info, const RunSummary& summary) {
+  std::vector<const MarkdownEntry*> failing;
+  for (const MarkdownEntry& entry : entries_) {
+    failing.push_back(&entry);
+  }
+  ReportOrder::sort(failing, info);
+  const std::string text = render(info, summary, failing);
+  if (mode_ == Mode::replace) {
+    write_file_atomically(path_, text);
+    return;
+  }
+  // Other steps' summaries come before ours: a blank line keeps the blocks apart.
+  std::ofstream out(path_, std::ios::binary | std::ios::app);
+  out << "\n" << text;
+  out.flush();
+  if (!out) throw std::runtime_error("cannot append the Markdown summary to " + path_.string());
+}
 
 }  // namespace cutover

@@ -1,1 +1,238 @@
 #include "reports/replay.hpp"
+
+#include <algorithm>
+#include <iostream>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+namespace cutover {
+namespace {
+
+// Phases in an order every shard agrees with: the first shard's, then each phase another shard
+// adds, right after the phase it follows there. A shard may lack a phase none of its checks are in.
+void merge_phases(std::vector<std::string>& merged, const std::vector<std::string>& more) {
+  auto after = merged.begin();
+  for (const std::string& phase : more) {
+    auto found = std::find(merged.begin(), merged.end(), phase);
+    if (found == merged.end()) found = merged.insert(after, phase);
+    after = found + 1;
+  }
+}
+
+std::size_t rank(const std::vector<std::string>& names, const std::string& name) {
+  return static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
+}
+
+RunSummary summarize(const std::vector<RecordedCheck>& checks, bool interrupted,
+                     Duration duration) {
+  RunSummary summary;
+  for (Outcome outcome : {Outcome::passed, Outcome::failed, Outcome::error, Outcome::skipped}) {
+    summary.counts[outcome] = 0;
+  }
+  for (const RecordedCheck& recorded : checks) {
+    ++summary.counts[recorded.result.outcome];
+    if (recorded.result.flaky()) ++summary.flaky;
+  }
+  summary.interrupted = interrupted;
+  summary.duration = duration;
+  return summary;
+}
+
+int exit_code(const RunSummary& summary) {
+  return summary.all_passed() ? kExitPassed : kExitFailed;
+}
+
+// The parts `cutover merge` and `cutover report` share: reading files, writing reports.
+struct ReplayCommand {
+  std::string name;
+  std::string description;
+  bool several_files = false;
+};
+
+int run_replay(const ReplayCommand& command, const std::vector<std::string>& arguments,
+               const Extensions& extensions) {
+  CLI::App app{command.description};
+  app.name("cutover " + command.name);
+  std::vector<std::string> files;
+  auto* positional = app.add_option("files", files, "cutover-results JSON files")->required();
+  if (!command.several_files) positional->expected(1);
+  std::vector<std::pair<std::string, std::string>> reports;  // format name, file
+  for (const ReportFormat& format : extensions.report_formats) {
+    app.add_option_function<std::string>(
+           "--" + format.name,
+           [&reports, name = format.name](const std::string& path) {
+             reports.emplace_back(name, path);
+           },
+           format.description)
+        ->type_name("FILE");
+  }
+  try {
+    std::vector<std::string> reversed(arguments.rbegin(), arguments.rend());
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitPassed : kExitUsage;
+  }
+  if (reports.empty()) {
+    std::cerr << fmt::format("cutover {}: error: name at least one report to write (--{} FILE)\n",
+                             command.name, extensions.report_formats.front().name);
+    return kExitUsage;
+  }
+
+  std::vector<ResultsFile> inputs;
+  for (const std::string& file : files) {
+    auto read = read_results_file(file);
+    if (!read) {
+      std::cerr << fmt::format("cutover {}: error: {}\n", command.name, read.error().message);
+      return kExitUsage;
+    }
+    inputs.push_back(std::move(read).value());
+  }
+  ResultsFile run;
+  if (command.several_files) {
+    auto merged = merge_results(inputs, files);
+    if (!merged) {
+      std::cerr << fmt::format("cutover {}: error: {}\n", command.name, merged.error().message);
+      return kExitUsage;
+    }
+    run = std::move(merged).value();
+  } else {
+    run = std::move(inputs.front());
+  }
+
+  ReporterFanOut reporters;
+  for (const auto& [name, path] : reports) {
+    for (const ReportFormat& format : extensions.report_formats) {
+      if (format.name == name) reporters.add(format.make(path));
+    }
+  }
+  if (extensions.automatic_reports) {
+    for (auto& reporter : extensions.automatic_reports()) {
+      reporters.add(std::move(reporter));
+    }
+  }
+  try {
+    replay(run, reporters);
+  } catch (const std::exception& e) {
+    std::cerr << fmt::format("cutover {}: internal error: {}\n", command.name, e.what());
+    return kExitInternal;
+  }
+  const RunSummary& summary = run.summary;
+  std::cout << fmt::format("{} check{}: {} passed, {} failed, {} error, {} skipped{}\n",
+                           summary.total(), summary.total() == 1 ? "" : "s",
+                           summary.count(Outcome::passed), summary.count(Outcome::failed),
+                           summary.count(Outcome::error), summary.count(Outcome::skipped),
+                           summary.interrupted ? " (interrupted)" : "");
+  for (const auto& [name, path] : reports) {
+    std::cout << fmt::format("wrote {} report to {}\n", name, path);
+  }
+  return exit_code(summary);
+}
+
+}  // namespace
+
+Expected<ResultsFile> merge_results(const std::vector<ResultsFile>& shards,
+                                    const std::vector<std::string>& names) {
+  if (shards.empty()) return Error{"no results files to merge"};
+  ResultsFile merged;
+  RunInfo& info = merged.info;
+  info = shards.front().info;
+  info.shard_index = 0;
+  info.shard_count = 1;
+  info.suites.clear();
+  info.phases.clear();
+
+  std::set<std::string> hostnames;
+  auto end = shards.front().info.started;
+  bool interrupted = false;
+  // Which file each check came from, by (suite, name), to name both in an overlap.
+  std::map<std::pair<std::string, std::string>, std::size_t> origin;
+  struct Source {
+    std::size_t shard = 0;
+    std::size_t index = 0;
+  };
+  std::vector<Source> sources;
+  for (std::size_t shard = 0; shard < shards.size(); ++shard) {
+    const ResultsFile& file = shards[shard];
+    for (const SuiteInfo& suite : file.info.suites) {
+      const bool known = std::any_of(info.suites.begin(), info.suites.end(),
+                                     [&suite](const SuiteInfo& s) { return s.name == suite.name; });
+      if (!known) info.suites.push_back(suite);
+    }
+    merge_phases(info.phases, file.info.phases);
+    hostnames.insert(file.info.hostname);
+    info.started = std::min(info.started, file.info.started);
+    end = std::max(end, file.info.started + file.summary.duration);
+    interrupted = interrupted || file.summary.interrupted;
+    for (std::size_t index = 0; index < file.checks.size(); ++index) {
+      const PlannedCheck& check = file.checks[index].check;
+      const auto [seen, inserted] = origin.emplace(std::pair(check.suite, check.name), shard);
+      if (!inserted) {
+        return Error{
+            fmt::format("check '{}/{}' is in both {} and {}: the files are not shards of one run",
+                        check.suite, check.name, names.at(seen->second), names.at(shard))};
+      }
+      sources.push_back({shard, index});
+    }
+  }
+  info.hostname.clear();
+  for (const std::string& hostname : hostnames) {
+    info.hostname += (info.hostname.empty() ? "" : ", ") + hostname;
+  }
+
+  // Shards split groups of checks over machines; within a suite and phase, their place in the
+  // suite file puts them back in the order an unsharded run lists them.
+  const auto key = [&](const Source& source) {
+    const PlannedCheck& check = shards[source.shard].checks[source.index].check;
+    std::size_t suite_rank = info.suites.size();
+    for (std::size_t i = 0; i < info.suites.size(); ++i) {
+      if (info.suites[i].name == check.suite) suite_rank = i;
+    }
+    return std::tuple(suite_rank, rank(info.phases, check.phase), check.location.file,
+                      check.location.line, check.location.column, source.shard, source.index);
+  };
+  std::stable_sort(sources.begin(), sources.end(),
+                   [&key](const Source& a, const Source& b) { return key(a) < key(b); });
+  for (const Source& source : sources) {
+    merged.checks.push_back(shards[source.shard].checks[source.index]);
+  }
+  info.selected_checks = merged.checks.size();
+  merged.summary = summarize(merged.checks, interrupted,
+                             std::chrono::duration_cast<Duration>(end - info.started));
+  return merged;
+}
+
+void replay(const ResultsFile& run, Reporter& reporter) {
+  reporter.run_started(run.info);
+  for (const RecordedCheck& recorded : run.checks) {
+    if (recorded.result.outcome != Outcome::skipped) reporter.check_started(recorded.check);
+    reporter.check_finished(recorded.check, recorded.result);
+  }
+  reporter.run_finished(run.info, run.summary);
+}
+
+Command merge_command(const Extensions& extensions) {
+  ReplayCommand command{"merge", "combine the JSON results of a run's shards and write its reports",
+                        true};
+  return {command.name, command.description,
+          [command, &extensions](const std::vector<std::string>& arguments) {
+            return run_replay(command, arguments, extensions);
+          }};
+}
+
+Command report_command(const Extensions& extensions) {
+  ReplayCommand command{"report", "write reports (HTML, JUnit, ...) from a JSON results file",
+                        false};
+  return {command.name, command.description,
+          [command, &extensions](const std::vector<std::string>& arguments) {
+            return run_replay(command, arguments, extensions);
+          }};
+}
+
+}  // namespace cutover

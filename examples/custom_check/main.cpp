@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     extensions.registry = &registry;
     extensions.report_formats = cutover::builtin_report_formats();
     extensions.make_console = cutover::make_console_reporter;
+    extensions.automatic_reports = cutover::automatic_reports;
     return cutover::run_cli(argc, argv, extensions);
   } catch (const std::exception& e) {
     std::cerr << "cutover-custom: internal error: " << e.what() << "\n";

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   extensions.registry = &registry;
   extensions.report_formats = cutover::builtin_report_formats();
   extensions.make_console = cutover::make_console_reporter;
+  extensions.automatic_reports = cutover::automatic_reports;
   cutover::RunOptions options;
   options.reports["junit"] = "plan-in-code/junit.xml";
   return cutover::run_plan(std::move(plan), options, extensions);

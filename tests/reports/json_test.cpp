@@ -240,7 +240,7 @@ TEST(JsonReporter, IsABuiltinFormat) {
       format.make(path)->run_finished(make_info(), RunSummary{});
     }
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"junit", "json", "html"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"junit", "json", "html", "markdown", "prometheus"}));
   const Json document = Json::parse(test::read_file(path));
   EXPECT_EQ(document["summary"]["total"], 0);
   EXPECT_EQ(document["checks"], Json::array());
