@@ -24,6 +24,8 @@ Process::Process(const std::vector<std::string>& arguments,
     ::dup2(out_fd, STDOUT_FILENO);
     ::dup2(err_fd, STDERR_FILENO);
     ::dup2(null_fd, STDIN_FILENO);
+    // A test run inside GitHub Actions must not append its programs' summaries to the job's.
+    ::unsetenv("GITHUB_STEP_SUMMARY");
     for (const auto& [name, value] : environment)
       ::setenv(name.c_str(), value.c_str(), 1);
     if (!working_directory.empty() && ::chdir(working_directory.c_str()) != 0) ::_exit(126);

@@ -20,7 +20,8 @@ struct ProcessResult {
 };
 
 // A child process with stdout and stderr captured to files, so a test can wait for output while
-// it runs and signal it. The environment is the test's own plus `environment`.
+// it runs and signal it. The environment is the test's own without GITHUB_STEP_SUMMARY, plus
+// `environment`.
 class Process {
  public:
   Process(const std::vector<std::string>& arguments,
