@@ -39,9 +39,9 @@ bool is_time(const std::string& base) {
 // Types hashed by their own extended hash function in native mode: built-in ones whose hash
 // tells apart every two values PostgreSQL's = does, and that no OID or collation enters. (Not
 // arrays: '{1,2}' and '[0:1]={1,2}' hash alike; not jsonb: its hash XORs structure, so [[],[]]
-// and [[[]]] hash alike.) Types stored as 64-bit integers are hashed through their binary form:
-// their own hash folds the two halves, so bigint 1 and 4294967296 hash alike. Everything else
-// is hashed as text.
+// and [[[]]] hash alike.) bigint's hash folds its two halves together (1 and 4294967296 hash
+// alike), so its high half is hashed too; times, stored alike, are hashed through their binary
+// form. Everything else is hashed as text.
 constexpr std::string_view kNativeTypes =
     "'int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'bool', 'date', 'timestamp', "
     "'timestamptz', 'time', 'uuid', 'bytea', 'text', 'varchar', 'bpchar', 'inet', 'cidr', "
@@ -229,13 +229,18 @@ void build_expressions(TablePlan& plan, const std::vector<Column>& source,
       continue;
     }
     std::vector<std::string> elements{value};
-    if (!as_text && (left.base == "int8" || left.base == "timestamp" ||
-                     left.base == "timestamptz" || left.base == "time")) {
-      // int8send, timestamp_send, timestamptz_send, time_send
-      elements = {fmt::format("{}send({})", left.base == "int8" ? "int8" : left.base + "_", value)};
+    if (!as_text && left.base == "int8") {
+      // int8's hash folds the halves together (1 and 4294967296 hash alike): add the high half.
+      elements.push_back(fmt::format("{} >> 32", value));
+    } else if (!as_text &&
+               (left.base == "timestamp" || left.base == "timestamptz" || left.base == "time")) {
+      // Stored as 64-bit integers and hashed like int8: hashed through their binary form.
+      elements = {fmt::format("{}_send({})", left.base, value)};
     } else if (!as_text && left.base == "numeric") {
-      // numeric's hash is the same for NaN, Infinity and -Infinity; their signs differ.
-      elements.push_back(fmt::format("sign({})", value));
+      // numeric's hash is the same for NaN, Infinity and -Infinity, the only values without a
+      // scale: those are added as text.
+      elements.push_back(fmt::format(
+          "CASE WHEN scale({0}) IS NULL AND {0} IS NOT NULL THEN {0}::text END", value));
     }
     plan.column_hashes.push_back(
         fmt::format("hash_record_extended(ROW({}), {})::text", fmt::join(elements, ", "), kSeed));

@@ -15,8 +15,9 @@ namespace cutover::postgres::checksum {
 // How a row is hashed.
 //   native: hash_record_extended over the compared columns in name order, each hashed by its
 //     type's own extended hash function, so equal values hash equal (1.5 and 1.50, -0 and 0,
-//     char(n) padding); 64-bit types through their binary form, numeric with its sign (NaN and
-//     the infinities hash alike), and every other type (arrays, jsonb, enums whose hash is an
+//     char(n) padding); bigint with its high half and times through their binary form (their
+//     hash folds 64 bits into 32), numeric's NaN and infinities as text (they hash alike), and
+//     every other type (arrays, jsonb, enums whose hash is an
 //     OID, intervals, citext, columns of another type on the other side) as text in "C"
 //     collation. PostgreSQL 14 and later.
 //   canonical: the first 64 bits of the md5 of a text any engine can rebuild: for each column

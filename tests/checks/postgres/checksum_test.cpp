@@ -185,7 +185,7 @@ TEST_F(PostgresChecksumTest, ValuesPostgresHashesAlikeAreStillToldApart) {
       "CREATE EXTENSION IF NOT EXISTS citext; "
       "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false); "
       "CREATE TABLE v (id int PRIMARY KEY, n numeric, f float8, b bigint, a int[], j jsonb, "
-      "c citext, t text COLLATE ci)");
+      "c citext, t text COLLATE ci, ts timestamp)");
   struct Case {
     std::string name;
     std::string source;  // rows on the source
@@ -219,6 +219,11 @@ TEST_F(PostgresChecksumTest, ValuesPostgresHashesAlikeAreStillToldApart) {
        "(1, NULL, NULL, NULL, NULL, NULL, 'abc')", "public.v: 1 row changed (c 1)"},
       {"nondeterministic collation", "(1, NULL, NULL, NULL, NULL, NULL, NULL, 'ABC')",
        "(1, NULL, NULL, NULL, NULL, NULL, NULL, 'abc')", "public.v: 1 row changed (t 1)"},
+      // 1 and 2^32 microseconds after 2000-01-01: the halves of both fold to 1.
+      {"timestamps 2^32 microseconds apart",
+       "(1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2000-01-01 00:00:00.000001')",
+       "(1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2000-01-01 01:11:34.967296')",
+       "public.v: 1 row changed (ts 1)"},
   };
   std::vector<Case> all = cases;
   all.insert(all.end(), floats.begin(), floats.end());
