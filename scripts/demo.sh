@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs the demo: the shipped suites against servers the demo starts on
-# loopback. Arguments go to `cutover demo` (e.g. --out DIR).
+# Sets up, builds and runs the demo: a whole migration on loopback (a source and a target
+# PostgreSQL database, the old and new HTTPS services, a DNS server that switches between them),
+# checked by the shipped suites. Arguments go to `cutover demo`: --out DIR, --break.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

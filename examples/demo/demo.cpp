@@ -1,70 +1,109 @@
 #include "examples/demo/demo.hpp"
 
+#include <signal.h>
+
+#include <csignal>
+#include <exception>
+#include <functional>
 #include <iostream>
-#include <list>
-#include <thread>
+#include <map>
+#include <memory>
+#include <utility>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
+
+#include "examples/demo/environment.hpp"
 
 namespace cutover::demo {
 namespace {
 
-namespace asio = boost::asio;
-using asio::ip::tcp;
+// The reports the demo writes when their format exists, and their file names, in print order.
+const std::vector<std::pair<std::string, std::string>> kReportFiles = {
+    {"junit", "junit.xml"},
+    {"json", "results.json"},
+    {"html", "report.html"},
+    {"markdown", "summary.md"},
+};
 
-// A loopback service that accepts connections and closes them: enough for TCP checks. It runs on
-// its own thread so the runner's event loop sees it as a real, separate server.
-class Listeners {
+// The phase whose first check is the moment of the cutover: the DNS switch happens right before.
+constexpr const char* kCutoverPhase = "post";
+
+volatile std::sig_atomic_t setup_signal = 0;
+
+extern "C" void note_setup_signal(int signal) {
+  setup_signal = signal;
+}
+
+// While the environment starts, SIGINT and SIGTERM are noted instead of ending the process at
+// once, so that the clusters, servers and files already started are stopped and removed. The
+// run itself handles them (run_plan), so the previous handlers come back before it.
+class SignalsNoted {
  public:
-  Listeners() : work_(asio::make_work_guard(io_)) {}
+  SignalsNoted() {
+    struct sigaction action {};
+    action.sa_handler = note_setup_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    ::sigaction(SIGINT, &action, &previous_interrupt_);
+    ::sigaction(SIGTERM, &action, &previous_terminate_);
+  }
+  ~SignalsNoted() {
+    ::sigaction(SIGINT, &previous_interrupt_, nullptr);
+    ::sigaction(SIGTERM, &previous_terminate_, nullptr);
+  }
+  SignalsNoted(const SignalsNoted&) = delete;
+  SignalsNoted& operator=(const SignalsNoted&) = delete;
 
-  ~Listeners() {
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
+ private:
+  struct sigaction previous_interrupt_ {};
+  struct sigaction previous_terminate_ {};
+};
+
+// Forwards every event to the console reporter, and calls `cut_over` once, when the first check
+// of the post phase starts: the phases run one after another, so pre and sync are done by then.
+class CutoverOnPostPhase : public Reporter {
+ public:
+  CutoverOnPostPhase(std::unique_ptr<Reporter> console, std::function<void()> cut_over)
+      : console_(std::move(console)), cut_over_(std::move(cut_over)) {}
+
+  void run_started(const RunInfo& info) override { console_->run_started(info); }
+
+  void check_started(const PlannedCheck& check) override {
+    if (!cut_over_done_ && check.phase == kCutoverPhase) {
+      cut_over_done_ = true;
+      cut_over_();
+    }
+    console_->check_started(check);
   }
 
-  // Opens a listener on 127.0.0.1 and returns its port.
-  unsigned short open() {
-    auto& acceptor =
-        acceptors_.emplace_back(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-    accept(acceptor);
-    return acceptor.local_endpoint().port();
+  void check_finished(const PlannedCheck& check, const Result& result) override {
+    console_->check_finished(check, result);
   }
 
-  void start() {
-    thread_ = std::thread([this] { io_.run(); });
+  void run_finished(const RunInfo& info, const RunSummary& summary) override {
+    console_->run_finished(info, summary);
   }
 
  private:
-  void accept(tcp::acceptor& acceptor) {
-    acceptor.async_accept([this, &acceptor](const boost::system::error_code& error, tcp::socket) {
-      if (!error) accept(acceptor);
-    });
-  }
-
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::list<tcp::acceptor> acceptors_;
-  std::thread thread_;
+  std::unique_ptr<Reporter> console_;
+  std::function<void()> cut_over_;
+  bool cut_over_done_ = false;
 };
 
-// A loopback port with nothing listening: connecting to it is refused.
-unsigned short closed_port() {
-  asio::io_context io;
-  tcp::acceptor probe(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-  return probe.local_endpoint().port();
-}
-
 int run_demo(const std::vector<std::string>& arguments, const Extensions& extensions) {
-  CLI::App app{"cutover demo: run the shipped suites against stand-in environments on loopback"};
+  CLI::App app{
+      "cutover demo: a whole migration on loopback (databases, HTTPS services, DNS), checked by "
+      "the shipped suites"};
   app.name("cutover demo");
   std::string out = "cutover-demo";
   std::string suites = std::string(CUTOVER_SOURCE_DIR) + "/suites";
+  bool inject_faults = false;
   app.add_option("--out", out, "folder for the reports")->capture_default_str();
   app.add_option("--suites", suites, "folder with the shipped suites")->capture_default_str();
+  app.add_flag("--break", inject_faults,
+               "inject faults: a changed and a missing row, a sequence left behind, a stale DNS "
+               "record, an expiring certificate");
   try {
     std::vector<std::string> reversed(arguments.rbegin(), arguments.rend());
     app.parse(reversed);
@@ -72,35 +111,70 @@ int run_demo(const std::vector<std::string>& arguments, const Extensions& extens
     return app.exit(e) == 0 ? kExitPassed : kExitUsage;
   }
 
-  Listeners listeners;
-  RunOptions options;
-  options.files = {suites + "/pre-cutover.yaml", suites + "/post-cutover.yaml"};
-  options.variables = {
-      {"TARGET_API_HOST", "127.0.0.1"},
-      {"TARGET_API_PORT", std::to_string(listeners.open())},
-      {"TARGET_DB_HOST", "127.0.0.1"},
-      {"TARGET_DB_PORT", std::to_string(listeners.open())},
-      {"TARGET_ADMIN_PORT", std::to_string(closed_port())},
-      {"SOURCE_DB_HOST", "127.0.0.1"},
-      {"SOURCE_DB_PORT", std::to_string(listeners.open())},
-      {"OLD_API_HOST", "127.0.0.1"},
-      {"OLD_API_PORT", std::to_string(closed_port())},
-  };
-  listeners.start();
+  std::cout << "cutover demo: starting the old and new environments on loopback"
+            << (inject_faults ? ", with faults injected (--break)" : "") << "...\n";
+  std::unique_ptr<Environment> environment;
+  try {
+    const SignalsNoted signals;
+    setup_signal = 0;
+    environment = std::make_unique<Environment>(inject_faults, [] { return setup_signal != 0; });
+    if (setup_signal != 0) throw Interrupted();
+  } catch (const Interrupted&) {
+    std::cerr << "cutover demo: interrupted while starting; what had started was stopped and "
+                 "removed\n";
+    return kExitInterrupted;
+  } catch (const std::exception& error) {
+    std::cerr << "cutover demo: could not start the environment: " << error.what() << "\n";
+    return kExitInternal;
+  }
+  const auto& variables = environment->variables();
 
-  for (const ReportFormat& format : extensions.report_formats) {
-    const std::string file = format.name == "junit" ? "junit.xml" : "results." + format.name;
-    options.reports[format.name] = out + "/" + file;
+  RunOptions options;
+  options.files = {suites + "/pre-cutover.yaml", suites + "/sync.yaml",
+                   suites + "/post-cutover.yaml"};
+  options.variables = variables;
+  if (environment->has_databases()) {
+    std::cout << fmt::format(
+        "  PostgreSQL  source and target databases on 127.0.0.1:{}, the target subscribed to "
+        "the source (logical replication); 1,000 customers and 5,000 orders copied\n",
+        variables.at("DB_PORT"));
+  } else {
+    std::cout << "  PostgreSQL  NOT AVAILABLE: " << environment->database_note()
+              << "\n              The database checks (tag `database`) are left out of this "
+                 "run; install the PostgreSQL server (scripts/setup.sh) to run them.\n";
+    options.selection.tags = {"!database"};
+  }
+  std::cout << fmt::format(
+      "  old         https://api.shop.test on {}:{}\n"
+      "  new         https://api.shop.test on {}:{}, http on port {}\n"
+      "  DNS         {}: api.shop.test and www.shop.test point at {} until the post phase "
+      "starts, then move to {}\n"
+      "  suites      {}/{{pre-cutover,sync,post-cutover}}.yaml\n\n",
+      variables.at("OLD_ADDRESS"), variables.at("OLD_HTTPS_PORT"), variables.at("NEW_ADDRESS"),
+      variables.at("NEW_HTTPS_PORT"), variables.at("NEW_HTTP_PORT"), variables.at("DNS_SERVER"),
+      variables.at("OLD_ADDRESS"), variables.at("NEW_ADDRESS"), suites);
+
+  std::vector<std::pair<std::string, std::string>> written;
+  for (const auto& [name, file] : kReportFiles) {
+    for (const ReportFormat& format : extensions.report_formats) {
+      if (format.name != name) continue;
+      options.reports[name] = out + "/" + file;
+      written.emplace_back(name, out + "/" + file);
+    }
   }
 
-  std::cout << "cutover demo: the new environment's services listen on 127.0.0.1 ports "
-            << options.variables["TARGET_API_PORT"] << " (api) and "
-            << options.variables["TARGET_DB_PORT"] << " (database); the old api's port "
-            << options.variables["OLD_API_PORT"] << " is closed.\n\n";
-  const int code = run_suites(options, extensions);
-  std::cout << "\nReports:\n";
-  for (const auto& [name, path] : options.reports) {
-    std::cout << fmt::format("  {:<6} {}\n", name, path.string());
+  Extensions demo_extensions = extensions;
+  Environment& cut_over_target = *environment;
+  demo_extensions.make_console = [&extensions, &cut_over_target](const ConsoleSettings& settings) {
+    return std::make_unique<CutoverOnPostPhase>(extensions.make_console(settings),
+                                                [&cut_over_target] { cut_over_target.cut_over(); });
+  };
+  const int code = run_suites(options, demo_extensions);
+  if (code == kExitPassed || code == kExitFailed || code == kExitInterrupted) {
+    std::cout << "\nReports:\n";
+    for (const auto& [name, path] : written) {
+      std::cout << fmt::format("  {:<9} {}\n", name, path);
+    }
   }
   return code;
 }
@@ -108,7 +182,8 @@ int run_demo(const std::vector<std::string>& arguments, const Extensions& extens
 }  // namespace
 
 Command command(const Extensions& extensions) {
-  return {"demo", "run the shipped suites against stand-in services on loopback",
+  return {"demo",
+          "run the shipped suites against a whole migration on loopback (--break: with faults)",
           [&extensions](const std::vector<std::string>& arguments) {
             return run_demo(arguments, extensions);
           }};
