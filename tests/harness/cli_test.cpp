@@ -303,19 +303,6 @@ TEST(Cli, TheReadmeDocumentsEveryKindAsCutoverKindsPrintsIt) {
       << result.out;
 }
 
-TEST(Cli, TheDemoPassesAndWritesItsReports) {
-  TempDir dir;
-  ProcessResult result = run_cutover({"demo", "--out", dir.path().string()});
-  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
-  EXPECT_NE(result.out.find("7 checks: 7 passed, 0 failed, 0 error, 0 skipped\n"),
-            std::string::npos)
-      << result.out;
-  auto document = nlohmann::json::parse(read_file(dir.path() / "results.json"));
-  EXPECT_EQ(document["summary"]["passed"], 7);
-  EXPECT_NE(read_file(dir.path() / "junit.xml").find("<testsuite name=\"pre-cutover.pre\""),
-            std::string::npos);
-}
-
 TEST(Cli, PrintsItsVersion) {
   ProcessResult result = run_cutover({"--version"});
   EXPECT_EQ(result.exit_code, 0);
