@@ -164,6 +164,8 @@ int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions)
   info.filter = options.selection.filter;
   info.shard_index = options.selection.shard_index;
   info.shard_count = options.selection.shard_count;
+  for (const auto& database : plan.databases)
+    info.targets.push_back({"database " + database->name, plan.redactor.redact(database->dsn)});
 
   // One thread runs the loop (the thread pool only posts to it): handlers posted from the loop
   // itself then go to a queue of the thread's own, without taking the scheduler's lock.

@@ -18,6 +18,15 @@
 
 namespace cutover {
 
+// What a run checks, for the reports' environment panel: "database source" and its connection
+// string with passwords and secrets masked.
+struct Target {
+  std::string name;
+  std::string address;
+
+  bool operator==(const Target&) const = default;
+};
+
 // What was asked of a run, for report headers and metadata.
 struct RunInfo {
   std::string tool_version;
@@ -31,6 +40,7 @@ struct RunInfo {
   int shard_index = 0;
   int shard_count = 1;
   std::size_t selected_checks = 0;
+  std::vector<Target> targets;  // the suites' declared databases
 };
 
 struct RunSummary {

@@ -448,6 +448,17 @@ void write_environment(Page& page, const RunInfo& info, const RunSummary& summar
     page.text(suite.description);
     page.raw("</td></tr>");
   }
+  if (!info.targets.empty()) {
+    page.raw(
+        "</tbody></table><table><thead><tr><th>Target</th><th>Address</th></tr></thead><tbody>");
+    for (const Target& target : info.targets) {
+      page.raw("<tr><td>");
+      page.text(target.name);
+      page.raw("</td><td>");
+      page.text(target.address);
+      page.raw("</td></tr>");
+    }
+  }
   page.raw("</tbody></table><table><tbody><tr><th>Host</th><td>");
   page.text(info.hostname);
   page.raw("</td></tr><tr><th>Tool version</th><td>");

@@ -73,6 +73,13 @@ std::string iso_utc(std::chrono::system_clock::time_point time) {
 
 // Every string passes through clean_text: nlohmann::json throws on invalid UTF-8 when it
 // writes, and colour codes from a target's output are noise to any reader of the file.
+Json targets(const std::vector<Target>& targets) {
+  Json list = Json::array();
+  for (const Target& target : targets)
+    list.push_back({{"name", clean_text(target.name)}, {"address", clean_text(target.address)}});
+  return list;
+}
+
 Json text_list(const std::vector<std::string>& items) {
   Json list = Json::array();
   for (const std::string& item : items) {
@@ -312,7 +319,8 @@ Json run_to_json(const RunInfo& info, const RunSummary& summary) {
           {"filter", info.filter.empty() ? Json(nullptr) : Json(clean_text(info.filter))},
           {"shard_index", info.shard_index},
           {"shard_count", info.shard_count}}},
-        {"phases", text_list(info.phases)}}},
+        {"phases", text_list(info.phases)},
+        {"targets", targets(info.targets)}}},
       {"suites", std::move(suites)},
       {"summary",
        {{"total", summary.total()},

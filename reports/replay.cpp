@@ -147,6 +147,7 @@ Expected<ResultsFile> merge_results(const std::vector<ResultsFile>& shards,
   info.shard_count = 1;
   info.suites.clear();
   info.phases.clear();
+  info.targets.clear();
 
   std::set<std::string> hostnames;
   auto end = shards.front().info.started;
@@ -166,6 +167,10 @@ Expected<ResultsFile> merge_results(const std::vector<ResultsFile>& shards,
       if (!known) info.suites.push_back(suite);
     }
     merge_phases(info.phases, file.info.phases);
+    for (const Target& target : file.info.targets) {
+      if (std::find(info.targets.begin(), info.targets.end(), target) == info.targets.end())
+        info.targets.push_back(target);
+    }
     hostnames.insert(file.info.hostname);
     info.started = std::min(info.started, file.info.started);
     end = std::max(end, file.info.started + file.summary.duration);

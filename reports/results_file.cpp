@@ -203,6 +203,14 @@ ResultsFile read_document(const Json& document) {
   info.shard_index = static_cast<int>(count(selection, ".run.selection", "shard_index"));
   info.shard_count = static_cast<int>(count(selection, ".run.selection", "shard_count"));
   info.phases = texts(run, ".run", "phases");
+  // Added within version 1: older files have none.
+  if (run.contains("targets")) {
+    const Json& targets = list(run, ".run", "targets");
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      const std::string at = fmt::format(".run.targets[{}]", i);
+      info.targets.push_back({text(targets[i], at, "name"), text(targets[i], at, "address")});
+    }
+  }
   const Json& suites = list(document, "", "suites");
   for (std::size_t i = 0; i < suites.size(); ++i) {
     const std::string at = fmt::format(".suites[{}]", i);

@@ -229,6 +229,29 @@ TEST_F(CliTest, SecretsAppearInNoOutput) {
   EXPECT_NE(plan.find("login with ***"), std::string::npos) << plan;
 }
 
+// The declared databases are the run's targets in every report's metadata, passwords masked.
+TEST_F(CliTest, ReportsNameTheDeclaredDatabasesWithPasswordsMasked) {
+  const std::string file =
+      dir.write("db.yaml",
+                fmt::format("suite: s\n"
+                            "databases:\n"
+                            "  shop: {{ dsn: 'host=10.9.8.7 dbname=shop password=pw-5k2' }}\n"
+                            "checks:\n"
+                            "  - {{ name: open, kind: tcp, host: 127.0.0.1, port: {} }}\n",
+                            server.port()))
+          .string();
+  const std::string json = (dir.path() / "results.json").string();
+  const std::string html = (dir.path() / "report.html").string();
+  const ProcessResult result = run_cutover({"run", file, "--json", json, "--html", html});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_EQ(nlohmann::json::parse(read_file(json))["run"]["targets"],
+            nlohmann::json::parse(R"([{"name": "database shop",
+                                       "address": "host=10.9.8.7 dbname=shop password=***"}])"));
+  const std::string page = read_file(html);
+  EXPECT_NE(page.find("host=10.9.8.7 dbname=shop password=***"), std::string::npos);
+  EXPECT_EQ(page.find("pw-5k2"), std::string::npos);
+}
+
 // Console lines are flushed on a short timer, not after each line: a line must still show while
 // another check runs on, also when the output is a file, as in CI logs.
 TEST_F(CliTest, AFinishedCheckIsPrintedWhileAnotherStillRuns) {

@@ -50,6 +50,7 @@ RunInfo make_info() {
   info.started = kStart;
   info.suites = {{"db", "Row counts", "suites/db.yaml"}, {"web", "", "suites/web.yaml"}};
   info.phases = {"pre", "post"};
+  info.targets = {{"database source", "host=db.internal password=***"}};
   info.selected_phases = {"pre", "post"};
   info.shard_count = 1;
   info.selected_checks = 4;
@@ -116,7 +117,8 @@ TEST(JsonReporter, WritesTheDocumentedDocument) {
       "interrupted": false,
       "selection": {"phases": ["pre", "post"], "tags": [], "filter": null,
                     "shard_index": 0, "shard_count": 1},
-      "phases": ["pre", "post"]
+      "phases": ["pre", "post"],
+      "targets": [{"name": "database source", "address": "host=db.internal password=***"}]
     },
     "suites": [
       {"name": "db", "description": "Row counts", "file": "suites/db.yaml"},
