@@ -1,5 +1,6 @@
 #include "harness/database.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace cutover {
@@ -57,6 +58,7 @@ void keyword_passwords(std::string_view dsn, std::vector<std::string>& out) {
     ++i;
     skip_spaces();
     std::string value;
+    const std::size_t written_start = i;
     if (i < dsn.size() && dsn[i] == '\'') {
       for (++i; i < dsn.size() && dsn[i] != '\''; ++i) {
         if (dsn[i] == '\\' && i + 1 < dsn.size()) ++i;
@@ -69,7 +71,11 @@ void keyword_passwords(std::string_view dsn, std::vector<std::string>& out) {
         value += dsn[i++];
       }
     }
-    if (key == "password") add(out, std::move(value));
+    if (key != "password") continue;
+    // As written too (quotes and escapes), so that the DSN itself is masked where it is shown.
+    const std::string written(dsn.substr(written_start, std::min(i, dsn.size()) - written_start));
+    if (written != value) add(out, written);
+    add(out, std::move(value));
   }
 }
 

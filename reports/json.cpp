@@ -250,7 +250,12 @@ void write_check(std::string& out, UtcText& utc, const PlannedCheck& check, cons
   json.text(check.description);
   json.raw(",\n      \"location\": ");
   write_location(json, check.location);
-  json.raw(",\n      \"outcome\": ");
+  json.raw(",\n      \"needs\": [");
+  for (std::size_t i = 0; i < check.needs.size(); ++i) {
+    json.raw(i == 0 ? "\n        " : ",\n        ");
+    json.text(check.needs[i]);
+  }
+  json.raw(check.needs.empty() ? "],\n      \"outcome\": " : "\n      ],\n      \"outcome\": ");
   json.plain_text(to_string(result.outcome));
   json.raw(",\n      \"message\": ");
   json.text(result.message);

@@ -118,7 +118,7 @@ std::string header(const RunInfo& info, const RunSummary& summary) {
       fmt::gmtime(std::chrono::system_clock::to_time_t(started)), cell(info.hostname),
       cell(info.tool_version));
   if (info.shard_count > 1) {
-    out += fmt::format(" · shard {} of {}", info.shard_index, info.shard_count);
+    out += fmt::format(" · shard {} of {}", info.shard_index + 1, info.shard_count);
   }
   out += "\n";
   return out;
@@ -135,15 +135,17 @@ std::string row(const MarkdownEntry& entry) {
 std::string details_block(const MarkdownEntry& entry) {
   if (entry.details.empty()) return "";
   std::string out = "<details><summary>";
-  append_html_escaped(out, clean_text(entry.suite + " / " + entry.phase + " / " + entry.name));
+  // One line: a blank line would end the HTML block and let the rest render as Markdown.
+  append_html_escaped(out, one_line(entry.suite + " / " + entry.phase + " / " + entry.name));
   out += "</summary>\n\n<pre>\n";
   append_html_escaped(out, truncate_middle(clean_text(entry.details), kDetailsLimit));
   out += "</pre>\n\n</details>\n";
   return out;
 }
 
+// `used`: bytes the file already holds (other steps' summaries): GitHub's limit is per file.
 std::string render(const RunInfo& info, const RunSummary& summary,
-                   const std::vector<const MarkdownEntry*>& failing) {
+                   const std::vector<const MarkdownEntry*>& failing, std::size_t used) {
   std::string out = header(info, summary);
   if (failing.empty()) return out;
 
@@ -156,8 +158,8 @@ std::string render(const RunInfo& info, const RunSummary& summary,
   for (const MarkdownEntry* entry : failing) {
     std::string entry_row = row(*entry);
     std::string entry_details = details_block(*entry);
-    if (out.size() + table.size() + details.size() + entry_row.size() + entry_details.size() +
-            kNoteReserve >
+    if (used + out.size() + table.size() + details.size() + entry_row.size() +
+            entry_details.size() + kNoteReserve >
         kMarkdownLimit) {
       break;
     }
@@ -201,7 +203,13 @@ void MarkdownReporter::run_finished(const RunInfo& info, const RunSummary& summa
     failing.push_back(&entry);
   }
   ReportOrder::sort(failing, info);
-  const std::string text = render(info, summary, failing);
+  std::size_t used = 0;
+  if (mode_ == Mode::append) {
+    std::error_code error;
+    const auto size = std::filesystem::file_size(path_, error);
+    if (!error) used = static_cast<std::size_t>(size) + 1;
+  }
+  const std::string text = render(info, summary, failing, used);
   if (mode_ == Mode::replace) {
     write_file_atomically(path_, text);
     return;

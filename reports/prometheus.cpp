@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -138,11 +139,18 @@ void PrometheusReporter::check_finished(const PlannedCheck& check, const Result&
 }
 
 void PrometheusReporter::run_finished(const RunInfo& info, const RunSummary& summary) {
-  std::vector<const PrometheusEntry*> ordered;
-  for (const PrometheusEntry& entry : entries_) {
+  std::vector<PrometheusEntry*> ordered;
+  for (PrometheusEntry& entry : entries_) {
     ordered.push_back(&entry);
   }
   ReportOrder::sort(ordered, info);
+  // Names that differ only in what cleaning or masking removed give one label set twice, and the
+  // textfile collector rejects a file with a repeated series: the later ones get a `copy` label.
+  std::map<std::string, int> seen;
+  for (PrometheusEntry* entry : ordered) {
+    if (const int copy = ++seen[entry->labels]; copy > 1)
+      entry->labels += fmt::format(",copy=\"{}\"", copy);
+  }
 
   Exposition out;
   out.family("cutover_check_passed", "1 when the check passed, else 0.");

@@ -153,6 +153,8 @@ RecordedCheck read_check(const Json& object, const std::string& where) {
   check.kind = text(object, where, "kind");
   check.phase = text(object, where, "phase");
   check.tags = texts(object, where, "tags");
+  // Added within version 1: older files have none.
+  if (object.contains("needs")) check.needs = texts(object, where, "needs");
   check.description = text(object, where, "description");
   check.location = location(text(object, where, "location"));
 

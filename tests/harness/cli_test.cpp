@@ -236,6 +236,7 @@ TEST_F(CliTest, ReportsNameTheDeclaredDatabasesWithPasswordsMasked) {
                 fmt::format("suite: s\n"
                             "databases:\n"
                             "  shop: {{ dsn: 'host=10.9.8.7 dbname=shop password=pw-5k2' }}\n"
+                            "  old: {{ dsn: \"host=10.9.8.6 password='sp ace\\\\'s-9'\" }}\n"
                             "checks:\n"
                             "  - {{ name: open, kind: tcp, host: 127.0.0.1, port: {} }}\n",
                             server.port()))
@@ -246,10 +247,13 @@ TEST_F(CliTest, ReportsNameTheDeclaredDatabasesWithPasswordsMasked) {
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_EQ(nlohmann::json::parse(read_file(json))["run"]["targets"],
             nlohmann::json::parse(R"([{"name": "database shop",
-                                       "address": "host=10.9.8.7 dbname=shop password=***"}])"));
+                                       "address": "host=10.9.8.7 dbname=shop password=***"},
+                                      {"name": "database old",
+                                       "address": "host=10.9.8.6 password=***"}])"));
   const std::string page = read_file(html);
   EXPECT_NE(page.find("host=10.9.8.7 dbname=shop password=***"), std::string::npos);
   EXPECT_EQ(page.find("pw-5k2"), std::string::npos);
+  EXPECT_EQ(page.find("9'"), std::string::npos);
 }
 
 // Console lines are flushed on a short timer, not after each line: a line must still show while

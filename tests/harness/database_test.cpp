@@ -10,8 +10,11 @@ using Passwords = std::vector<std::string>;
 TEST(DsnPasswords, KeywordForm) {
   EXPECT_EQ(dsn_passwords("host=127.0.0.1 port=5432 user=app password=s3cret dbname=db"),
             Passwords{"s3cret"});
-  EXPECT_EQ(dsn_passwords("password = 'it''s'"), Passwords{"it"});
-  EXPECT_EQ(dsn_passwords(R"(user=app password='a b\'c' dbname=x)"), Passwords{"a b'c"});
+  // As written (quoted, escaped) and as libpq reads it.
+  EXPECT_EQ(dsn_passwords("password = 'it''s'"), (Passwords{"'it'", "it"}));
+  EXPECT_EQ(dsn_passwords(R"(user=app password='a b\'c' dbname=x)"),
+            (Passwords{R"('a b\'c')", "a b'c"}));
+  EXPECT_EQ(dsn_passwords(R"(password=x\ y)"), (Passwords{R"(x\ y)", "x y"}));
   EXPECT_EQ(dsn_passwords("host=a user=app"), Passwords{});
 }
 

@@ -73,7 +73,8 @@ Json write_and_read(const std::filesystem::path& path) {
   rows.description = "users match";
   rows.location = {"suites/db.yaml", 12, 5};
   const PlannedCheck flaky = make_check("db", "pre", "flaky");
-  const PlannedCheck reindex = make_check("db", "post", "reindex");
+  PlannedCheck reindex = make_check("db", "post", "reindex");
+  reindex.needs = {"rows"};
   const PlannedCheck home = make_check("web", "pre", "home");
 
   reporter.run_started(make_info());
@@ -129,7 +130,7 @@ TEST(JsonReporter, WritesTheDocumentedDocument) {
       {
         "suite": "db", "name": "rows", "kind": "postgres.rowcount", "phase": "pre",
         "tags": ["smoke", "db"], "description": "users match",
-        "location": "suites/db.yaml:12:5",
+        "location": "suites/db.yaml:12:5", "needs": [],
         "outcome": "passed", "message": "1204 rows", "details": "source: 1204\ntarget: 1204\n",
         "started": "2026-11-25T22:01:03.123Z", "duration_ms": 500.0,
         "measurements": [{"name": "rows", "value": 1204.0, "unit": "rows"},
@@ -140,7 +141,7 @@ TEST(JsonReporter, WritesTheDocumentedDocument) {
       },
       {
         "suite": "db", "name": "flaky", "kind": "tcp", "phase": "pre", "tags": [],
-        "description": "", "location": "",
+        "description": "", "location": "", "needs": [],
         "outcome": "passed", "message": "1 row", "details": "",
         "started": "2026-11-25T22:01:03.123Z", "duration_ms": 700.0,
         "measurements": [],
@@ -153,14 +154,14 @@ TEST(JsonReporter, WritesTheDocumentedDocument) {
       },
       {
         "suite": "db", "name": "reindex", "kind": "tcp", "phase": "post", "tags": [],
-        "description": "", "location": "",
+        "description": "", "location": "", "needs": ["rows"],
         "outcome": "skipped", "message": "needs 'rows', which did not finish", "details": "",
         "started": null, "duration_ms": 0.0, "measurements": [], "attempts": [],
         "interrupted": true
       },
       {
         "suite": "web", "name": "home", "kind": "tcp", "phase": "pre", "tags": [],
-        "description": "", "location": "",
+        "description": "", "location": "", "needs": [],
         "outcome": "passed", "message": "got 200 \ufffd", "details": "",
         "started": "2026-11-25T22:01:02.623Z", "duration_ms": 1.5,
         "measurements": [],

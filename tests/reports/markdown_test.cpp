@@ -157,6 +157,17 @@ TEST(MarkdownReporter, EscapesTableCellsAndDetails) {
       << text;
 }
 
+TEST(MarkdownReporter, ANameWithBlankLinesStaysInsideItsDetailsSummary) {
+  const std::string text =
+      render({entry(make_check("db", "pre", "a\n\n[click](https://evil.example)\n\n# H"),
+                    make_result(Outcome::failed, "no", "details"))},
+             summary_of(0, 1, 0));
+  EXPECT_NE(text.find("<details><summary>db / pre / a [click](https://evil.example) # "
+                      "H</summary>\n\n<pre>\ndetails</pre>"),
+            std::string::npos)
+      << text;
+}
+
 TEST(MarkdownReporter, StaysUnderOneMebibyteAndSaysHowManyChecksWereLeftOut) {
   std::vector<RecordedCheck> checks;
   const std::size_t count = 3'000;

@@ -188,6 +188,23 @@ TEST(PrometheusReporter, EscapesLabelValues) {
       << read_file(path);
 }
 
+TEST(PrometheusReporter, NamesThatCleanUpAlikeGetACopyLabel) {
+  TempDir dir;
+  const auto path = dir.path() / "cutover.prom";
+  write(path,
+        {entry(make_check("db", "pre", "x", "tcp"), make_result(Outcome::passed, milliseconds(1))),
+         entry(make_check("db", "pre", "\x1b[0mx", "tcp"),
+               make_result(Outcome::failed, milliseconds(1)))},
+        summary_of(1, 1));
+  const std::string text = read_file(path);
+  EXPECT_NE(
+      text.find("cutover_check_passed{suite=\"db\",phase=\"pre\",check=\"x\",kind=\"tcp\"} 1\n"
+                "cutover_check_passed{suite=\"db\",phase=\"pre\",check=\"x\",kind=\"tcp\","
+                "copy=\"2\"} 0\n"),
+      std::string::npos)
+      << text;
+}
+
 TEST(PrometheusReporter, AFailedRunCarriesTheLastSuccessOver) {
   TempDir dir;
   const auto path = dir.path() / "cutover.prom";

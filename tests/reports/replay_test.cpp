@@ -191,11 +191,36 @@ TEST(ResultsFile, SaysWhatIsWrongWithAFile) {
 }
 
 TEST(MergeResults, RejectsACheckInTwoFiles) {
-  const ResultsFile run = sample_run();
+  ResultsFile run = sample_run();
+  run.info.shard_index = 0;
+  run.info.shard_count = 1;
   auto merged = merge_results({run, run}, {"a.json", "b.json"});
   ASSERT_FALSE(merged);
   EXPECT_EQ(merged.error().message,
             "check 'db/rows' is in both a.json and b.json: the files are not shards of one run");
+}
+
+TEST(MergeResults, NeedsEveryShardOfTheRunOnce) {
+  const auto merge = [](std::vector<std::pair<int, int>> shards) {
+    std::vector<ResultsFile> files;
+    std::vector<std::string> names;
+    for (const auto& [index, count] : shards) {
+      ResultsFile file = sample_run();
+      file.checks.clear();
+      file.info.shard_index = index;
+      file.info.shard_count = count;
+      files.push_back(std::move(file));
+      names.push_back(fmt::format("s{}.json", names.size()));
+    }
+    auto merged = merge_results(files, names);
+    return merged ? std::string("merged") : merged.error().message;
+  };
+  EXPECT_EQ(merge({{0, 3}, {2, 3}}), "shard 2 of 3 is missing: merge every shard of the run");
+  EXPECT_EQ(merge({{0, 2}, {0, 2}}), "s0.json and s1.json are both shard 1 of 2");
+  EXPECT_EQ(merge({{0, 2}, {1, 3}}),
+            "s1.json is shard 2 of 3, but s0.json is one of 2: not shards of one run");
+  EXPECT_EQ(merge({{1, 2}, {0, 2}}), "merged");
+  EXPECT_EQ(merge({{0, 1}, {0, 1}}), "merged");  // separate runs combine
 }
 
 TEST(MergeResults, SpansTheShardsAndRecomputesTheSummary) {
@@ -211,6 +236,10 @@ TEST(MergeResults, SpansTheShardsAndRecomputesTheSummary) {
   second.info.started = kStart + seconds(20);
   second.summary.duration = seconds(3);
   second.summary.interrupted = false;
+  first.info.shard_index = 0;
+  first.info.shard_count = 2;
+  second.info.shard_index = 1;
+  second.info.shard_count = 2;
 
   auto merged = merge_results({first, second}, {"a.json", "b.json"});
   ASSERT_TRUE(merged) << merged.error().message;
@@ -341,10 +370,16 @@ TEST_F(MergeCommand, BadInputExitsTwo) {
   test::ProcessResult result =
       run_cutover({"merge", path("0.json"), path("0.json"), "--junit", path("m.xml")});
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.err.find("is in both " + path("0.json") + " and " + path("0.json")),
+  EXPECT_NE(result.err.find(path("0.json") + " and " + path("0.json") + " are both shard 1 of 2"),
             std::string::npos)
       << result.err;
   EXPECT_FALSE(std::filesystem::exists(path("m.xml")));
+  // The second shard missing: its checks would vanish from a passing report.
+  result = run_cutover({"merge", path("0.json"), "--junit", path("m.xml")});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("shard 2 of 2 is missing: merge every shard of the run"),
+            std::string::npos)
+      << result.err;
 
   const std::string junk = dir.write("junk.json", "[1, 2").string();
   result = run_cutover({"merge", path("0.json"), junk, "--junit", path("m.xml")});
