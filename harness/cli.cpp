@@ -185,8 +185,10 @@ int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions)
     std::cerr << "cutover: interrupted; cancelling the running checks and writing the reports "
                  "(interrupt again to quit at once)\n";
     scheduler.interrupt();
-    signals.async_wait([](const boost::system::error_code& again, int) {
-      if (!again) std::_Exit(kExitInterrupted);
+    signals.async_wait([&options](const boost::system::error_code& again, int) {
+      if (again) return;
+      if (options.before_quick_exit) options.before_quick_exit();
+      std::_Exit(kExitInterrupted);
     });
   });
 
@@ -218,6 +220,7 @@ int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions)
         format_duration(kStragglerGrace));
     std::cout.flush();
     std::cerr.flush();
+    if (options.before_quick_exit) options.before_quick_exit();
     std::_Exit(code);
   }
   blocking.join();

@@ -51,6 +51,10 @@ struct RunOptions {
   Verbosity verbosity = Verbosity::normal;
   bool list = false;
   bool dry_run = false;
+  // Called on the run's thread just before the runner quits without unwinding (a second Ctrl-C,
+  // or cancelled checks that do not stop): tears down what must not outlive the process, like
+  // the demo's database servers.
+  std::function<void()> before_quick_exit;
 };
 
 // Loads options.files, then run_plan; suite errors are printed and give kExitUsage.

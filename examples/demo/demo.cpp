@@ -133,6 +133,8 @@ int run_demo(const std::vector<std::string>& arguments, const Extensions& extens
   options.files = {suites + "/pre-cutover.yaml", suites + "/sync.yaml",
                    suites + "/post-cutover.yaml"};
   options.variables = variables;
+  // The servers and files must not outlive a runner that quits at once.
+  options.before_quick_exit = [&environment] { environment.reset(); };
   if (environment->has_databases()) {
     std::cout << fmt::format(
         "  PostgreSQL  source and target databases on 127.0.0.1:{}, the target subscribed to "
