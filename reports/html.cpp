@@ -150,7 +150,8 @@ function load(){
  let h=location.hash.slice(1);try{h=decodeURIComponent(h);}catch(e){}
  const target=h&&document.getElementById(h);
  if(target){target.hidden=false;const sec=target.closest('section');if(sec)sec.hidden=false;
-  const d=target.querySelector('details');if(d)d.open=true;target.scrollIntoView();return;}
+  if(/^c\d+$/.test(h)){const d=target.querySelector('details');if(d)d.open=true;}
+  target.scrollIntoView();return;}
  const ps=new URLSearchParams(location.hash.slice(1)),o=(ps.get('o')||'').split(',');
  for(const e of outs)e.checked=o.includes(e.value);
  for(const k of ['p','t','k','q'])form.elements[k].value=ps.get(k)||'';
