@@ -119,6 +119,16 @@ std::string shorten(std::string_view text, std::size_t limit) {
   return std::string(text.substr(0, end)) + "...";
 }
 
+std::string join_first(const std::vector<std::string>& items, std::size_t shown) {
+  std::string text;
+  for (std::size_t i = 0; i < std::min(items.size(), shown); ++i) {
+    if (i > 0) text += "; ";
+    text += items[i];
+  }
+  if (items.size() > shown) text += fmt::format("; and {} more", items.size() - shown);
+  return text;
+}
+
 std::string text_table(const std::vector<std::string>& header,
                        const std::vector<std::vector<std::string>>& rows, std::string_view align) {
   std::vector<std::size_t> widths(header.size(), 0);

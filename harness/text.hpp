@@ -21,6 +21,10 @@ std::string truncate_middle(std::string_view text, std::size_t limit);
 // Keeps at most `limit` bytes from the start, ending in "..." when cut.
 std::string shorten(std::string_view text, std::size_t limit);
 
+// The first `shown` items joined with "; ", then "; and N more" for the rest: a check's message
+// names a few problems, its details list them all.
+std::string join_first(const std::vector<std::string>& items, std::size_t shown);
+
 // A plain-text table for a result's details: columns two spaces apart, padded to the widest
 // cell (in bytes); `align` has an 'l' or 'r' per column (left or right aligned, 'l' past its
 // end). Trailing spaces are removed from every line.

@@ -425,8 +425,7 @@ class ChecksumAttempt : public std::enable_shared_from_this<ChecksumAttempt> {
         }
       }
       const auto has = [](const sql::TableInfo& info, const std::string& name) {
-        return std::any_of(info.columns.begin(), info.columns.end(),
-                           [&name](const sql::Column& c) { return c.name == name; });
+        return sql::find_column(info.columns, name) != nullptr;
       };
       for (const std::string& name : names) {
         if (has(source, name) && has(target, name)) {
@@ -454,17 +453,18 @@ class ChecksumAttempt : public std::enable_shared_from_this<ChecksumAttempt> {
       const auto segments = std::min<std::int64_t>(
           kMaxSegments,
           static_cast<std::int64_t>(std::ceil(rows / static_cast<double>(target_->segment_rows))));
-      const auto column = [](const sql::TableInfo& info, const std::string& name) {
-        return *std::find_if(info.columns.begin(), info.columns.end(),
-                             [&name](const sql::Column& c) { return c.name == name; });
-      };
+      // The key's first column, on both sides (a key column missing on the target left none).
+      const sql::Column* source_key =
+          plan.key.empty() ? nullptr : sql::find_column(source.columns, plan.key.front());
+      const sql::Column* target_key =
+          plan.key.empty() ? nullptr : sql::find_column(target.columns, plan.key.front());
       if (plan.key.empty()) {
         plan.bucketing = Bucketing::hashed;
         plan.hash_bits = 0;
         while (plan.hash_bits < kMaxHashBits && (std::int64_t{1} << plan.hash_bits) < segments)
           ++plan.hash_bits;
-      } else if (plan.key.size() == 1 && is_integer(column(source, plan.key.front())) &&
-                 is_integer(column(target, plan.key.front()))) {
+      } else if (plan.key.size() == 1 && sql::is_integer_type(source_key->base) &&
+                 sql::is_integer_type(target_key->base)) {
         plan.bucketing = Bucketing::integer;
         std::int64_t low = 0;
         std::int64_t high = 0;
@@ -483,11 +483,9 @@ class ChecksumAttempt : public std::enable_shared_from_this<ChecksumAttempt> {
             std::clamp<Int128>(width, 1, std::numeric_limits<std::int64_t>::max()));
       } else {
         plan.bucketing = Bucketing::ordered;
-        const sql::Column& first_source = column(source, plan.key.front());
-        const sql::Column& first_target = column(target, plan.key.front());
-        plan.key_type_source = first_source.type;
-        plan.key_type_target = first_target.type;
-        plan.key_collatable = first_source.collatable;
+        plan.key_type_source = source_key->type;
+        plan.key_type_target = target_key->type;
+        plan.key_collatable = source_key->collatable;
         const std::vector<std::string>& sample =
             source.sample.empty() ? target.sample : source.sample;
         if (segments > 1 && sample.size() > 1) {
@@ -502,10 +500,6 @@ class ChecksumAttempt : public std::enable_shared_from_this<ChecksumAttempt> {
       state.planned = true;
     }
     scan();
-  }
-
-  static bool is_integer(const sql::Column& column) {
-    return column.base == "int2" || column.base == "int4" || column.base == "int8";
   }
 
   // Fingerprints of every segment of every planned table, both sides at once.
@@ -946,12 +940,7 @@ class ChecksumAttempt : public std::enable_shared_from_this<ChecksumAttempt> {
                       tables_.size(), tables_.size() == 1 ? "table is" : "tables are",
                       rows_phrase(rows[0]), segments, segments == 1 ? "" : "s"));
     } else {
-      std::vector<std::string> named(problems.begin(),
-                                     problems.begin() + std::min(problems.size(), kNamedInMessage));
-      std::string message = fmt::format("{}", fmt::join(named, "; "));
-      if (problems.size() > named.size())
-        message += fmt::format("; and {} more", problems.size() - named.size());
-      result = CheckResult::failed(std::move(message));
+      result = CheckResult::failed(join_first(problems, kNamedInMessage));
     }
     std::string details =
         text_table({"table", "source", "target", "segments", "missing", "extra", "changed"},

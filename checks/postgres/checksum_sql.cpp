@@ -24,10 +24,6 @@ std::int64_t clamp64(Int128 value) {
   return static_cast<std::int64_t>(value);
 }
 
-bool is_integer_type(const std::string& base) {
-  return base == "int2" || base == "int4" || base == "int8";
-}
-
 bool is_float(const std::string& base) {
   return base == "float4" || base == "float8";
 }
@@ -91,13 +87,6 @@ std::string md5_bigint(const std::string& text) {
   return fmt::format("('x' || substr(md5({}), 1, 16))::bit(64)::bigint", text);
 }
 
-const Column* find(const std::vector<Column>& columns, const std::string& name) {
-  for (const Column& column : columns) {
-    if (column.name == name) return &column;
-  }
-  return nullptr;
-}
-
 // Rows of a relation from its statistics; never analysed (reltuples -1, as right after a
 // restore), a guess from its size.
 std::string estimate(std::string_view relation) {
@@ -108,6 +97,17 @@ std::string estimate(std::string_view relation) {
 }
 
 }  // namespace
+
+bool is_integer_type(std::string_view base) {
+  return base == "int2" || base == "int4" || base == "int8";
+}
+
+const Column* find_column(const std::vector<Column>& columns, std::string_view name) {
+  for (const Column& column : columns) {
+    if (column.name == name) return &column;
+  }
+  return nullptr;
+}
 
 TableInfo describe_table(Session& session, const Table& table, const std::string& where,
                          std::int64_t segment_rows) {
@@ -165,21 +165,20 @@ TableInfo describe_table(Session& session, const Table& table, const std::string
   }
 
   // pg_partition_tree lists nothing for a table that is not partitioned.
-  const pqxx::row size = transaction.exec1(fmt::format(
-      "SELECT c.relkind = 'p', CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum({1}), 0) "
-      "FROM pg_partition_tree(c.oid) t JOIN pg_catalog.pg_class l ON l.oid = t.relid "
-      "WHERE t.isleaf) ELSE {2} END, CASE WHEN c.relkind = 'p' THEN (SELECT "
-      "coalesce(max(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t "
-      "WHERE t.isleaf) ELSE pg_relation_size(c.oid) END "
-      "/ current_setting('block_size')::bigint "
-      "FROM pg_catalog.pg_class c WHERE c.oid = {0}::regclass",
-      name, estimate("l"), estimate("c")));
-  info.partitioned = size[0].as<bool>();
-  info.estimated_rows = size[1].as<double>();
-  info.pages = size[2].as<std::int64_t>();
+  const pqxx::row size = transaction.exec1(
+      fmt::format("SELECT CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum({1}), 0) "
+                  "FROM pg_partition_tree(c.oid) t JOIN pg_catalog.pg_class l ON l.oid = t.relid "
+                  "WHERE t.isleaf) ELSE {2} END, CASE WHEN c.relkind = 'p' THEN (SELECT "
+                  "coalesce(max(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t "
+                  "WHERE t.isleaf) ELSE pg_relation_size(c.oid) END "
+                  "/ current_setting('block_size')::bigint "
+                  "FROM pg_catalog.pg_class c WHERE c.oid = {0}::regclass",
+                  name, estimate("l"), estimate("c")));
+  info.estimated_rows = size[0].as<double>();
+  info.pages = size[1].as<std::int64_t>();
 
   if (info.key.empty()) return info;
-  const Column* first = find(info.columns, info.key.front());
+  const Column* first = find_column(info.columns, info.key.front());
   const std::string key_sql = quote_identifier(info.key.front());
   if (info.key.size() == 1 && first && is_integer_type(first->base)) {
     const pqxx::row range =
@@ -216,8 +215,8 @@ void build_expressions(TablePlan& plan, const std::vector<Column>& source,
   std::vector<std::string> parts;  // native: hashed elements; canonical: encoded texts
   plan.column_hashes.clear();
   for (const std::string& name : plan.columns) {
-    const Column& left = *find(source, name);
-    const Column* right = find(target, name);
+    const Column& left = *find_column(source, name);
+    const Column* right = find_column(target, name);
     const bool same = right && right->base == left.base;
     const bool as_text = mode == Mode::canonical || !same || !left.hashable;
     const std::string value =

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "checks/postgres/pool.hpp"
@@ -42,10 +43,14 @@ struct Column {
   bool collatable = false;
 };
 
+bool is_integer_type(std::string_view base);  // int2, int4, int8
+
+// The column named `name`, or null.
+const Column* find_column(const std::vector<Column>& columns, std::string_view name);
+
 // What one side knows of a table.
 struct TableInfo {
   bool exists = false;
-  bool partitioned = false;
   std::vector<Column> columns;          // in name order
   std::vector<std::string> key;         // primary key, else the narrowest unique not-null key
   double estimated_rows = 0;            // from the statistics; 0 when unknown

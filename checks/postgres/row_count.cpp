@@ -179,13 +179,7 @@ class CountAttempt : public std::enable_shared_from_this<CountAttempt> {
               : fmt::format("{} {} the same row counts on source and target ({} rows each)", tables,
                             tables == 1 ? "table has" : "tables have", totals[0]));
     } else {
-      std::vector<std::string> named(problems.begin(),
-                                     problems.begin() + std::min(problems.size(), kNamedInMessage));
-      std::string message = fmt::format("{}", fmt::join(named, "; "));
-      if (problems.size() > named.size()) {
-        message += fmt::format("; and {} more", problems.size() - named.size());
-      }
-      result = CheckResult::failed(std::move(message));
+      result = CheckResult::failed(join_first(problems, kNamedInMessage));
     }
 
     const std::vector<std::string> header =

@@ -479,12 +479,7 @@ class SchemaAttempt : public std::enable_shared_from_this<SchemaAttempt> {
       }
       result = CheckResult::passed(std::move(message));
     } else {
-      std::vector<std::string> named(problems.begin(),
-                                     problems.begin() + std::min(problems.size(), kNamedInMessage));
-      std::string message = fmt::format("{}", fmt::join(named, "; "));
-      if (problems.size() > named.size())
-        message += fmt::format("; and {} more", problems.size() - named.size());
-      result = CheckResult::failed(std::move(message));
+      result = CheckResult::failed(join_first(problems, kNamedInMessage));
     }
 
     std::vector<std::vector<std::string>> rows;

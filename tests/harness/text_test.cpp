@@ -56,6 +56,12 @@ TEST(Redactor, MasksEveryOccurrenceOfEverySecret) {
   EXPECT_EQ(redactor.redact("nothing here"), "nothing here");
 }
 
+TEST(JoinFirst, NamesAFewAndCountsTheRest) {
+  EXPECT_EQ(join_first({"a", "b"}, 3), "a; b");
+  EXPECT_EQ(join_first({"a", "b", "c", "d", "e"}, 3), "a; b; c; and 2 more");
+  EXPECT_EQ(join_first({}, 3), "");
+}
+
 TEST(TextTable, PadsColumnsToTheWidestCellAndAlignsAsAsked) {
   EXPECT_EQ(text_table({"table", "rows", "note"},
                        {{"public.orders", "3", "ok"}, {"x", "12345", ""}, {"short"}}, "lr"),
