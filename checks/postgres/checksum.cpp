@@ -150,7 +150,6 @@ struct TableState {
   std::array<Segments, 2> segments;
   std::set<std::int64_t> restrict_to;  // a recheck's segments; empty: all
   std::array<std::int64_t, 2> rows{};
-  std::int64_t differing_segments = 0;
   std::int64_t missing = 0;
   std::int64_t extra = 0;
   std::int64_t changed = 0;
@@ -582,7 +581,6 @@ class ChecksumAttempt : public std::enable_shared_from_this<ChecksumAttempt> {
         if (!table.restrict_to.empty() && !table.restrict_to.contains(bucket)) continue;
         if (aggregates[0] != aggregates[1]) table.differing.push_back(bucket);
       }
-      table.differing_segments = static_cast<std::int64_t>(table.differing.size());
       queue_localisation(t);
     }
     scans_ = {};
@@ -605,6 +603,8 @@ class ChecksumAttempt : public std::enable_shared_from_this<ChecksumAttempt> {
       }
       return;
     }
+    const Work::Type type =
+        plan.bucketing == Bucketing::hashed ? Work::Type::hash_counts : Work::Type::rows;
     std::vector<std::int64_t> batch;
     for (std::int64_t bucket : table.differing) {
       const std::int64_t source = count(table, 0, bucket);
@@ -616,19 +616,10 @@ class ChecksumAttempt : public std::enable_shared_from_this<ChecksumAttempt> {
       }
       batch.push_back(bucket);
       if (batch.size() == kSegmentsPerFetch) {
-        work_.push_back({.type = plan.bucketing == Bucketing::hashed ? Work::Type::hash_counts
-                                                                     : Work::Type::rows,
-                         .table = t,
-                         .buckets = std::move(batch)});
-        batch.clear();
+        work_.push_back({.type = type, .table = t, .buckets = std::exchange(batch, {})});
       }
     }
-    if (!batch.empty()) {
-      work_.push_back(
-          {.type = plan.bucketing == Bucketing::hashed ? Work::Type::hash_counts : Work::Type::rows,
-           .table = t,
-           .buckets = std::move(batch)});
-    }
+    if (!batch.empty()) work_.push_back({.type = type, .table = t, .buckets = std::move(batch)});
   }
 
   static std::int64_t count(const TableState& table, std::size_t side, std::int64_t bucket) {
