@@ -20,9 +20,9 @@
 #include <boost/beast/core/error.hpp>
 #include <nlohmann/json.hpp>
 
-#include "checks/dns_client.hpp"
-#include "checks/dns_message.hpp"
-#include "checks/session.hpp"
+#include "checks/net/dns_client.hpp"
+#include "checks/net/dns_message.hpp"
+#include "checks/net/session.hpp"
 
 namespace cutover {
 

@@ -29,10 +29,10 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <nlohmann/json.hpp>
 
-#include "checks/http_assertions.hpp"
-#include "checks/resolver.hpp"
-#include "checks/session.hpp"
-#include "checks/tls_client.hpp"
+#include "checks/net/http_assertions.hpp"
+#include "checks/net/resolver.hpp"
+#include "checks/net/session.hpp"
+#include "checks/net/tls_client.hpp"
 #include "harness/redactor.hpp"
 #include "harness/suite.hpp"
 

@@ -16,8 +16,8 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
-#include "checks/resolver.hpp"
-#include "checks/session.hpp"
+#include "checks/net/resolver.hpp"
+#include "checks/net/session.hpp"
 
 namespace cutover {
 

@@ -22,9 +22,9 @@
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
-#include "checks/resolver.hpp"
-#include "checks/session.hpp"
-#include "checks/tls_client.hpp"
+#include "checks/net/resolver.hpp"
+#include "checks/net/session.hpp"
+#include "checks/net/tls_client.hpp"
 
 namespace cutover {
 

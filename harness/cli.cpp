@@ -187,8 +187,7 @@ int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions)
     scheduler.interrupt();
     signals.async_wait([&options](const boost::system::error_code& again, int) {
       if (again) return;
-      if (options.before_quick_exit) options.before_quick_exit();
-      std::_Exit(kExitInterrupted);
+      std::quick_exit(kExitInterrupted);
     });
   });
 
@@ -220,8 +219,7 @@ int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions)
         format_duration(kStragglerGrace));
     std::cout.flush();
     std::cerr.flush();
-    if (options.before_quick_exit) options.before_quick_exit();
-    std::_Exit(code);
+    std::quick_exit(code);
   }
   blocking.join();
   return code;

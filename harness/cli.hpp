@@ -51,17 +51,15 @@ struct RunOptions {
   Verbosity verbosity = Verbosity::normal;
   bool list = false;
   bool dry_run = false;
-  // Called on the run's thread just before the runner quits without unwinding (a second Ctrl-C,
-  // or cancelled checks that do not stop): tears down what must not outlive the process, like
-  // the demo's database servers.
-  std::function<void()> before_quick_exit;
 };
 
 // Loads options.files, then run_plan; suite errors are printed and give kExitUsage.
 int run_suites(const RunOptions& options, const Extensions& extensions);
 
 // Selects, lists or runs, and reports a plan, however it was made (suite files or C++ code):
-// prints to stdout and stderr, handles SIGINT and SIGTERM, returns the exit code.
+// prints to stdout and stderr, handles SIGINT and SIGTERM, returns the exit code. A second signal,
+// or cancelled checks that do not stop, end the process with std::quick_exit: a program that owns
+// what must not outlive it (servers, clusters) registers its teardown with std::at_quick_exit.
 // options.files and options.variables are not used.
 int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions);
 

@@ -16,7 +16,7 @@
 #include <pqxx/except>
 #include <pqxx/nontransaction>
 
-#include "checks/session.hpp"
+#include "checks/net/session.hpp"
 #include "harness/redactor.hpp"
 #include "harness/text.hpp"
 

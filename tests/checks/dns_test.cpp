@@ -22,20 +22,21 @@
 
 #include "checks/builtin.hpp"
 #include "harness/registry.hpp"
+#include "loopback/dns_servers.hpp"
+#include "loopback/process.hpp"
+#include "loopback/temp_dir.hpp"
 #include "tests/support/check_runner.hpp"
-#include "tests/support/dns_servers.hpp"
 #include "tests/support/dns_wire.hpp"
-#include "tests/support/process.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/run_cutover.hpp"
 
 namespace cutover {
 namespace {
 
 using namespace std::chrono_literals;
+using loopback::DnsFault;
+using loopback::DnsRecord;
+using loopback::DnsTestServer;
 using test::Completed;
-using test::DnsFault;
-using test::DnsRecord;
-using test::DnsTestServer;
 using test::expect_result;
 using test::FieldMap;
 using test::find_measurement;
@@ -48,7 +49,7 @@ using boost::asio::ip::udp;
 constexpr Duration kShortTimeout = 300ms;
 constexpr Duration kTimeout = 2s;
 
-std::vector<DnsRecord> example_records() {
+std::vector<loopback::DnsRecord> example_records() {
   return {
       {"app.example.test.", "A", 60, "10.0.0.1"},
       {"app.example.test.", "A", 60, "10.0.0.2"},
@@ -83,7 +84,7 @@ std::string error_line(const std::string& message) {
 
 class DnsCheckTest : public ::testing::Test {
  protected:
-  DnsTestServer server_{example_records()};
+  loopback::DnsTestServer server_{example_records()};
   const std::string address_ = server_.address();
 
   FieldMap ask(std::string name, std::string type = "A") {
@@ -323,17 +324,17 @@ TEST_F(DnsCheckTest, ReverseLookupOfAnAddress) {
 }
 
 TEST_F(DnsCheckTest, ServfailAndRefusedAreErrors) {
-  server_.set_fault("app.example.test.", DnsFault::servfail);
+  server_.set_fault("app.example.test.", loopback::DnsFault::servfail);
   expect_result(run_check(ask("app.example.test")), Outcome::error,
                 address_ + ": answered SERVFAIL");
-  server_.set_fault("app.example.test.", DnsFault::refused);
+  server_.set_fault("app.example.test.", loopback::DnsFault::refused);
   FieldMap values = ask("app.example.test");
   values["nxdomain"] = true;
   expect_result(run_check(values), Outcome::error, address_ + ": answered REFUSED");
 }
 
 TEST_F(DnsCheckTest, SilentServerIsAnErrorWithinTheTimeout) {
-  server_.set_fault("", DnsFault::silent);
+  server_.set_fault("", loopback::DnsFault::silent);
   const Completed run = run_check(ask("app.example.test"), kShortTimeout);
   expect_result(run, Outcome::error, address_ + ": no answer within 270ms");
   EXPECT_GE(run.elapsed, 200ms);
@@ -345,7 +346,7 @@ TEST_F(DnsCheckTest, SilentServerIsAnErrorWithinTheTimeout) {
 }
 
 TEST_F(DnsCheckTest, TriesAllFitInTheTimeout) {
-  server_.set_fault("", DnsFault::silent);
+  server_.set_fault("", loopback::DnsFault::silent);
   FieldMap values = ask("app.example.test");
   values["tries"] = std::int64_t{3};
   const Completed run = run_check(values, 800ms);
@@ -363,7 +364,7 @@ TEST_F(DnsCheckTest, SlowAnswerWithinTheTimeoutPasses) {
 }
 
 TEST_F(DnsCheckTest, TruncatedUdpAnswerIsAskedAgainOverTcp) {
-  server_.set_fault("", DnsFault::truncate_udp);
+  server_.set_fault("", loopback::DnsFault::truncate_udp);
   expect_result(run_check(ask("app.example.test")), Outcome::passed,
                 "A app.example.test from " + address_ + ": [10.0.0.1, 10.0.0.2]");
   EXPECT_EQ(server_.udp_queries(), 1);
@@ -418,7 +419,7 @@ TEST_F(DnsCheckTest, TxtValuesAreQuotedInMessages) {
 }
 
 TEST_F(DnsCheckTest, CancellationEndsTheAttemptPromptlyAndOnce) {
-  server_.set_fault("", DnsFault::silent);
+  server_.set_fault("", loopback::DnsFault::silent);
   auto check = make_check(ask("app.example.test"), 5s);
   const Completed run = test::run_check(*check, 5s, 50ms);
   expect_result(run, Outcome::error, "cancelled while checking A app.example.test @" + address_);
@@ -459,7 +460,7 @@ class RawDnsServer {
 
   explicit RawDnsServer(Responder responder)
       : responder_(std::move(responder)), socket_(io_), acceptor_(io_) {
-    test::bind_udp_and_tcp(socket_, acceptor_);
+    loopback::bind_udp_and_tcp(socket_, acceptor_);
     receive();
     accept();
     thread_ = std::thread([this] { io_.run(); });
@@ -743,8 +744,8 @@ TEST(DnsCheck, TruncatedAnswerOverTcpIsAnError) {
 
 class TwoServers : public ::testing::Test {
  protected:
-  DnsTestServer first_{example_records()};
-  DnsTestServer second_{example_records()};
+  loopback::DnsTestServer first_{example_records()};
+  loopback::DnsTestServer second_{example_records()};
   const std::string a_ = first_.address();
   const std::string b_ = second_.address();
 
@@ -834,7 +835,7 @@ TEST_F(TwoServers, EveryAssertionHoldsForEveryServer) {
 }
 
 TEST_F(TwoServers, AnErrorOnAnyServerIsAnErrorListingEach) {
-  first_.set_fault("", DnsFault::servfail);
+  first_.set_fault("", loopback::DnsFault::servfail);
   second_.set_records({{"app.example.test.", "A", 60, "10.0.0.9"}});
   FieldMap values = ask("app.example.test");
   values["expect"] = Strings{"10.0.0.1", "10.0.0.2"};
@@ -842,7 +843,7 @@ TEST_F(TwoServers, AnErrorOnAnyServerIsAnErrorListingEach) {
       run_check(values), Outcome::error,
       a_ + ": answered SERVFAIL; " + b_ + ": expected [10.0.0.1, 10.0.0.2], got [10.0.0.9]");
 
-  second_.set_fault("", DnsFault::silent);
+  second_.set_fault("", loopback::DnsFault::silent);
   expect_result(run_check(values, kShortTimeout), Outcome::error,
                 a_ + ": answered SERVFAIL; " + b_ + ": no answer within 270ms");
 }
@@ -875,8 +876,8 @@ ptr        IN PTR   app.example.test.
 class NsdTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!test::NsdServer::available()) GTEST_SKIP() << "NSD is not installed";
-    nsd_ = std::make_unique<test::NsdServer>("example.test.", kZone);
+    if (!loopback::NsdServer::available()) GTEST_SKIP() << "NSD is not installed";
+    nsd_ = std::make_unique<loopback::NsdServer>("example.test.", kZone);
     address_ = nsd_->address();
   }
 
@@ -886,7 +887,7 @@ class NsdTest : public ::testing::Test {
     return values;
   }
 
-  std::unique_ptr<test::NsdServer> nsd_;
+  std::unique_ptr<loopback::NsdServer> nsd_;
   std::string address_;
 };
 
@@ -1102,8 +1103,8 @@ TEST(BuiltinChecks, RegistersDns) {
 }
 
 TEST(DnsCheck, RunsFromASuiteFile) {
-  DnsTestServer server(example_records());
-  test::TempDir dir;
+  loopback::DnsTestServer server(example_records());
+  loopback::TempDir dir;
   const auto suite = dir.write(
       "suite.yaml",
       "suite: s\nchecks:\n"
@@ -1119,7 +1120,7 @@ TEST(DnsCheck, RunsFromASuiteFile) {
                               "  Nms  app moved\n  Nms  old gone\n");
   };
   const std::string address = server.address();
-  test::ProcessResult result =
+  loopback::ProcessResult result =
       test::run_cutover({"run", suite.string(), "--concurrency", "1"}, {{"RESOLVER", address}});
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_EQ(without_times(result.out),
@@ -1141,14 +1142,14 @@ TEST(DnsCheck, RunsFromASuiteFile) {
 }
 
 TEST(DnsCheck, MaxTtlTakesSecondsOrADuration) {
-  test::TempDir dir;
+  loopback::TempDir dir;
   const auto suite = dir.write("suite.yaml",
                                "suite: s\nchecks:\n"
                                "  - { name: a, kind: dns, query: a.example.test, max_ttl: 300 }\n"
                                "  - { name: b, kind: dns, query: b.example.test, max_ttl: 5m }\n"
                                "  - { name: c, kind: dns, query: c.example.test, max_ttl: soon }\n"
                                "  - { name: d, kind: dns, query: d.example.test, max_ttl: -1 }\n");
-  const test::ProcessResult result = test::run_cutover({"run", suite.string(), "--dry-run"});
+  const loopback::ProcessResult result = test::run_cutover({"run", suite.string(), "--dry-run"});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_EQ(result.err,
             suite.string() +

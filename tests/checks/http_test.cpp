@@ -18,12 +18,12 @@
 #include "checks/builtin.hpp"
 #include "harness/registry.hpp"
 #include "harness/suite.hpp"
-#include "tests/support/certificates.hpp"
+#include "loopback/certificates.hpp"
+#include "loopback/dns_servers.hpp"
+#include "loopback/http_servers.hpp"
+#include "loopback/tcp_servers.hpp"
+#include "loopback/temp_dir.hpp"
 #include "tests/support/check_runner.hpp"
-#include "tests/support/dns_servers.hpp"
-#include "tests/support/http_servers.hpp"
-#include "tests/support/tcp_servers.hpp"
-#include "tests/support/temp_dir.hpp"
 
 namespace cutover {
 namespace {
@@ -63,7 +63,8 @@ std::string escape(const std::string& text) {
 }
 
 // A request to `path` of `server` with the assertions in `values`.
-FieldMap request(const test::HttpServer& server, const std::string& path, FieldMap values = {}) {
+FieldMap request(const loopback::HttpServer& server, const std::string& path,
+                 FieldMap values = {}) {
   values.emplace("url", server.url(path));
   return values;
 }
@@ -89,7 +90,7 @@ class HttpCheckTest : public ::testing::Test {
     return run_check(request(server_, path, std::move(values)));
   }
 
-  test::HttpServer server_;
+  loopback::HttpServer server_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -445,14 +446,14 @@ TEST_F(HttpCheckTest, RedirectsAreReportedOrFollowed) {
 // Faults: each is an error, within its deadline
 
 TEST(HttpCheckFaults, RefusedConnectionIsAnError) {
-  const std::uint16_t port = test::unused_port();
+  const std::uint16_t port = loopback::unused_port();
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
   expect_result(run_check({{"url", url}}), Outcome::error,
                 "could not connect to 127.0.0.1:" + std::to_string(port) + ": Connection refused");
 }
 
 TEST(HttpCheckFaults, UnresolvableNameIsAnError) {
-  test::DnsTestServer dns({{"app.example.test.", "A", 60, "127.0.0.1"}});
+  loopback::DnsTestServer dns({{"app.example.test.", "A", 60, "127.0.0.1"}});
   expect_result(run_check({{"url", std::string("http://nosuch.example.test/")},
                            {"resolver", object({{"servers", {dns.address()}}})}}),
                 Outcome::error, "could not resolve nosuch.example.test: no such host");
@@ -465,8 +466,8 @@ TEST(HttpCheckFaults, UnresolvableNameIsAnError) {
 
 // The DNS-budget rule: a lookup that never ends is the check's error, within its budget.
 TEST(HttpCheckFaults, SilentResolverTimesOutInTheDnsStageWithinTheDeadline) {
-  test::DnsTestServer dns;
-  dns.set_fault("", test::DnsFault::silent);
+  loopback::DnsTestServer dns;
+  dns.set_fault("", loopback::DnsFault::silent);
   const Completed result = run_check({{"url", std::string("http://app.example.test/")},
                                       {"resolver", object({{"servers", {dns.address()}}})}},
                                      kShortTimeout);
@@ -475,8 +476,8 @@ TEST(HttpCheckFaults, SilentResolverTimesOutInTheDnsStageWithinTheDeadline) {
 }
 
 TEST(HttpCheckFaults, ResolverWhereNoServerAnswersIsAnError) {
-  test::DnsTestServer dns({{"app.example.test.", "A", 60, "127.0.0.1"}});
-  dns.set_fault("", test::DnsFault::servfail);
+  loopback::DnsTestServer dns({{"app.example.test.", "A", 60, "127.0.0.1"}});
+  dns.set_fault("", loopback::DnsFault::servfail);
   expect_result(run_check({{"url", std::string("http://app.example.test/")},
                            {"resolver", object({{"servers", {dns.address()}}})}}),
                 Outcome::error,
@@ -485,7 +486,7 @@ TEST(HttpCheckFaults, ResolverWhereNoServerAnswersIsAnError) {
 }
 
 TEST(HttpCheckFaults, ServerThatNeverAnswersTimesOutWithinTheDeadline) {
-  test::HttpServer server;
+  loopback::HttpServer server;
   server.never_answer("/hang");
   const Completed result = run_check({{"url", server.url("/hang")}}, kShortTimeout);
   expect_result(result, Outcome::error,
@@ -494,7 +495,7 @@ TEST(HttpCheckFaults, ServerThatNeverAnswersTimesOutWithinTheDeadline) {
 }
 
 TEST(HttpCheckFaults, SlowBodyTimesOutWithinTheDeadline) {
-  test::HttpServer server;
+  loopback::HttpServer server;
   server.answer_slowly("/slow", {200, {}, std::string(1000, 'x')}, 5ms);
   const Completed result = run_check({{"url", server.url("/slow")}}, kShortTimeout);
   EXPECT_EQ(result.result.outcome, Outcome::error);
@@ -506,7 +507,7 @@ TEST(HttpCheckFaults, SlowBodyTimesOutWithinTheDeadline) {
 }
 
 TEST(HttpCheckFaults, ClosedWithoutAnswerIsAnError) {
-  test::HttpServer server;
+  loopback::HttpServer server;
   server.close_without_answer("/close");
   expect_result(run_check({{"url", server.url("/close")}}), Outcome::error,
                 "no HTTP response to GET " + server.url("/close") +
@@ -514,7 +515,7 @@ TEST(HttpCheckFaults, ClosedWithoutAnswerIsAnError) {
 }
 
 TEST(HttpCheckFaults, CancellationStopsTheAttempt) {
-  test::HttpServer server;
+  loopback::HttpServer server;
   server.never_answer("/hang");
   auto check = make_check({{"url", server.url("/hang")}});
   const Completed result = run_check(*check, kTimeout, 50ms);
@@ -527,10 +528,10 @@ TEST(HttpCheckFaults, CancellationStopsTheAttempt) {
 
 class HttpsCheckTest : public ::testing::Test {
  protected:
-  test::TempDir dir_;
-  test::TestCa ca_{dir_};
+  loopback::TempDir dir_;
+  loopback::TestCa ca_{dir_};
 
-  test::Certificate certificate(test::CertificateSpec spec = {}) {
+  loopback::Certificate certificate(loopback::CertificateSpec spec = {}) {
     if (spec.dns_names.empty() && spec.ip_addresses.empty()) {
       spec.dns_names = {"api.example.test"};
       spec.ip_addresses = {"127.0.0.1"};
@@ -538,9 +539,9 @@ class HttpsCheckTest : public ::testing::Test {
     return ca_.issue(spec);
   }
 
-  std::unique_ptr<test::HttpServer> server(test::Certificate certificate) {
-    auto server =
-        std::make_unique<test::HttpServer>(test::TlsServerOptions{.certificate = certificate});
+  std::unique_ptr<loopback::HttpServer> server(loopback::Certificate certificate) {
+    auto server = std::make_unique<loopback::HttpServer>(
+        loopback::TlsServerOptions{.certificate = certificate});
     server->respond("/health", 200, {}, "ok");
     return server;
   }
@@ -608,10 +609,10 @@ TEST_F(HttpsCheckTest, HandshakeTimeoutIsAnErrorWithinTheDeadline) {
 }
 
 TEST_F(HttpsCheckTest, MutualTls) {
-  test::TlsServerOptions options{.certificate = certificate(), .client_ca_file = ca_.ca_file()};
-  test::HttpServer https(options);
+  loopback::TlsServerOptions options{.certificate = certificate(), .client_ca_file = ca_.ca_file()};
+  loopback::HttpServer https(options);
   https.respond("/health", 200, {}, "ok");
-  const test::Certificate client =
+  const loopback::Certificate client =
       ca_.issue({.dns_names = {"client.example.test"}, .client = true});
 
   FieldMap with_certificate = trusted(https.url("/health"));
@@ -643,8 +644,8 @@ TEST_F(HttpsCheckTest, ConnectToKeepsHostHeaderAndSni) {
 
 // connect_to replaces the first request's host and port only: a step to another host goes there.
 TEST(HttpCheckConnectTo, StepsToOtherHostsDoNotUseIt) {
-  test::HttpServer new_api;
-  test::HttpServer other;
+  loopback::HttpServer new_api;
+  loopback::HttpServer other;
   new_api.respond("/health", 200);
   other.respond("/health", 200);
   const std::string api_url =
@@ -660,7 +661,7 @@ TEST(HttpCheckConnectTo, StepsToOtherHostsDoNotUseIt) {
 }
 
 TEST(HttpCheckConnectTo, PlainHttpWithPortKeepsHostHeader) {
-  test::HttpServer server;
+  loopback::HttpServer server;
   server.respond("/health", 200);
   const Completed result =
       run_check({{"url", std::string("http://api.example.test/health")},
@@ -677,28 +678,29 @@ TEST(HttpCheckConnectTo, PlainHttpWithPortKeepsHostHeader) {
 class HttpStepsTest : public ::testing::Test {
  protected:
   HttpStepsTest() {
-    server_.route("/login", [](const test::HttpRequest& request) {
+    server_.route("/login", [](const loopback::HttpRequest& request) {
       const json body = json::parse(request.body);
-      if (body.value("user", "") != "ada") return test::HttpResponse{401, {}, "denied"};
-      return test::HttpResponse{200,
-                                {{"Content-Type", "application/json"},
-                                 {"Set-Cookie", "session=s3cr3t-session; Path=/; HttpOnly"},
-                                 {"X-Request-Id", "req-77"}},
-                                R"({"token":"tok-9f8e7d"})"};
+      if (body.value("user", "") != "ada") return loopback::HttpResponse{401, {}, "denied"};
+      return loopback::HttpResponse{200,
+                                    {{"Content-Type", "application/json"},
+                                     {"Set-Cookie", "session=s3cr3t-session; Path=/; HttpOnly"},
+                                     {"X-Request-Id", "req-77"}},
+                                    R"({"token":"tok-9f8e7d"})"};
     });
-    server_.route("/orders", [](const test::HttpRequest& request) {
+    server_.route("/orders", [](const loopback::HttpRequest& request) {
       if (request.header("authorization") != "Bearer tok-9f8e7d") {
-        return test::HttpResponse{403, {}, "bad token " + request.header("authorization")};
+        return loopback::HttpResponse{403, {}, "bad token " + request.header("authorization")};
       }
       if (request.header("cookie") != "session=s3cr3t-session") {
-        return test::HttpResponse{403, {}, "no session"};
+        return loopback::HttpResponse{403, {}, "no session"};
       }
-      return test::HttpResponse{201, {}, "created order id=4711"};
+      return loopback::HttpResponse{201, {}, "created order id=4711"};
     });
-    server_.route("/orders/4711", [](const test::HttpRequest& request) {
-      return test::HttpResponse{200,
-                                {{"Content-Type", "application/json"}},
-                                json({{"id", 4711}, {"trace", request.header("x-trace")}}).dump()};
+    server_.route("/orders/4711", [](const loopback::HttpRequest& request) {
+      return loopback::HttpResponse{
+          200,
+          {{"Content-Type", "application/json"}},
+          json({{"id", 4711}, {"trace", request.header("x-trace")}}).dump()};
     });
   }
 
@@ -724,7 +726,7 @@ class HttpStepsTest : public ::testing::Test {
     });
   }
 
-  test::HttpServer server_;
+  loopback::HttpServer server_;
 };
 
 TEST_F(HttpStepsTest, CapturesFlowIntoLaterStepsWithOneCookieJar) {
@@ -765,8 +767,8 @@ TEST_F(HttpStepsTest, ASecretInAFailedStepsResponseIsMaskedToo) {
 
 TEST_F(HttpStepsTest, SecretsAreMaskedInFailures) {
   // The server echoes the token it rejects: the failure message must not show it.
-  server_.route("/orders", [](const test::HttpRequest& request) {
-    return test::HttpResponse{403, {}, "bad token " + request.header("authorization")};
+  server_.route("/orders", [](const loopback::HttpRequest& request) {
+    return loopback::HttpResponse{403, {}, "bad token " + request.header("authorization")};
   });
   const Completed result = run_check({{"steps", object(steps())}});
   expect_result(result, Outcome::failed,
@@ -783,7 +785,7 @@ TEST_F(HttpStepsTest, MissingCaptureFailsTheStep) {
 
 TEST_F(HttpStepsTest, ErrorsNameTheStep) {
   json flow = steps();
-  flow[2]["url"] = "http://127.0.0.1:" + std::to_string(test::unused_port()) + "/";
+  flow[2]["url"] = "http://127.0.0.1:" + std::to_string(loopback::unused_port()) + "/";
   const Completed result = run_check({{"steps", object(flow)}});
   EXPECT_EQ(result.result.outcome, Outcome::error);
   EXPECT_EQ(result.result.message.rfind("step 'read': could not connect to 127.0.0.1:", 0), 0u)
@@ -794,9 +796,9 @@ TEST_F(HttpStepsTest, ErrorsNameTheStep) {
 // resolver: every lookup of the check (URL, redirects, connect_to) goes to the listed servers
 
 TEST(HttpCheckResolver, HostNameResolvesThroughTheCheckResolver) {
-  test::HttpServer server;
+  loopback::HttpServer server;
   server.respond("/health", 200);
-  test::DnsTestServer dns({{"app.example.test.", "A", 60, "127.0.0.1"}});
+  loopback::DnsTestServer dns({{"app.example.test.", "A", 60, "127.0.0.1"}});
   const std::string url = server.url("app.example.test", "/health");
   expect_result_matching(
       run_check({{"url", url}, {"resolver", object({{"servers", {dns.address()}}})}}),
@@ -808,9 +810,9 @@ TEST(HttpCheckResolver, HostNameResolvesThroughTheCheckResolver) {
 }
 
 TEST(HttpCheckResolver, RedirectTargetsResolveThroughItToo) {
-  test::HttpServer server;
+  loopback::HttpServer server;
   server.respond("/health", 200);
-  test::DnsTestServer dns(
+  loopback::DnsTestServer dns(
       {{"old.example.test.", "A", 60, "127.0.0.1"}, {"new.example.test.", "A", 60, "127.0.0.1"}});
   server.redirect("/old", server.url("new.example.test", "/health"));
   const Completed result = run_check({{"url", server.url("old.example.test", "/old")},
@@ -821,9 +823,9 @@ TEST(HttpCheckResolver, RedirectTargetsResolveThroughItToo) {
 }
 
 TEST(HttpCheckResolver, ConnectToNameResolvesThroughIt) {
-  test::HttpServer server;
+  loopback::HttpServer server;
   server.respond("/health", 200);
-  test::DnsTestServer dns({{"new-api.example.test.", "A", 60, "127.0.0.1"}});
+  loopback::DnsTestServer dns({{"new-api.example.test.", "A", 60, "127.0.0.1"}});
   const Completed result =
       run_check({{"url", std::string("http://api.example.test/health")},
                  {"connect_to", "new-api.example.test:" + std::to_string(server.port())},

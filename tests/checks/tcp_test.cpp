@@ -15,13 +15,13 @@
 #include <nlohmann/json.hpp>
 
 #include "checks/builtin.hpp"
-#include "checks/resolver.hpp"
+#include "checks/net/resolver.hpp"
 #include "harness/registry.hpp"
+#include "loopback/dns_servers.hpp"
+#include "loopback/process.hpp"
+#include "loopback/tcp_servers.hpp"
+#include "loopback/temp_dir.hpp"
 #include "tests/support/check_runner.hpp"
-#include "tests/support/dns_servers.hpp"
-#include "tests/support/process.hpp"
-#include "tests/support/tcp_servers.hpp"
-#include "tests/support/temp_dir.hpp"
 
 namespace cutover {
 namespace {
@@ -64,7 +64,7 @@ std::string port_text(std::uint16_t port) {
 constexpr const char* kLatency = R"(\d+\.\d{1,2}ms)";
 
 TEST(TcpCheck, OpenPortPassesAndMeasuresConnectTime) {
-  test::AcceptingServer server;
+  loopback::AcceptingServer server;
   const Completed run = run_check(target("127.0.0.1", server.port()));
   expect_result_matching(
       run, Outcome::passed,
@@ -76,7 +76,7 @@ TEST(TcpCheck, OpenPortPassesAndMeasuresConnectTime) {
 }
 
 TEST(TcpCheck, RefusedPortFailsExpectOpen) {
-  const std::uint16_t port = test::unused_port();
+  const std::uint16_t port = loopback::unused_port();
   const Completed run = run_check(target("127.0.0.1", port));
   expect_result(
       run, Outcome::failed,
@@ -85,21 +85,21 @@ TEST(TcpCheck, RefusedPortFailsExpectOpen) {
 }
 
 TEST(TcpCheck, RefusedPortPassesExpectClosedAndRefused) {
-  const std::uint16_t port = test::unused_port();
+  const std::uint16_t port = loopback::unused_port();
   const std::string refused = "127.0.0.1:" + port_text(port) + " refused the connection";
   expect_result(run_check(target("127.0.0.1", port, "closed")), Outcome::passed, refused);
   expect_result(run_check(target("127.0.0.1", port, "refused")), Outcome::passed, refused);
 }
 
 TEST(TcpCheck, RefusedPortFailsExpectFiltered) {
-  const std::uint16_t port = test::unused_port();
+  const std::uint16_t port = loopback::unused_port();
   expect_result(
       run_check(target("127.0.0.1", port, "filtered")), Outcome::failed,
       "expected filtered, got refused: 127.0.0.1:" + port_text(port) + " refused the connection");
 }
 
 TEST(TcpCheck, OpenPortFailsExpectClosed) {
-  test::AcceptingServer server;
+  loopback::AcceptingServer server;
   expect_result_matching(run_check(target("127.0.0.1", server.port(), "closed")), Outcome::failed,
                          R"(expected closed, got open: connected to 127\.0\.0\.1:)" +
                              port_text(server.port()) + " in " + kLatency);
@@ -109,7 +109,7 @@ TEST(TcpCheck, OpenPortFailsExpectClosed) {
 }
 
 TEST(TcpCheck, UnansweredConnectIsAnErrorForExpectOpen) {
-  test::UnansweringServer server;
+  loopback::UnansweringServer server;
   const Completed run = run_check(target("127.0.0.1", server.port()), kShortTimeout);
   // 300ms timeout, minus a tenth so the check answers before the scheduler's watchdog.
   expect_result(run, Outcome::error,
@@ -121,7 +121,7 @@ TEST(TcpCheck, UnansweredConnectIsAnErrorForExpectOpen) {
 }
 
 TEST(TcpCheck, UnansweredConnectPassesExpectFilteredAndClosed) {
-  test::UnansweringServer server;
+  loopback::UnansweringServer server;
   const std::string filtered =
       "no answer from 127.0.0.1:" + port_text(server.port()) + " within 270ms (filtered)";
   expect_result(run_check(target("127.0.0.1", server.port(), "filtered"), kShortTimeout),
@@ -131,7 +131,7 @@ TEST(TcpCheck, UnansweredConnectPassesExpectFilteredAndClosed) {
 }
 
 TEST(TcpCheck, UnansweredConnectFailsExpectRefused) {
-  test::UnansweringServer server;
+  loopback::UnansweringServer server;
   expect_result(
       run_check(target("127.0.0.1", server.port(), "refused"), kShortTimeout), Outcome::failed,
       "expected refused, got filtered: no answer from 127.0.0.1:" + port_text(server.port()) +
@@ -139,14 +139,14 @@ TEST(TcpCheck, UnansweredConnectFailsExpectRefused) {
 }
 
 TEST(TcpCheck, BudgetMarginIsAtMostATenthOfASecond) {
-  test::UnansweringServer server;
+  loopback::UnansweringServer server;
   auto check = make_check(target("127.0.0.1", server.port(), "filtered"));
   expect_result(run_check(*check, 1200ms), Outcome::passed,
                 "no answer from 127.0.0.1:" + port_text(server.port()) + " within 1.1s (filtered)");
 }
 
 TEST(TcpCheck, CancellationEndsTheAttemptPromptlyAndOnce) {
-  test::UnansweringServer server;
+  loopback::UnansweringServer server;
   auto check = make_check(target("127.0.0.1", server.port(), "filtered"));
   const Completed run = run_check(*check, kTimeout, 50ms);
   expect_result(run, Outcome::error,
@@ -155,7 +155,7 @@ TEST(TcpCheck, CancellationEndsTheAttemptPromptlyAndOnce) {
 }
 
 TEST(TcpCheck, CancelledBeforeStartStillCompletesOnce) {
-  test::AcceptingServer server;
+  loopback::AcceptingServer server;
   auto check = make_check(target("127.0.0.1", server.port()));
   const test::CancelledBeforeStart cancelled = test::run_cancelled_before_start(*check);
   EXPECT_EQ(cancelled.completions_inside_start, 0) << "done must not run inside start()";
@@ -164,8 +164,8 @@ TEST(TcpCheck, CancelledBeforeStartStillCompletesOnce) {
 }
 
 TEST(TcpCheck, Ipv6Loopback) {
-  if (!test::ipv6_loopback_available()) GTEST_SKIP() << "no IPv6 loopback here";
-  test::AcceptingServer server(boost::asio::ip::address_v6::loopback());
+  if (!loopback::ipv6_loopback_available()) GTEST_SKIP() << "no IPv6 loopback here";
+  loopback::AcceptingServer server(boost::asio::ip::address_v6::loopback());
   const std::string label = R"(\[::1\]:)" + port_text(server.port());
   expect_result_matching(run_check(target("::1", server.port())), Outcome::passed,
                          "connected to " + label + " in " + kLatency);
@@ -174,14 +174,14 @@ TEST(TcpCheck, Ipv6Loopback) {
 }
 
 TEST(TcpCheck, Ipv6RefusedPort) {
-  if (!test::ipv6_loopback_available()) GTEST_SKIP() << "no IPv6 loopback here";
-  const std::uint16_t port = test::unused_port(boost::asio::ip::address_v6::loopback());
+  if (!loopback::ipv6_loopback_available()) GTEST_SKIP() << "no IPv6 loopback here";
+  const std::uint16_t port = loopback::unused_port(boost::asio::ip::address_v6::loopback());
   expect_result(run_check(target("[::1]", port, "refused")), Outcome::passed,
                 "[::1]:" + port_text(port) + " refused the connection");
 }
 
 TEST(TcpCheck, HostNameGoesThroughTheResolver) {
-  test::AcceptingServer server;
+  loopback::AcceptingServer server;
   // The message names the address that accepted; localhost may list ::1 first, which refuses.
   expect_result_matching(
       run_check(target("localhost", server.port())), Outcome::passed,
@@ -197,8 +197,8 @@ TEST(TcpCheck, UnresolvableNameIsAnError) {
 }
 
 TEST(TcpCheck, HostNameResolvesThroughTheCheckResolver) {
-  test::AcceptingServer server;
-  test::DnsTestServer dns({{"db.example.test.", "A", 60, "127.0.0.1"}});
+  loopback::AcceptingServer server;
+  loopback::DnsTestServer dns({{"db.example.test.", "A", 60, "127.0.0.1"}});
   FieldMap values = target("db.example.test", server.port());
   values["resolver"] = json{{"servers", {dns.address()}}};
   expect_result_matching(run_check(std::move(values)), Outcome::passed,
@@ -209,8 +209,8 @@ TEST(TcpCheck, HostNameResolvesThroughTheCheckResolver) {
 }
 
 TEST(TcpCheck, CheckResolverOverTcp) {
-  test::AcceptingServer server;
-  test::DnsTestServer dns({{"db.example.test.", "A", 60, "127.0.0.1"}});
+  loopback::AcceptingServer server;
+  loopback::DnsTestServer dns({{"db.example.test.", "A", 60, "127.0.0.1"}});
   FieldMap values = target("db.example.test", server.port());
   values["resolver"] = json{{"servers", {"127.0.0.1:" + port_text(dns.port())}}, {"tcp", true}};
   EXPECT_EQ(run_check(std::move(values)).result.outcome, Outcome::passed);
@@ -219,7 +219,7 @@ TEST(TcpCheck, CheckResolverOverTcp) {
 }
 
 TEST(TcpCheck, NameTheCheckResolverDoesNotKnowIsAnError) {
-  test::DnsTestServer dns({{"db.example.test.", "A", 60, "127.0.0.1"}});
+  loopback::DnsTestServer dns({{"db.example.test.", "A", 60, "127.0.0.1"}});
   FieldMap values = target("old-db.example.test", 5432, "closed");
   values["resolver"] = json{{"servers", {dns.address()}}};
   expect_result(run_check(std::move(values)), Outcome::error,
@@ -229,8 +229,8 @@ TEST(TcpCheck, NameTheCheckResolverDoesNotKnowIsAnError) {
 // The DNS-budget rule: a lookup that never ends is the check's error, within its budget, and
 // names the DNS stage.
 TEST(TcpCheck, SilentResolverTimesOutInTheDnsStageWithinTheBudget) {
-  test::DnsTestServer dns;
-  dns.set_fault("", test::DnsFault::silent);
+  loopback::DnsTestServer dns;
+  dns.set_fault("", loopback::DnsFault::silent);
   FieldMap values = target("db.example.test", 5432, "closed");
   values["resolver"] = json{{"servers", {dns.address()}}};
   const Completed run = run_check(std::move(values), kShortTimeout);
@@ -242,8 +242,9 @@ TEST(TcpCheck, SilentResolverTimesOutInTheDnsStageWithinTheBudget) {
 }
 
 TEST(TcpCheck, ResolverWhereNoServerAnswersIsAnError) {
-  for (const test::DnsFault fault : {test::DnsFault::servfail, test::DnsFault::refused}) {
-    test::DnsTestServer dns({{"db.example.test.", "A", 60, "127.0.0.1"}});
+  for (const loopback::DnsFault fault :
+       {loopback::DnsFault::servfail, loopback::DnsFault::refused}) {
+    loopback::DnsTestServer dns({{"db.example.test.", "A", 60, "127.0.0.1"}});
     dns.set_fault("", fault);
     FieldMap values = target("db.example.test", 5432, "closed");
     values["resolver"] = json{{"servers", {dns.address()}}};
@@ -254,10 +255,10 @@ TEST(TcpCheck, ResolverWhereNoServerAnswersIsAnError) {
 }
 
 TEST(TcpCheck, ResolverMovesOnFromAFailingServerToTheNext) {
-  test::AcceptingServer server;
-  test::DnsTestServer failing({{"db.example.test.", "A", 60, "127.0.0.1"}});
-  failing.set_fault("", test::DnsFault::servfail);
-  test::DnsTestServer dns({{"db.example.test.", "A", 60, "127.0.0.1"}});
+  loopback::AcceptingServer server;
+  loopback::DnsTestServer failing({{"db.example.test.", "A", 60, "127.0.0.1"}});
+  failing.set_fault("", loopback::DnsFault::servfail);
+  loopback::DnsTestServer dns({{"db.example.test.", "A", 60, "127.0.0.1"}});
   FieldMap values = target("db.example.test", server.port());
   values["resolver"] = json{{"servers", {failing.address(), dns.address()}}};
   expect_result_matching(run_check(std::move(values)), Outcome::passed,
@@ -325,16 +326,16 @@ TEST(TcpCheck, ResolverFieldReadsServersInOrder) {
 // In a network namespace of its own, even loopback is down: the runner has no route at all.
 // "expect: closed" must not pass because the runner is cut off.
 TEST(TcpCheck, NoRouteFromTheRunnerIsAnErrorNotAClosedPort) {
-  if (test::run_command({"/usr/bin/unshare", "-n", "/bin/true"}).exit_code != 0) {
+  if (loopback::run_command({"/usr/bin/unshare", "-n", "/bin/true"}).exit_code != 0) {
     GTEST_SKIP() << "needs root to create a network namespace";
   }
-  test::TempDir dir;
+  loopback::TempDir dir;
   const auto suite =
       dir.write("suite.yaml",
                 "suite: s\nchecks:\n"
                 "  - { name: a, kind: tcp, host: 127.0.0.1, port: 1, expect: closed }\n");
-  const test::ProcessResult result =
-      test::run_command({"/usr/bin/unshare", "-n", CUTOVER_BINARY, "run", suite.string()});
+  const loopback::ProcessResult result =
+      loopback::run_command({"/usr/bin/unshare", "-n", CUTOVER_BINARY, "run", suite.string()});
   EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
   EXPECT_TRUE(result.out.starts_with("ERROR a (")) << result.out;
   EXPECT_NE(
@@ -344,7 +345,7 @@ TEST(TcpCheck, NoRouteFromTheRunnerIsAnErrorNotAClosedPort) {
 }
 
 TEST(TcpCheck, MaxLatencyHolds) {
-  test::AcceptingServer server;
+  loopback::AcceptingServer server;
   FieldMap values = target("127.0.0.1", server.port());
   values["max_latency"] = Duration(10s);
   expect_result_matching(
@@ -353,7 +354,7 @@ TEST(TcpCheck, MaxLatencyHolds) {
 }
 
 TEST(TcpCheck, MaxLatencyExceededFails) {
-  test::AcceptingServer server;
+  loopback::AcceptingServer server;
   FieldMap values = target("127.0.0.1", server.port());
   values["max_latency"] = Duration(1ns);
   const Completed run = run_check(std::move(values));

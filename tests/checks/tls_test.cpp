@@ -21,14 +21,14 @@
 #include <nlohmann/json.hpp>
 
 #include "checks/builtin.hpp"
-#include "checks/tls_client.hpp"
+#include "checks/net/tls_client.hpp"
 #include "harness/registry.hpp"
-#include "tests/support/certificates.hpp"
+#include "loopback/certificates.hpp"
+#include "loopback/dns_servers.hpp"
+#include "loopback/http_servers.hpp"
+#include "loopback/tcp_servers.hpp"
+#include "loopback/temp_dir.hpp"
 #include "tests/support/check_runner.hpp"
-#include "tests/support/dns_servers.hpp"
-#include "tests/support/http_servers.hpp"
-#include "tests/support/tcp_servers.hpp"
-#include "tests/support/temp_dir.hpp"
 
 namespace cutover {
 namespace {
@@ -77,10 +77,10 @@ std::int64_t days_left(std::chrono::system_clock::time_point not_after) {
 
 // The server's connections once each handshake has ended on its side: the check closes its end
 // as soon as its own handshake ends, possibly before the server thread has recorded it.
-std::vector<test::HttpConnection> settled_connections(const test::HttpServer& server) {
+std::vector<loopback::HttpConnection> settled_connections(const loopback::HttpServer& server) {
   const auto deadline = std::chrono::steady_clock::now() + 2s;
   while (true) {
-    std::vector<test::HttpConnection> connections = server.connections();
+    std::vector<loopback::HttpConnection> connections = server.connections();
     const bool settled =
         std::all_of(connections.begin(), connections.end(), [](const auto& connection) {
           return connection.handshake_completed || !connection.handshake_error.empty();
@@ -93,7 +93,7 @@ std::vector<test::HttpConnection> settled_connections(const test::HttpServer& se
 // A CA, a certificate for kHost and 127.0.0.1, and the checks' fields aimed at a server.
 class TlsCheckTest : public ::testing::Test {
  protected:
-  test::Certificate issue(test::CertificateSpec spec = {}) {
+  loopback::Certificate issue(loopback::CertificateSpec spec = {}) {
     if (spec.dns_names.empty() && spec.ip_addresses.empty()) {
       spec.dns_names = {kHost};
       spec.ip_addresses = {"127.0.0.1"};
@@ -101,36 +101,36 @@ class TlsCheckTest : public ::testing::Test {
     return ca_.issue(spec);
   }
 
-  std::unique_ptr<test::HttpServer> serve(test::TlsServerOptions options) {
+  std::unique_ptr<loopback::HttpServer> serve(loopback::TlsServerOptions options) {
     if (options.certificate.certificate_file.empty()) options.certificate = issue();
-    return std::make_unique<test::HttpServer>(options);
+    return std::make_unique<loopback::HttpServer>(options);
   }
 
   // kHost on the server's port, connected through 127.0.0.1, trusting the test CA.
-  FieldMap target(const test::HttpServer& server) const {
+  FieldMap target(const loopback::HttpServer& server) const {
     return {{"host", kHost},
             {"port", std::int64_t{server.port()}},
             {"connect_to", std::string("127.0.0.1")},
             {"ca_file", ca_.ca_file().string()}};
   }
 
-  std::string label(const test::HttpServer& server) const {
+  std::string label(const loopback::HttpServer& server) const {
     return fmt::format("{}:{} via 127.0.0.1:{}", kHost, server.port(), server.port());
   }
 
-  std::string passed(const test::HttpServer& server, const test::Certificate& certificate,
+  std::string passed(const loopback::HttpServer& server, const loopback::Certificate& certificate,
                      std::string_view protocol = "TLSv1.3",
                      std::string_view cipher = "TLS_AES_256_GCM_SHA384") const {
     return fmt::format("{}: {} {}, certificate {} verified, {} days left", label(server), protocol,
                        cipher, certificate.subject, days_left(certificate.not_after));
   }
 
-  test::TempDir dir_;
-  test::TestCa ca_{dir_};
+  loopback::TempDir dir_;
+  loopback::TestCa ca_{dir_};
 };
 
 TEST_F(TlsCheckTest, ValidCertificatePassesAndIsDescribed) {
-  const test::Certificate certificate = issue();
+  const loopback::Certificate certificate = issue();
   auto server = serve({.certificate = certificate});
   const Completed run = run_check(target(*server));
   expect_result(run, Outcome::passed, passed(*server, certificate));
@@ -150,7 +150,7 @@ TEST_F(TlsCheckTest, ValidCertificatePassesAndIsDescribed) {
 }
 
 TEST_F(TlsCheckTest, IpAddressHostIsVerifiedAgainstTheCertificateAddress) {
-  const test::Certificate certificate = issue();
+  const loopback::Certificate certificate = issue();
   auto server = serve({.certificate = certificate});
   const Completed run = run_check({{"host", std::string("127.0.0.1")},
                                    {"port", std::int64_t{server->port()}},
@@ -165,14 +165,14 @@ TEST_F(TlsCheckTest, IpAddressHostIsVerifiedAgainstTheCertificateAddress) {
 }
 
 TEST_F(TlsCheckTest, ChainThroughAnIntermediateVerifies) {
-  test::TestCa intermediate = ca_.intermediate("Cutover Intermediate CA");
-  const test::Certificate certificate = intermediate.issue({.dns_names = {kHost}});
+  loopback::TestCa intermediate = ca_.intermediate("Cutover Intermediate CA");
+  const loopback::Certificate certificate = intermediate.issue({.dns_names = {kHost}});
   auto server = serve({.certificate = certificate});
   expect_result(run_check(target(*server)), Outcome::passed, passed(*server, certificate));
 }
 
 TEST_F(TlsCheckTest, ExpiredCertificateFails) {
-  const test::Certificate certificate = issue({.days_valid = -1, .days_before_now = 30});
+  const loopback::Certificate certificate = issue({.days_valid = -1, .days_before_now = 30});
   auto server = serve({.certificate = certificate});
   const Completed run = run_check(target(*server));
   expect_result(run, Outcome::failed,
@@ -184,7 +184,7 @@ TEST_F(TlsCheckTest, ExpiredCertificateFails) {
 }
 
 TEST_F(TlsCheckTest, WrongNameFailsListingTheCertificateNames) {
-  const test::Certificate certificate =
+  const loopback::Certificate certificate =
       issue({.dns_names = {"other.example.test", "www.other.example.test"}});
   auto server = serve({.certificate = certificate});
   expect_result(run_check(target(*server)), Outcome::failed,
@@ -193,7 +193,7 @@ TEST_F(TlsCheckTest, WrongNameFailsListingTheCertificateNames) {
 }
 
 TEST_F(TlsCheckTest, SelfSignedCertificateFails) {
-  const test::Certificate certificate = issue({.dns_names = {kHost}, .self_signed = true});
+  const loopback::Certificate certificate = issue({.dns_names = {kHost}, .self_signed = true});
   auto server = serve({.certificate = certificate});
   expect_result(run_check(target(*server)), Outcome::failed,
                 "certificate does not verify: self-signed certificate (" + certificate.subject +
@@ -201,9 +201,9 @@ TEST_F(TlsCheckTest, SelfSignedCertificateFails) {
 }
 
 TEST_F(TlsCheckTest, UnknownCaFailsNamingTheIssuer) {
-  const test::Certificate certificate = issue();
+  const loopback::Certificate certificate = issue();
   auto server = serve({.certificate = certificate});
-  test::TestCa other(dir_, "Other CA");
+  loopback::TestCa other(dir_, "Other CA");
   FieldMap values = target(*server);
   values["ca_file"] = other.ca_file().string();
   expect_result(run_check(std::move(values)), Outcome::failed,
@@ -212,7 +212,7 @@ TEST_F(TlsCheckTest, UnknownCaFailsNamingTheIssuer) {
 }
 
 TEST_F(TlsCheckTest, VerifyFalseReportsWithoutAsserting) {
-  const test::Certificate certificate = issue({.dns_names = {"other.example.test"}});
+  const loopback::Certificate certificate = issue({.dns_names = {"other.example.test"}});
   auto server = serve({.certificate = certificate});
   FieldMap values = target(*server);
   values["verify"] = false;
@@ -228,7 +228,7 @@ TEST_F(TlsCheckTest, VerifyFalseReportsWithoutAsserting) {
 }
 
 TEST_F(TlsCheckTest, MinDaysValid) {
-  const test::Certificate certificate = issue({.days_valid = 10});
+  const loopback::Certificate certificate = issue({.days_valid = 10});
   auto server = serve({.certificate = certificate});
   FieldMap values = target(*server);
   values["min_days_valid"] = std::int64_t{5};
@@ -240,7 +240,7 @@ TEST_F(TlsCheckTest, MinDaysValid) {
 }
 
 TEST_F(TlsCheckTest, MinDaysValidOfAnExpiredCertificate) {
-  const test::Certificate certificate = issue({.days_valid = -2, .days_before_now = 30});
+  const loopback::Certificate certificate = issue({.days_valid = -2, .days_before_now = 30});
   auto server = serve({.certificate = certificate});
   FieldMap values = target(*server);
   values["verify"] = false;
@@ -251,7 +251,7 @@ TEST_F(TlsCheckTest, MinDaysValidOfAnExpiredCertificate) {
 }
 
 TEST_F(TlsCheckTest, MinVersionPassesWhenOlderVersionsAreRefused) {
-  const test::Certificate certificate = issue();
+  const loopback::Certificate certificate = issue();
   auto server = serve({.certificate = certificate, .min_version = TLS1_2_VERSION});
   FieldMap values = target(*server);
   values["min_version"] = std::string("TLSv1.2");
@@ -326,7 +326,7 @@ TEST_F(TlsCheckTest, ForbiddenCipherNegotiated) {
 }
 
 TEST_F(TlsCheckTest, ForbiddenCiphersRefusedPass) {
-  const test::Certificate certificate = issue();
+  const loopback::Certificate certificate = issue();
   auto server = serve({.certificate = certificate});
   FieldMap values = target(*server);
   values["forbidden_ciphers"] =
@@ -368,7 +368,7 @@ TEST_F(TlsCheckTest, OlderVersionAcceptedOnlyWithAnAnonymousCipherFailsMinVersio
 }
 
 TEST_F(TlsCheckTest, AllowedCiphers) {
-  const test::Certificate certificate = issue();
+  const loopback::Certificate certificate = issue();
   auto server = serve({.certificate = certificate,
                        .max_version = TLS1_2_VERSION,
                        .cipher_list = "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-SHA"});
@@ -391,7 +391,7 @@ TEST_F(TlsCheckTest, AllowedCiphers) {
 }
 
 TEST_F(TlsCheckTest, MinKeyBits) {
-  const test::Certificate certificate = issue();
+  const loopback::Certificate certificate = issue();
   auto server = serve({.certificate = certificate});
   FieldMap values = target(*server);
   values["min_key_bits"] = std::int64_t{2048};
@@ -415,7 +415,7 @@ TEST_F(TlsCheckTest, WeakKeyFailsMinKeyBits) {
 }
 
 TEST_F(TlsCheckTest, IssuerMatches) {
-  const test::Certificate certificate = issue();
+  const loopback::Certificate certificate = issue();
   auto server = serve({.certificate = certificate});
   FieldMap values = target(*server);
   values["issuer_matches"] = std::string("CN=Cutover Test CA");
@@ -427,20 +427,20 @@ TEST_F(TlsCheckTest, IssuerMatches) {
 }
 
 TEST_F(TlsCheckTest, ConnectToSendsTheHostNameAsSni) {
-  const test::Certificate certificate = issue();
+  const loopback::Certificate certificate = issue();
   auto server = serve({.certificate = certificate});
   FieldMap values = target(*server);
   values["min_version"] = std::string("TLSv1.2");
   expect_result(run_check(values), Outcome::passed, passed(*server, certificate));
-  const std::vector<test::HttpConnection> connections = settled_connections(*server);
+  const std::vector<loopback::HttpConnection> connections = settled_connections(*server);
   ASSERT_FALSE(connections.empty());
   // The main handshake and every probe.
-  for (const test::HttpConnection& connection : connections)
+  for (const loopback::HttpConnection& connection : connections)
     EXPECT_EQ(connection.server_name, kHost);
 }
 
 TEST_F(TlsCheckTest, SniOverridesTheNameSentAndVerified) {
-  const test::Certificate certificate = issue({.dns_names = {"alt.example.test"}});
+  const loopback::Certificate certificate = issue({.dns_names = {"alt.example.test"}});
   auto server = serve({.certificate = certificate});
   FieldMap values = target(*server);
   values["sni"] = std::string("alt.example.test");
@@ -454,9 +454,9 @@ TEST_F(TlsCheckTest, SniOverridesTheNameSentAndVerified) {
 }
 
 TEST_F(TlsCheckTest, HostNameResolvesThroughTheCheckResolver) {
-  const test::Certificate certificate = issue();
+  const loopback::Certificate certificate = issue();
   auto server = serve({.certificate = certificate});
-  test::DnsTestServer dns({{kHost + ".", "A", 60, "127.0.0.1"}});
+  loopback::DnsTestServer dns({{kHost + ".", "A", 60, "127.0.0.1"}});
   FieldMap values = target(*server);
   values.erase("connect_to");
   values["resolver"] = nlohmann::json{{"servers", {dns.address()}}};
@@ -469,15 +469,15 @@ TEST_F(TlsCheckTest, HostNameResolvesThroughTheCheckResolver) {
 }
 
 TEST_F(TlsCheckTest, NameTheCheckResolverDoesNotKnowIsAnError) {
-  test::DnsTestServer dns({{"other.example.test.", "A", 60, "127.0.0.1"}});
+  loopback::DnsTestServer dns({{"other.example.test.", "A", 60, "127.0.0.1"}});
   expect_result(
       run_check({{"host", kHost}, {"resolver", nlohmann::json{{"servers", {dns.address()}}}}}),
       Outcome::error, "could not resolve api.example.test: no such host");
 }
 
 TEST_F(TlsCheckTest, ResolverWhereNoServerAnswersIsAnError) {
-  test::DnsTestServer dns({{kHost + ".", "A", 60, "127.0.0.1"}});
-  dns.set_fault("", test::DnsFault::refused);
+  loopback::DnsTestServer dns({{kHost + ".", "A", 60, "127.0.0.1"}});
+  dns.set_fault("", loopback::DnsFault::refused);
   expect_result(
       run_check({{"host", kHost}, {"resolver", nlohmann::json{{"servers", {dns.address()}}}}}),
       Outcome::error,
@@ -486,8 +486,8 @@ TEST_F(TlsCheckTest, ResolverWhereNoServerAnswersIsAnError) {
 }
 
 TEST_F(TlsCheckTest, SilentResolverTimesOutInTheDnsStageWithinTheDeadline) {
-  test::DnsTestServer dns;
-  dns.set_fault("", test::DnsFault::silent);
+  loopback::DnsTestServer dns;
+  dns.set_fault("", loopback::DnsFault::silent);
   const Completed run = run_check(
       {{"host", kHost}, {"resolver", nlohmann::json{{"servers", {dns.address()}}}}}, kShortTimeout);
   expect_result(run, Outcome::error, "timed out after 270ms resolving api.example.test");
@@ -495,14 +495,14 @@ TEST_F(TlsCheckTest, SilentResolverTimesOutInTheDnsStageWithinTheDeadline) {
 }
 
 TEST_F(TlsCheckTest, RefusedConnectionIsAnError) {
-  const std::uint16_t port = test::unused_port();
+  const std::uint16_t port = loopback::unused_port();
   expect_result(run_check({{"host", std::string("127.0.0.1")}, {"port", std::int64_t{port}}}),
                 Outcome::error,
                 fmt::format("could not connect to 127.0.0.1:{}: Connection refused", port));
 }
 
 TEST_F(TlsCheckTest, UnansweredConnectTimesOutWithinTheDeadline) {
-  test::UnansweringServer server;
+  loopback::UnansweringServer server;
   const Completed run = run_check(
       {{"host", std::string("127.0.0.1")}, {"port", std::int64_t{server.port()}}}, kShortTimeout);
   expect_result(run, Outcome::error,

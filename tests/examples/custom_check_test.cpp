@@ -27,8 +27,8 @@
 #include "harness/scheduler.hpp"
 #include "harness/selection.hpp"
 #include "harness/suite.hpp"
-#include "tests/support/tcp_servers.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "loopback/tcp_servers.hpp"
+#include "loopback/temp_dir.hpp"
 
 namespace cutover {
 namespace {
@@ -134,7 +134,7 @@ class FileContainsTest : public ::testing::Test {
   }
 
   Registry registry;
-  test::TempDir directory;
+  loopback::TempDir directory;
   std::string config;
   boost::asio::io_context io;
   boost::asio::thread_pool blocking{2};
@@ -299,7 +299,7 @@ TEST_F(FileContainsTest, DescribesItselfForDryRuns) {
 
 // The example suite that ships beside the kind, with a tcp check, against loopback.
 TEST_F(FileContainsTest, TheExampleSuitePassesAgainstLoopback) {
-  test::AcceptingServer database;
+  loopback::AcceptingServer database;
   const std::string app_config = directory
                                      .write("example.conf",
                                             "[database]\n"

@@ -7,9 +7,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/support/process.hpp"
-#include "tests/support/tcp_servers.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "loopback/process.hpp"
+#include "loopback/tcp_servers.hpp"
+#include "loopback/temp_dir.hpp"
+#include "tests/support/run_cutover.hpp"
 
 namespace cutover::test {
 namespace {
@@ -28,7 +29,7 @@ class CliTest : public ::testing::Test {
     if (with_failure) {
       text += fmt::format(
           "  - {{ name: closed port, kind: tcp, host: 127.0.0.1, port: {}, phase: post }}\n",
-          unused_port());
+          loopback::unused_port());
     }
     return dir.write("suite.yaml", text).string();
   }
@@ -47,12 +48,12 @@ class CliTest : public ::testing::Test {
         .string();
   }
 
-  TempDir dir;
-  AcceptingServer server;
+  loopback::TempDir dir;
+  loopback::AcceptingServer server;
 };
 
 TEST_F(CliTest, ExitsZeroWhenEveryCheckPasses) {
-  ProcessResult result = run_cutover({"run", suite_file()});
+  loopback::ProcessResult result = run_cutover({"run", suite_file()});
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_NE(result.out.find("PASS  open port"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("1 check: 1 passed, 0 failed, 0 error, 0 skipped"), std::string::npos)
@@ -60,7 +61,7 @@ TEST_F(CliTest, ExitsZeroWhenEveryCheckPasses) {
 }
 
 TEST_F(CliTest, ExitsOneWhenACheckFails) {
-  ProcessResult result = run_cutover({"run", suite_file(/*with_failure=*/true)});
+  loopback::ProcessResult result = run_cutover({"run", suite_file(/*with_failure=*/true)});
   EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
   EXPECT_NE(result.out.find("ms): expected open, got refused: 127.0.0.1:"), std::string::npos)
       << result.out;
@@ -74,7 +75,7 @@ TEST_F(CliTest, ExitsTwoOnSuiteErrorsAndNamesEveryOne) {
                 "  - { name: a, kind: tcp, host: 127.0.0.1, port: 1, expct: open }\n"
                 "  - { name: b, kind: tcp, host: 127.0.0.1, port: 1, timeout: 5 }\n")
           .string();
-  ProcessResult result = run_cutover({"run", file});
+  loopback::ProcessResult result = run_cutover({"run", file});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_EQ(result.err,
             file +
@@ -103,7 +104,7 @@ TEST_F(CliTest, ExitsTwoOnCommandLineMistakes) {
       {},
   };
   for (const auto& arguments : mistakes) {
-    ProcessResult result = run_cutover(arguments);
+    loopback::ProcessResult result = run_cutover(arguments);
     EXPECT_EQ(result.exit_code, 2) << fmt::format("{}", fmt::join(arguments, " ")) << "\n"
                                    << result.out << result.err;
     EXPECT_FALSE(result.err.empty()) << fmt::format("{}", fmt::join(arguments, " "));
@@ -111,7 +112,7 @@ TEST_F(CliTest, ExitsTwoOnCommandLineMistakes) {
 }
 
 TEST_F(CliTest, NamesTheUnknownPhase) {
-  ProcessResult result = run_cutover({"run", suite_file(), "--phase", "pots"});
+  loopback::ProcessResult result = run_cutover({"run", suite_file(), "--phase", "pots"});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("'pots'"), std::string::npos) << result.err;
 }
@@ -120,13 +121,13 @@ TEST_F(CliTest, ExitsThreeWhenAReportCannotBeWritten) {
   const std::string file = suite_file();
   // A regular file stands where the report's folder should be.
   const std::string blocked = (dir.write("not-a-folder", "") / "results.json").string();
-  ProcessResult result = run_cutover({"run", file, "--json", blocked});
+  loopback::ProcessResult result = run_cutover({"run", file, "--json", blocked});
   EXPECT_EQ(result.exit_code, 3) << result.out << result.err;
   EXPECT_NE(result.err.find("internal error"), std::string::npos) << result.err;
 }
 
 TEST_F(CliTest, ListPrintsTheSelectionAndRunsNothing) {
-  ProcessResult result = run_cutover({"run", suite_file(true), "--list"});
+  loopback::ProcessResult result = run_cutover({"run", suite_file(true), "--list"});
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_EQ(result.out, "s/open port\ns/closed port\n");
 
@@ -140,7 +141,7 @@ TEST_F(CliTest, ListPrintsTheSelectionAndRunsNothing) {
 
 TEST_F(CliTest, DryRunPrintsThePlanAndRunsNothing) {
   // The failing check would make a real run exit 1.
-  ProcessResult result = run_cutover({"run", suite_file(true), "--dry-run"});
+  loopback::ProcessResult result = run_cutover({"run", suite_file(true), "--dry-run"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_TRUE(result.out.starts_with("2 checks selected\n\nphase main\n  s/open port  [tcp]"))
       << result.out;
@@ -157,7 +158,7 @@ TEST_F(CliTest, ShardsPartitionTheSuite) {
   const std::string file = dir.write("many.yaml", text).string();
   std::string all;
   for (int shard = 0; shard < 3; ++shard) {
-    ProcessResult result = run_cutover(
+    loopback::ProcessResult result = run_cutover(
         {"run", file, "--list", "--shard-index", std::to_string(shard), "--shard-count", "3"});
     EXPECT_EQ(result.exit_code, 0) << result.err;
     all += result.out;
@@ -180,13 +181,14 @@ TEST_F(CliTest, VarsFromTheCommandLineReachTheChecks) {
                 "checks:\n"
                 "  - { name: a, kind: tcp, host: 127.0.0.1, port: '${port}' }\n")
           .string();
-  ProcessResult result = run_cutover({"run", file, "--var", fmt::format("port={}", server.port())});
+  loopback::ProcessResult result =
+      run_cutover({"run", file, "--var", fmt::format("port={}", server.port())});
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
 }
 
 TEST_F(CliTest, SecretsAppearInNoOutput) {
   const std::string secret = "hunter2-s3cret";
-  const std::uint16_t closed = unused_port();
+  const std::uint16_t closed = loopback::unused_port();
   const std::string file =
       dir.write("secret.yaml",
                 "suite: s\n"
@@ -204,7 +206,7 @@ TEST_F(CliTest, SecretsAppearInNoOutput) {
                                                        {"SECRET_PORT", std::to_string(closed)}};
 
   // A suite error that quotes the secret.
-  ProcessResult result = run_cutover({"run", file}, environment);
+  loopback::ProcessResult result = run_cutover({"run", file}, environment);
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("port: expected an integer from 1 to 65535, got '***'"),
             std::string::npos)
@@ -213,14 +215,16 @@ TEST_F(CliTest, SecretsAppearInNoOutput) {
 
   // A run whose failure message quotes the secret port.
   const std::string runnable =
-      dir.write("runnable.yaml", read_file(file).substr(0, read_file(file).find("  - {"))).string();
+      dir.write("runnable.yaml",
+                loopback::read_file(file).substr(0, loopback::read_file(file).find("  - {")))
+          .string();
   const std::string junit = (dir.path() / "out/junit.xml").string();
   const std::string json = (dir.path() / "out/results.json").string();
   result = run_cutover({"run", runnable, "-v", "--junit", junit, "--json", json}, environment);
   EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
   const std::string plan = run_cutover({"run", runnable, "--dry-run"}, environment).out;
   for (const std::string& output :
-       {result.out, result.err, read_file(junit), read_file(json), plan}) {
+       {result.out, result.err, loopback::read_file(junit), loopback::read_file(json), plan}) {
     EXPECT_EQ(output.find(secret), std::string::npos) << output;
     EXPECT_EQ(output.find(std::to_string(closed)), std::string::npos) << output;
   }
@@ -243,14 +247,14 @@ TEST_F(CliTest, ReportsNameTheDeclaredDatabasesWithPasswordsMasked) {
           .string();
   const std::string json = (dir.path() / "results.json").string();
   const std::string html = (dir.path() / "report.html").string();
-  const ProcessResult result = run_cutover({"run", file, "--json", json, "--html", html});
+  const loopback::ProcessResult result = run_cutover({"run", file, "--json", json, "--html", html});
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
-  EXPECT_EQ(nlohmann::json::parse(read_file(json))["run"]["targets"],
+  EXPECT_EQ(nlohmann::json::parse(loopback::read_file(json))["run"]["targets"],
             nlohmann::json::parse(R"([{"name": "database shop",
                                        "address": "host=10.9.8.7 dbname=shop password=***"},
                                       {"name": "database old",
                                        "address": "host=10.9.8.6 password=***"}])"));
-  const std::string page = read_file(html);
+  const std::string page = loopback::read_file(html);
   EXPECT_NE(page.find("host=10.9.8.7 dbname=shop password=***"), std::string::npos);
   EXPECT_EQ(page.find("pw-5k2"), std::string::npos);
   EXPECT_EQ(page.find("9'"), std::string::npos);
@@ -259,11 +263,11 @@ TEST_F(CliTest, ReportsNameTheDeclaredDatabasesWithPasswordsMasked) {
 // Console lines are flushed on a short timer, not after each line: a line must still show while
 // another check runs on, also when the output is a file, as in CI logs.
 TEST_F(CliTest, AFinishedCheckIsPrintedWhileAnotherStillRuns) {
-  UnansweringServer silent;
-  Process process({CUTOVER_BINARY, "run", quick_then_stuck_suite(silent.port())});
+  loopback::UnansweringServer silent;
+  loopback::Process process({CUTOVER_BINARY, "run", quick_then_stuck_suite(silent.port())});
   EXPECT_TRUE(process.wait_for_output("PASS  quick", 2s));
   process.send_signal(SIGINT);
-  const ProcessResult result = process.wait(20s);
+  const loopback::ProcessResult result = process.wait(20s);
   EXPECT_EQ(result.exit_code, 130) << result.out << result.err;
 }
 
@@ -272,23 +276,23 @@ TEST_F(CliTest, AFinishedCheckIsPrintedWhileAnotherStillRuns) {
 class CliSignalTest : public CliTest, public ::testing::WithParamInterface<int> {};
 
 TEST_P(CliSignalTest, InterruptWritesReportsAndExits130) {
-  UnansweringServer silent;
+  loopback::UnansweringServer silent;
   const std::string file = quick_then_stuck_suite(
       silent.port(),
       fmt::format("  - {{ name: after, kind: tcp, host: 127.0.0.1, port: {}, phase: post }}\n",
                   server.port()));
   const std::string junit = (dir.path() / "junit.xml").string();
   const std::string json = (dir.path() / "results.json").string();
-  Process process({CUTOVER_BINARY, "run", file, "--junit", junit, "--json", json});
+  loopback::Process process({CUTOVER_BINARY, "run", file, "--junit", junit, "--json", json});
   ASSERT_TRUE(process.wait_for_output("PASS  quick", 10s));
   process.send_signal(GetParam());
-  ProcessResult result = process.wait(20s);
+  loopback::ProcessResult result = process.wait(20s);
   EXPECT_EQ(result.exit_code, 130) << result.out << result.err;
   EXPECT_NE(result.out.find("ERROR stuck ("), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("SKIP  after: not run: the run was interrupted\n"), std::string::npos)
       << result.out;
 
-  auto document = nlohmann::json::parse(read_file(json));
+  auto document = nlohmann::json::parse(loopback::read_file(json));
   EXPECT_EQ(document["run"]["interrupted"], true);
   ASSERT_EQ(document["checks"].size(), 3u);
   EXPECT_EQ(document["checks"][0]["outcome"], "passed");
@@ -297,12 +301,12 @@ TEST_P(CliSignalTest, InterruptWritesReportsAndExits130) {
   EXPECT_EQ(document["checks"][2]["outcome"], "skipped");
   EXPECT_EQ(document["checks"][2]["message"], "not run: the run was interrupted");
 
-  const std::string xml = read_file(junit);
+  const std::string xml = loopback::read_file(junit);
   EXPECT_NE(xml.find("<property name=\"cutover.interrupted\" value=\"true\"/>"), std::string::npos)
       << xml;
-  const ProcessResult schema =
-      run_command({"/usr/bin/xmllint", "--noout", "--schema",
-                   CUTOVER_SHARED_DIR "/junit/jenkins-xunit-junit-10.xsd", junit});
+  const loopback::ProcessResult schema =
+      loopback::run_command({"/usr/bin/xmllint", "--noout", "--schema",
+                             CUTOVER_SHARED_DIR "/junit/jenkins-xunit-junit-10.xsd", junit});
   EXPECT_EQ(schema.exit_code, 0) << schema.err;
 }
 
@@ -312,7 +316,7 @@ INSTANTIATE_TEST_SUITE_P(Signals, CliSignalTest, ::testing::Values(SIGINT, SIGTE
                          });
 
 TEST(Cli, KindsListsEveryKindWithItsFields) {
-  ProcessResult result = run_cutover({"kinds"});
+  loopback::ProcessResult result = run_cutover({"kinds"});
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_NE(result.out.find("tcp\n  Connects to a TCP port"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("  expect "), std::string::npos) << result.out;
@@ -323,15 +327,16 @@ TEST(Cli, KindsListsEveryKindWithItsFields) {
 }
 
 TEST(Cli, TheReadmeDocumentsEveryKindAsCutoverKindsPrintsIt) {
-  ProcessResult result = run_cutover({"kinds", "--markdown"});
-  const std::string readme = read_file(std::filesystem::path(CUTOVER_SOURCE_DIR) / "README.md");
+  loopback::ProcessResult result = run_cutover({"kinds", "--markdown"});
+  const std::string readme =
+      loopback::read_file(std::filesystem::path(CUTOVER_SOURCE_DIR) / "README.md");
   EXPECT_NE(readme.find(result.out), std::string::npos)
       << "README.md is out of date; paste the output of `cutover kinds --markdown`:\n"
       << result.out;
 }
 
 TEST(Cli, PrintsItsVersion) {
-  ProcessResult result = run_cutover({"--version"});
+  loopback::ProcessResult result = run_cutover({"--version"});
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_TRUE(result.out.starts_with("cutover ")) << result.out;
 }

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/temp_dir.hpp"
+#include "loopback/temp_dir.hpp"
 #include "tests/support/test_checks.hpp"
 
 namespace cutover {
@@ -335,7 +335,7 @@ checks:
 }
 
 TEST_F(SuiteTest, SuitesMustAgreeOnThePhaseOrder) {
-  test::TempDir dir;
+  loopback::TempDir dir;
   const auto a = dir.write("a.yaml", "suite: a\nphases: [pre, post]\nchecks: []\n");
   const auto b = dir.write("b.yaml", "suite: b\nphases: [post, pre]\nchecks: []\n");
   auto result = load_suites({a, b}, registry, options);
@@ -432,7 +432,7 @@ TEST_F(SuiteTest, TheTopLevelMustBeASuite) {
 }
 
 TEST_F(SuiteTest, IncludedFilesJoinTheSuiteWithTheIncludersVars) {
-  test::TempDir dir;
+  loopback::TempDir dir;
   dir.write("common/network.yaml", R"(defaults: { phase: shared }
 checks:
   - { name: included, kind: probe, text: "${host}" }
@@ -456,7 +456,7 @@ checks:
 }
 
 TEST_F(SuiteTest, IncludeCyclesAndMissingFilesAreErrors) {
-  test::TempDir dir;
+  loopback::TempDir dir;
   dir.write("a.yaml", "suite: a\ninclude: [b.yaml]\nchecks: []\n");
   dir.write("b.yaml", "include: [a.yaml, missing.yaml]\n");
   auto result = load_suites({dir.path() / "a.yaml"}, registry, options);
@@ -469,7 +469,7 @@ TEST_F(SuiteTest, IncludeCyclesAndMissingFilesAreErrors) {
 }
 
 TEST_F(SuiteTest, SeveralFilesAreSeveralSuites) {
-  test::TempDir dir;
+  loopback::TempDir dir;
   const auto a = dir.write("a.yaml", "suite: a\nchecks: [{ name: x, kind: probe, text: t }]\n");
   const auto b = dir.write("b.yaml", "suite: b\nchecks: [{ name: x, kind: probe, text: t }]\n");
   const auto c = dir.write("c.yaml", "suite: a\nchecks: []\n");

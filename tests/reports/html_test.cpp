@@ -15,8 +15,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "tests/support/process.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "loopback/process.hpp"
+#include "loopback/temp_dir.hpp"
 
 namespace cutover {
 namespace {
@@ -128,7 +128,7 @@ std::string write_sample(const std::filesystem::path& path,
     results.push_back(result);
   }
   reporter.run_finished(info, summarize(results));
-  return test::read_file(path);
+  return loopback::read_file(path);
 }
 
 std::size_t count_of(std::string_view text, std::string_view part) {
@@ -163,7 +163,7 @@ std::string id_of(const Row& row) {
 }
 
 TEST(HtmlReporter, HeaderShowsVerdictCountsPhasesAndRun) {
-  test::TempDir folder;
+  loopback::TempDir folder;
   const std::string html = write_sample(folder.path() / "report.html");
 
   EXPECT_TRUE(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
@@ -197,7 +197,7 @@ TEST(HtmlReporter, HeaderShowsVerdictCountsPhasesAndRun) {
 }
 
 TEST(HtmlReporter, VerdictIsReadyOrNotReadyForAPreCutoverGate) {
-  test::TempDir folder;
+  loopback::TempDir folder;
   EXPECT_NE(write_sample(folder.path() / "a.html", {"pre"}).find(">NOT READY</h1>"),
             std::string::npos);
 
@@ -210,23 +210,23 @@ TEST(HtmlReporter, VerdictIsReadyOrNotReadyForAPreCutoverGate) {
   reporter.check_finished(check, result);
   RunSummary summary = summarize({result});
   reporter.run_finished(info, summary);
-  EXPECT_NE(test::read_file(folder.path() / "b.html").find(">READY</h1>"), std::string::npos);
+  EXPECT_NE(loopback::read_file(folder.path() / "b.html").find(">READY</h1>"), std::string::npos);
 
   // Not a gate once any other phase runs; an interrupted run never passes.
   HtmlReporter post(folder.path() / "c.html");
   info.phases = {"pre", "post"};
   post.run_finished(info, summary);
-  EXPECT_NE(test::read_file(folder.path() / "c.html").find(">PASSED</h1>"), std::string::npos);
+  EXPECT_NE(loopback::read_file(folder.path() / "c.html").find(">PASSED</h1>"), std::string::npos);
   HtmlReporter interrupted(folder.path() / "d.html");
   summary.interrupted = true;
   interrupted.run_finished(info, summary);
-  const std::string html = test::read_file(folder.path() / "d.html");
+  const std::string html = loopback::read_file(folder.path() / "d.html");
   EXPECT_NE(html.find(">FAILED</h1>"), std::string::npos);
   EXPECT_NE(html.find("; the run was interrupted"), std::string::npos);
 }
 
 TEST(HtmlReporter, RowsPutFailuresFirstAndOpenWithEvidence) {
-  test::TempDir folder;
+  loopback::TempDir folder;
   const std::string html = write_sample(folder.path() / "report.html");
 
   // Phase sections in run order; failed and error first, then skipped, then passed.
@@ -287,7 +287,7 @@ TEST(HtmlReporter, RowsPutFailuresFirstAndOpenWithEvidence) {
 }
 
 TEST(HtmlReporter, EscapesEveryTextAndLoadsNothing) {
-  test::TempDir folder;
+  loopback::TempDir folder;
   const std::string html = write_sample(folder.path() / "report.html");
 
   EXPECT_EQ(count_of(html, "<script"), 1u);
@@ -314,7 +314,7 @@ TEST(HtmlReporter, EscapesEveryTextAndLoadsNothing) {
 }
 
 TEST(HtmlReporter, CleansControlBytesAndInvalidUtf8) {
-  test::TempDir folder;
+  loopback::TempDir folder;
   HtmlReporter reporter(folder.path() / "report.html");
   const PlannedCheck check = make_check("web", "pre", "odd", "tcp");
   Result result =
@@ -323,13 +323,13 @@ TEST(HtmlReporter, CleansControlBytesAndInvalidUtf8) {
   reporter.run_started(info);
   reporter.check_finished(check, result);
   reporter.run_finished(info, summarize({result}));
-  EXPECT_NE(test::read_file(folder.path() / "report.html")
+  EXPECT_NE(loopback::read_file(folder.path() / "report.html")
                 .find("<summary>got red \xEF\xBF\xBD\xEF\xBF\xBD!</summary>"),
             std::string::npos);
 }
 
 TEST(HtmlReporter, TenThousandChecksStayUnderTenMegabytes) {
-  test::TempDir folder;
+  loopback::TempDir folder;
   const std::filesystem::path path = folder.path() / "report.html";
   HtmlReporter reporter(path);
   RunInfo info = make_info({"pre", "sync", "post"});
@@ -357,7 +357,7 @@ TEST(HtmlReporter, TenThousandChecksStayUnderTenMegabytes) {
   }
   reporter.run_finished(info, summarize(results));
 
-  const std::string html = test::read_file(path);
+  const std::string html = loopback::read_file(path);
   EXPECT_EQ(count_of(html, "<tr id=\"c"), 10'000u);
   EXPECT_LT(html.size(), std::size_t{10} << 20);
   std::cout << "10,000 checks: " << html.size() << " bytes\n";
@@ -377,13 +377,13 @@ std::string find_chromium() {
   return "";
 }
 
-test::ProcessResult run_chromium(const std::string& chromium, const test::TempDir& profile,
-                                 std::vector<std::string> arguments) {
+loopback::ProcessResult run_chromium(const std::string& chromium, const loopback::TempDir& profile,
+                                     std::vector<std::string> arguments) {
   std::vector<std::string> command = {
       chromium,        "--headless=new", "--no-sandbox",
       "--disable-gpu", "--no-first-run", "--user-data-dir=" + profile.path().string()};
   command.insert(command.end(), arguments.begin(), arguments.end());
-  test::Process browser(command);
+  loopback::Process browser(command);
   return browser.wait(seconds(60));
 }
 
@@ -392,12 +392,12 @@ test::ProcessResult run_chromium(const std::string& chromium, const test::TempDi
 TEST(HtmlReporterInBrowser, RendersFiltersAndKeepsHostileTextAsText) {
   const std::string chromium = find_chromium();
   ASSERT_FALSE(chromium.empty()) << "chromium not found on PATH; run scripts/setup.sh";
-  test::TempDir folder;
+  loopback::TempDir folder;
   const std::filesystem::path path = folder.path() / "report.html";
   write_sample(path);
-  test::TempDir profile;
+  loopback::TempDir profile;
 
-  const test::ProcessResult dump = run_chromium(
+  const loopback::ProcessResult dump = run_chromium(
       chromium, profile, {"--dump-dom", "file://" + path.string() + "#o=failed&q=tag%3Adb"});
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
   const std::string& dom = dump.out;
@@ -451,12 +451,12 @@ TEST(HtmlReporterInBrowser, RendersFiltersAndKeepsHostileTextAsText) {
   std::filesystem::create_directories(folder_for_artifacts);
   const std::filesystem::path screenshot = folder_for_artifacts / "html-report.png";
   std::filesystem::remove(screenshot);
-  const test::ProcessResult shot =
+  const loopback::ProcessResult shot =
       run_chromium(chromium, profile,
                    {"--screenshot=" + screenshot.string(), "--window-size=1280,2000",
                     "--hide-scrollbars", "file://" + path.string()});
   ASSERT_EQ(shot.exit_code, 0) << shot.err;
-  EXPECT_TRUE(test::read_file(screenshot).starts_with("\x89PNG"));
+  EXPECT_TRUE(loopback::read_file(screenshot).starts_with("\x89PNG"));
   std::cout << "screenshot: " << screenshot.string() << "\n";
 }
 

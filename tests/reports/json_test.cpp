@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "loopback/temp_dir.hpp"
 #include "reports/builtin.hpp"
-#include "tests/support/temp_dir.hpp"
 
 namespace cutover {
 namespace {
@@ -99,11 +99,11 @@ Json write_and_read(const std::filesystem::path& path) {
   reporter.check_finished(rows, rows_result);
   reporter.run_finished(make_info(), make_summary());
 
-  return Json::parse(test::read_file(path));
+  return Json::parse(loopback::read_file(path));
 }
 
 TEST(JsonReporter, WritesTheDocumentedDocument) {
-  test::TempDir folder;
+  loopback::TempDir folder;
   const Json document = write_and_read(folder.path() / "results.json");
 
   // ordered_json compares keys in order, so this pins the documented layout too.
@@ -201,15 +201,15 @@ std::string write_awkward(const std::filesystem::path& path) {
   summary.interrupted = true;
   summary.duration = nanoseconds(1);
   reporter.run_finished(info, summary);
-  return test::read_file(path);
+  return loopback::read_file(path);
 }
 
 TEST(JsonReporter, WritesNlohmannPrettyPrintByteForByte) {
-  test::TempDir folder;
+  loopback::TempDir folder;
   write_and_read(folder.path() / "documented.json");
   JsonReporter(folder.path() / "empty.json").run_finished(make_info(), RunSummary{});
-  const std::vector<std::string> texts = {test::read_file(folder.path() / "documented.json"),
-                                          test::read_file(folder.path() / "empty.json"),
+  const std::vector<std::string> texts = {loopback::read_file(folder.path() / "documented.json"),
+                                          loopback::read_file(folder.path() / "empty.json"),
                                           write_awkward(folder.path() / "awkward.json")};
   for (std::size_t i = 0; i < texts.size(); ++i) {
     EXPECT_EQ(texts[i], Json::parse(texts[i]).dump(2) + "\n");
@@ -217,7 +217,7 @@ TEST(JsonReporter, WritesNlohmannPrettyPrintByteForByte) {
 }
 
 TEST(JsonReporter, WritesAtomicallyIntoANewFolder) {
-  test::TempDir folder;
+  loopback::TempDir folder;
   const std::filesystem::path path = folder.path() / "out" / "nested" / "results.json";
   write_and_read(path);
   std::vector<std::string> files;
@@ -228,13 +228,13 @@ TEST(JsonReporter, WritesAtomicallyIntoANewFolder) {
 }
 
 TEST(JsonReporter, ThrowsWhenItCannotWrite) {
-  test::TempDir folder;
+  loopback::TempDir folder;
   JsonReporter reporter(folder.path());  // a folder, not a file
   EXPECT_THROW(reporter.run_finished(make_info(), make_summary()), std::runtime_error);
 }
 
 TEST(JsonReporter, IsABuiltinFormat) {
-  test::TempDir folder;
+  loopback::TempDir folder;
   const std::filesystem::path path = folder.path() / "empty.json";
   std::vector<std::string> names;
   for (const ReportFormat& format : builtin_report_formats()) {
@@ -244,7 +244,7 @@ TEST(JsonReporter, IsABuiltinFormat) {
     }
   }
   EXPECT_EQ(names, (std::vector<std::string>{"junit", "json", "html", "markdown", "prometheus"}));
-  const Json document = Json::parse(test::read_file(path));
+  const Json document = Json::parse(loopback::read_file(path));
   EXPECT_EQ(document["summary"]["total"], 0);
   EXPECT_EQ(document["checks"], Json::array());
 }

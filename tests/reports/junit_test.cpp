@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 #include <tinyxml2.h>
 
+#include "loopback/temp_dir.hpp"
 #include "reports/builtin.hpp"
-#include "tests/support/temp_dir.hpp"
 
 namespace cutover {
 namespace {
@@ -185,7 +185,7 @@ class JunitReporterTest : public ::testing::Test {
     ASSERT_EQ(suites_.size(), 3u);
   }
 
-  test::TempDir folder_;
+  loopback::TempDir folder_;
   std::filesystem::path path_ = folder_.path() / "out" / "reports" / "junit.xml";
   tinyxml2::XMLDocument document_;
   const XMLElement* root_ = nullptr;
@@ -354,13 +354,13 @@ TEST_F(JunitReporterTest, WritesAtomicallyIntoANewFolder) {
 }
 
 TEST(JunitReporter, ThrowsWhenItCannotWrite) {
-  test::TempDir folder;
+  loopback::TempDir folder;
   JunitReporter reporter(folder.path());  // a folder, not a file
   EXPECT_THROW(reporter.run_finished(make_info(), make_summary()), std::runtime_error);
 }
 
 TEST(JunitReporter, WritesAnEmptyRunThatStillValidates) {
-  test::TempDir folder;
+  loopback::TempDir folder;
   const std::filesystem::path path = folder.path() / "empty.xml";
   for (const ReportFormat& format : builtin_report_formats()) {
     if (format.name != "junit") {

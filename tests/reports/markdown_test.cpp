@@ -7,17 +7,18 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "loopback/process.hpp"
+#include "loopback/tcp_servers.hpp"
+#include "loopback/temp_dir.hpp"
 #include "reports/results_file.hpp"
-#include "tests/support/process.hpp"
-#include "tests/support/tcp_servers.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/run_cutover.hpp"
 
 namespace cutover {
 namespace {
 
 using namespace std::chrono;
-using test::read_file;
-using test::TempDir;
+using loopback::read_file;
+using loopback::TempDir;
 
 const system_clock::time_point kStart =
     sys_days{year{2026} / 11 / 25} + hours{22} + minutes{1} + seconds{2} + milliseconds{123};
@@ -75,7 +76,7 @@ RunSummary summary_of(std::size_t passed, std::size_t failed, std::size_t error,
 
 // Feeds the checks (all started first) and returns what the reporter wrote.
 std::string render(const std::vector<RecordedCheck>& checks, const RunSummary& summary) {
-  TempDir dir;
+  loopback::TempDir dir;
   const auto path = dir.path() / "summary.md";
   MarkdownReporter reporter(path);
   reporter.run_started(make_info());
@@ -86,7 +87,7 @@ std::string render(const std::vector<RecordedCheck>& checks, const RunSummary& s
     reporter.check_finished(entry.check, entry.result);
   }
   reporter.run_finished(make_info(), summary);
-  return read_file(path);
+  return loopback::read_file(path);
 }
 
 constexpr const char* kHeaderPassed =
@@ -198,18 +199,18 @@ TEST(MarkdownReporter, StaysUnderOneMebibyteAndSaysHowManyChecksWereLeftOut) {
 }
 
 TEST(MarkdownReporter, AppendModeAddsToTheFile) {
-  TempDir dir;
+  loopback::TempDir dir;
   const auto path = dir.write("summary.md", "earlier step\n");
   MarkdownReporter reporter(path, MarkdownReporter::Mode::append);
   reporter.run_started(make_info());
   reporter.run_finished(make_info(), summary_of(0, 0, 0));
-  EXPECT_TRUE(read_file(path).starts_with("earlier step\n\n## Cutover: ✅ PASSED\n"))
-      << read_file(path);
+  EXPECT_TRUE(loopback::read_file(path).starts_with("earlier step\n\n## Cutover: ✅ PASSED\n"))
+      << loopback::read_file(path);
 }
 
 TEST(MarkdownReporter, TheCliAppendsToGithubStepSummaryAndWritesMarkdownOnRequest) {
-  TempDir dir;
-  test::AcceptingServer server;
+  loopback::TempDir dir;
+  loopback::AcceptingServer server;
   const std::string suite =
       dir.write("suite.yaml", fmt::format("suite: s\n"
                                           "checks:\n"
@@ -219,17 +220,18 @@ TEST(MarkdownReporter, TheCliAppendsToGithubStepSummaryAndWritesMarkdownOnReques
           .string();
   const auto step_summary = dir.write("step_summary.md", "# Build\n");
   const auto markdown = dir.path() / "out.md";
-  test::ProcessResult result = test::run_cutover({"run", suite, "--markdown", markdown.string()},
-                                                 {{"GITHUB_STEP_SUMMARY", step_summary.string()}});
+  loopback::ProcessResult result =
+      test::run_cutover({"run", suite, "--markdown", markdown.string()},
+                        {{"GITHUB_STEP_SUMMARY", step_summary.string()}});
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
-  const std::string written = read_file(markdown);
+  const std::string written = loopback::read_file(markdown);
   EXPECT_TRUE(written.starts_with("## Cutover: ✅ PASSED\n")) << written;
-  EXPECT_EQ(read_file(step_summary), "# Build\n\n" + written);
+  EXPECT_EQ(loopback::read_file(step_summary), "# Build\n\n" + written);
 
   // The variable alone is enough, no flag needed.
   result = test::run_cutover({"run", suite}, {{"GITHUB_STEP_SUMMARY", step_summary.string()}});
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
-  const std::string twice = read_file(step_summary);
+  const std::string twice = loopback::read_file(step_summary);
   EXPECT_EQ(twice.substr(0, 9 + written.size()), "# Build\n\n" + written);
   EXPECT_TRUE(twice.substr(9 + written.size()).starts_with("\n## Cutover: ✅ PASSED\n")) << twice;
 }

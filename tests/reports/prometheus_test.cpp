@@ -4,15 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include "loopback/temp_dir.hpp"
 #include "reports/results_file.hpp"
-#include "tests/support/temp_dir.hpp"
 
 namespace cutover {
 namespace {
 
 using namespace std::chrono;
-using test::read_file;
-using test::TempDir;
+using loopback::read_file;
+using loopback::TempDir;
 
 // 1795644062.25 in Unix time.
 const system_clock::time_point kStart =
@@ -101,7 +101,7 @@ constexpr const char* kRunPassed =
     "cutover_run_last_success_timestamp_seconds 1795644063.75\n";
 
 TEST(PrometheusReporter, WritesPerCheckAndRunMetrics) {
-  TempDir dir;
+  loopback::TempDir dir;
   const auto path = dir.path() / "cutover.prom";
   write(path,
         {entry(make_check("db", "post", "reindex", "postgres.query"),
@@ -113,7 +113,7 @@ TEST(PrometheusReporter, WritesPerCheckAndRunMetrics) {
   const std::string reindex =
       "suite=\"db\",phase=\"post\",check=\"reindex\",kind=\"postgres.query\"";
   EXPECT_EQ(
-      read_file(path),
+      loopback::read_file(path),
       "# HELP cutover_check_passed 1 when the check passed, else 0.\n"
       "# TYPE cutover_check_passed gauge\n"
       "cutover_check_passed{" +
@@ -174,29 +174,29 @@ TEST(PrometheusReporter, WritesPerCheckAndRunMetrics) {
 }
 
 TEST(PrometheusReporter, EscapesLabelValues) {
-  TempDir dir;
+  loopback::TempDir dir;
   const auto path = dir.path() / "cutover.prom";
   write(path,
         {entry(make_check("db", "pre", "say \"hi\"\nC:\\tmp", "tcp"),
                make_result(Outcome::passed, milliseconds(1)))},
         summary_of(1, 0));
   EXPECT_NE(
-      read_file(path).find(
+      loopback::read_file(path).find(
           "cutover_check_passed{suite=\"db\",phase=\"pre\",check=\"say \\\"hi\\\"\\nC:\\\\tmp\","
           "kind=\"tcp\"} 1\n"),
       std::string::npos)
-      << read_file(path);
+      << loopback::read_file(path);
 }
 
 TEST(PrometheusReporter, NamesThatCleanUpAlikeGetACopyLabel) {
-  TempDir dir;
+  loopback::TempDir dir;
   const auto path = dir.path() / "cutover.prom";
   write(path,
         {entry(make_check("db", "pre", "x", "tcp"), make_result(Outcome::passed, milliseconds(1))),
          entry(make_check("db", "pre", "\x1b[0mx", "tcp"),
                make_result(Outcome::failed, milliseconds(1)))},
         summary_of(1, 1));
-  const std::string text = read_file(path);
+  const std::string text = loopback::read_file(path);
   EXPECT_NE(
       text.find("cutover_check_passed{suite=\"db\",phase=\"pre\",check=\"x\",kind=\"tcp\"} 1\n"
                 "cutover_check_passed{suite=\"db\",phase=\"pre\",check=\"x\",kind=\"tcp\","
@@ -206,22 +206,22 @@ TEST(PrometheusReporter, NamesThatCleanUpAlikeGetACopyLabel) {
 }
 
 TEST(PrometheusReporter, AFailedRunCarriesTheLastSuccessOver) {
-  TempDir dir;
+  loopback::TempDir dir;
   const auto path = dir.path() / "cutover.prom";
   const auto port = [] { return make_check("db", "pre", "port", "tcp"); };
   write(path, {entry(port(), make_result(Outcome::passed, milliseconds(1)))}, summary_of(1, 0));
   const std::string last = "cutover_run_last_success_timestamp_seconds 1795644063.75\n";
-  ASSERT_NE(read_file(path).find(last), std::string::npos);
+  ASSERT_NE(loopback::read_file(path).find(last), std::string::npos);
 
   write(path, {entry(port(), make_result(Outcome::failed, milliseconds(1)))}, summary_of(0, 1));
-  std::string text = read_file(path);
+  std::string text = loopback::read_file(path);
   EXPECT_NE(text.find("cutover_run_success 0\n"), std::string::npos);
   EXPECT_NE(text.find(last), std::string::npos) << text;
 
   // With no earlier success, the metric is left out rather than made up.
   std::filesystem::remove(path);
   write(path, {entry(port(), make_result(Outcome::failed, milliseconds(1)))}, summary_of(0, 1));
-  text = read_file(path);
+  text = loopback::read_file(path);
   EXPECT_EQ(text.find("cutover_run_last_success_timestamp_seconds"), std::string::npos) << text;
   EXPECT_TRUE(text.ends_with("cutover_run_duration_seconds 1.5\n")) << text;
 }

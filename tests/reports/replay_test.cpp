@@ -7,22 +7,23 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "loopback/process.hpp"
+#include "loopback/tcp_servers.hpp"
+#include "loopback/temp_dir.hpp"
 #include "reports/json.hpp"
 #include "reports/results_file.hpp"
-#include "tests/support/process.hpp"
-#include "tests/support/tcp_servers.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/run_cutover.hpp"
 
 namespace cutover {
 namespace {
 
 using namespace std::chrono;
 using Json = nlohmann::json;
-using test::read_file;
-using test::TempDir;
+using loopback::read_file;
+using loopback::TempDir;
 
 // Tests may run in GitHub Actions: their runs stay out of the job's step summary.
-test::ProcessResult run_cutover(const std::vector<std::string>& arguments) {
+loopback::ProcessResult run_cutover(const std::vector<std::string>& arguments) {
   return test::run_cutover(arguments, {{"GITHUB_STEP_SUMMARY", ""}});
 }
 
@@ -120,7 +121,7 @@ void expect_same_check(const RecordedCheck& a, const RecordedCheck& b) {
 }
 
 TEST(ResultsFile, ReadsBackWhatTheJsonReporterWrote) {
-  TempDir dir;
+  loopback::TempDir dir;
   const auto path = dir.path() / "results.json";
   const ResultsFile run = sample_run();
   JsonReporter reporter(path);
@@ -157,7 +158,7 @@ TEST(ResultsFile, ReadsBackWhatTheJsonReporterWrote) {
   const auto again = dir.path() / "again.json";
   JsonReporter second(again);
   replay(back, second);
-  EXPECT_EQ(read_file(again), read_file(path));
+  EXPECT_EQ(loopback::read_file(again), loopback::read_file(path));
 }
 
 TEST(ResultsFile, SaysWhatIsWrongWithAFile) {
@@ -174,11 +175,11 @@ TEST(ResultsFile, SaysWhatIsWrongWithAFile) {
   EXPECT_EQ(read_results_file("/nonexistent/r.json").error().message,
             "/nonexistent/r.json: cannot be read");
 
-  TempDir dir;
+  loopback::TempDir dir;
   const auto path = dir.path() / "results.json";
   JsonReporter reporter(path);
   replay(sample_run(), reporter);
-  Json document = Json::parse(read_file(path));
+  Json document = Json::parse(loopback::read_file(path));
   document["checks"][1]["outcome"] = "maybe";
   EXPECT_EQ(error(document.dump()),
             "r.json: .checks[1].outcome: expected one of passed, failed, error, skipped, got "
@@ -291,7 +292,7 @@ class MergeCommand : public ::testing::Test {
  protected:
   // Eight checks in two phases and two suites, with needs, so shards get groups of checks.
   void SetUp() override {
-    const std::uint16_t closed = test::unused_port();
+    const std::uint16_t closed = loopback::unused_port();
     for (const char* suite : {"alpha", "beta"}) {
       std::string text = fmt::format("suite: {}\nphases: [pre, post]\nchecks:\n", suite);
       for (int i = 0; i < 4; ++i) {
@@ -310,14 +311,14 @@ class MergeCommand : public ::testing::Test {
 
   std::string path(const std::string& name) const { return (dir.path() / name).string(); }
 
-  test::ProcessResult run(std::vector<std::string> extra) {
+  loopback::ProcessResult run(std::vector<std::string> extra) {
     std::vector<std::string> arguments{"run", files[0], files[1]};
     arguments.insert(arguments.end(), extra.begin(), extra.end());
     return run_cutover(arguments);
   }
 
-  TempDir dir;
-  test::AcceptingServer server;
+  loopback::TempDir dir;
+  loopback::AcceptingServer server;
   std::vector<std::string> files;
 };
 
@@ -328,7 +329,7 @@ TEST_F(MergeCommand, MergedShardsEqualAnUnshardedRun) {
   ASSERT_NE(shard0.exit_code, 2) << shard0.out << shard0.err;
   ASSERT_NE(shard1.exit_code, 2) << shard1.out << shard1.err;
 
-  const test::ProcessResult merge = run_cutover(
+  const loopback::ProcessResult merge = run_cutover(
       {"merge", path("0.json"), path("1.json"), "--json", path("merged.json"), "--junit",
        path("merged.xml"), "--markdown", path("merged.md"), "--prometheus", path("merged.prom")});
   EXPECT_EQ(merge.exit_code, 1) << merge.out << merge.err;
@@ -336,10 +337,10 @@ TEST_F(MergeCommand, MergedShardsEqualAnUnshardedRun) {
             std::string::npos)
       << merge.out;
 
-  const Json whole = Json::parse(read_file(path("whole.json")));
-  const Json merged = Json::parse(read_file(path("merged.json")));
-  const Json first = Json::parse(read_file(path("0.json")));
-  const Json second = Json::parse(read_file(path("1.json")));
+  const Json whole = Json::parse(loopback::read_file(path("whole.json")));
+  const Json merged = Json::parse(loopback::read_file(path("merged.json")));
+  const Json first = Json::parse(loopback::read_file(path("0.json")));
+  const Json second = Json::parse(loopback::read_file(path("1.json")));
   ASSERT_FALSE(first["checks"].empty());
   ASSERT_FALSE(second["checks"].empty());
   EXPECT_EQ(without_times(merged["checks"]), without_times(whole["checks"]));
@@ -350,24 +351,25 @@ TEST_F(MergeCommand, MergedShardsEqualAnUnshardedRun) {
   EXPECT_EQ(merged["run"]["started"], std::min(first["run"]["started"].get<std::string>(),
                                                second["run"]["started"].get<std::string>()));
 
-  EXPECT_NE(read_file(path("merged.xml")).find("<testsuites"), std::string::npos);
-  EXPECT_NE(read_file(path("merged.md")).find("| failed | beta | post | closed | tcp |"),
+  EXPECT_NE(loopback::read_file(path("merged.xml")).find("<testsuites"), std::string::npos);
+  EXPECT_NE(loopback::read_file(path("merged.md")).find("| failed | beta | post | closed | tcp |"),
             std::string::npos)
-      << read_file(path("merged.md"));
-  EXPECT_NE(read_file(path("merged.prom")).find("cutover_run_checks{outcome=\"passed\"} 8\n"),
-            std::string::npos);
+      << loopback::read_file(path("merged.md"));
+  EXPECT_NE(
+      loopback::read_file(path("merged.prom")).find("cutover_run_checks{outcome=\"passed\"} 8\n"),
+      std::string::npos);
 
   // `cutover report` renders one file again: JSON comes back byte for byte.
-  const test::ProcessResult report =
+  const loopback::ProcessResult report =
       run_cutover({"report", path("whole.json"), "--json", path("again.json")});
   EXPECT_EQ(report.exit_code, 1) << report.out << report.err;
-  EXPECT_EQ(read_file(path("again.json")), read_file(path("whole.json")));
+  EXPECT_EQ(loopback::read_file(path("again.json")), loopback::read_file(path("whole.json")));
 }
 
 TEST_F(MergeCommand, BadInputExitsTwo) {
   ASSERT_NE(run({"--json", path("0.json"), "--shard-index", "0", "--shard-count", "2"}).exit_code,
             2);
-  test::ProcessResult result =
+  loopback::ProcessResult result =
       run_cutover({"merge", path("0.json"), path("0.json"), "--junit", path("m.xml")});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find(path("0.json") + " and " + path("0.json") + " are both shard 1 of 2"),

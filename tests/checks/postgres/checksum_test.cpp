@@ -10,17 +10,17 @@
 #include <pqxx/connection>
 #include <pqxx/transaction>
 
+#include "loopback/postgres_cluster.hpp"
 #include "tests/support/check_runner.hpp"
-#include "tests/support/postgres_cluster.hpp"
 
 namespace cutover {
 namespace {
 
 using namespace std::chrono_literals;
+using loopback::shared_postgres;
 using test::Completed;
 using test::expect_result;
 using test::FieldMap;
-using test::shared_postgres;
 using Strings = std::vector<std::string>;
 
 // Every common column type, 50 rows. Enum types are created in each database, so their OIDs
@@ -47,21 +47,21 @@ class PostgresChecksumTest : public ::testing::Test {
     source_name_ = "ck_source_" + std::to_string(n);
     target_name_ = "ck_target_" + std::to_string(n);
     for (const std::string& name : {source_name_, target_name_})
-      shared_postgres().create_database(name);
+      loopback::shared_postgres().create_database(name);
   }
 
   void both(const std::string& sql) {
-    shared_postgres().execute(source_name_, sql);
-    shared_postgres().execute(target_name_, sql);
+    loopback::shared_postgres().execute(source_name_, sql);
+    loopback::shared_postgres().execute(target_name_, sql);
   }
-  void on_source(const std::string& sql) { shared_postgres().execute(source_name_, sql); }
-  void on_target(const std::string& sql) { shared_postgres().execute(target_name_, sql); }
+  void on_source(const std::string& sql) { loopback::shared_postgres().execute(source_name_, sql); }
+  void on_target(const std::string& sql) { loopback::shared_postgres().execute(target_name_, sql); }
 
   std::shared_ptr<const Database> source() {
-    return test::declare("src", shared_postgres().dsn(source_name_));
+    return loopback::declare("src", loopback::shared_postgres().dsn(source_name_));
   }
   std::shared_ptr<const Database> target() {
-    return test::declare("tgt", shared_postgres().dsn(target_name_));
+    return loopback::declare("tgt", loopback::shared_postgres().dsn(target_name_));
   }
 
   FieldMap compare(Strings tables, FieldMap more = {}) {
@@ -499,19 +499,19 @@ TEST_F(PostgresChecksumTest, RecheckReadsTheDifferingSegmentsAgain) {
 TEST_F(PostgresChecksumTest, UnreachableDatabasesAndWrongPasswordsAreErrors) {
   both("CREATE TABLE t (id int PRIMARY KEY)");
   const Completed refused = run({{"source", source()},
-                                 {"target", test::declare("tgt",
-                                                          "host=127.0.0.1 port=1 "
-                                                          "dbname=x user=u password=pw-9x")},
+                                 {"target", loopback::declare("tgt",
+                                                              "host=127.0.0.1 port=1 "
+                                                              "dbname=x user=u password=pw-9x")},
                                  {"tables", Strings{"t"}}});
   test::expect_result_matching(refused, Outcome::error,
                                "target: cannot connect to database 'tgt': .*Connection refused.*");
   EXPECT_EQ(refused.result.message.find("pw-9x"), std::string::npos);
 
-  const Completed wrong =
-      run({{"source", test::declare("src", shared_postgres().dsn(source_name_, "postgres",
-                                                                 "not-the-password-7q"))},
-           {"target", target()},
-           {"tables", Strings{"t"}}});
+  const Completed wrong = run(
+      {{"source", loopback::declare("src", loopback::shared_postgres().dsn(source_name_, "postgres",
+                                                                           "not-the-password-7q"))},
+       {"target", target()},
+       {"tables", Strings{"t"}}});
   test::expect_result_matching(
       wrong, Outcome::error,
       "source: cannot connect to database 'src': .*password authentication failed for user "
@@ -522,14 +522,14 @@ TEST_F(PostgresChecksumTest, UnreachableDatabasesAndWrongPasswordsAreErrors) {
 TEST_F(PostgresChecksumTest, AQueryPastTheDeadlineIsCancelledOnTheServer) {
   both("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)");
   // A writer holds the table: reading its key range waits on the lock.
-  pqxx::connection locker(shared_postgres().dsn(target_name_));
+  pqxx::connection locker(loopback::shared_postgres().dsn(target_name_));
   pqxx::work lock(locker);
   lock.exec("LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
   const Completed result = run(compare({"t"}), 1s);
   expect_result(result, Outcome::error,
                 "target: the server cancelled the query after 900ms (statement_timeout)");
   lock.abort();
-  EXPECT_EQ(shared_postgres().query_value(
+  EXPECT_EQ(loopback::shared_postgres().query_value(
                 "postgres",
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cutover' AND "
                 "state = 'active' AND datname = '" +
@@ -548,7 +548,7 @@ TEST_F(PostgresChecksumTest, CancellingStopsTheScan) {
 }
 
 TEST(PostgresChecksumServer, AServerStoppedMidChecksumIsAnError) {
-  test::PostgresCluster cluster;
+  loopback::PostgresCluster cluster;
   for (const char* name : {"a", "b"}) {
     cluster.create_database(name);
     cluster.execute(name,
@@ -556,8 +556,8 @@ TEST(PostgresChecksumServer, AServerStoppedMidChecksumIsAnError) {
                     "INSERT INTO t SELECT generate_series(1, 200)");
   }
   auto check = test::make_check<PostgresChecksumCheck>(
-      {{"source", test::declare("a", cluster.dsn("a"))},
-       {"target", test::declare("b", cluster.dsn("b"))},
+      {{"source", loopback::declare("a", cluster.dsn("a"))},
+       {"target", loopback::declare("b", cluster.dsn("b"))},
        {"tables", Strings{"t"}},
        {"where", std::string("pg_sleep(0.05) IS NOT NULL")}},
       60s);
@@ -574,7 +574,7 @@ TEST(PostgresChecksumServer, AServerStoppedMidChecksumIsAnError) {
 }
 
 TEST(PostgresChecksumFields, MistakesArePlaced) {
-  const auto db = test::declare("db", "host=127.0.0.1 dbname=x");
+  const auto db = loopback::declare("db", "host=127.0.0.1 dbname=x");
   const auto errors = [&db](FieldMap fields) {
     fields.emplace("source", db);
     fields.emplace("target", db);
@@ -601,12 +601,12 @@ TEST(PostgresChecksumFields, MistakesArePlaced) {
 }
 
 TEST(PostgresChecksumFields, DescribeNamesTheTables) {
-  auto check =
-      test::make_check<PostgresChecksumCheck>({{"source", test::declare("old", "host=127.0.0.1")},
-                                               {"target", test::declare("new", "host=127.0.0.1")},
-                                               {"tables", Strings{"orders", "sales.*"}},
-                                               {"exclude", Strings{"sales.tmp*"}},
-                                               {"where", std::string("id > 10")}});
+  auto check = test::make_check<PostgresChecksumCheck>(
+      {{"source", loopback::declare("old", "host=127.0.0.1")},
+       {"target", loopback::declare("new", "host=127.0.0.1")},
+       {"tables", Strings{"orders", "sales.*"}},
+       {"exclude", Strings{"sales.tmp*"}},
+       {"where", std::string("id > 10")}});
   EXPECT_EQ(check->describe(),
             "old vs new: public.orders, sales.* except sales.tmp* where id > 10");
 }

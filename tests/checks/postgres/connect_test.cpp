@@ -19,27 +19,27 @@
 
 #include "checks/builtin.hpp"
 #include "harness/registry.hpp"
-#include "tests/support/certificates.hpp"
+#include "loopback/certificates.hpp"
+#include "loopback/postgres_cluster.hpp"
+#include "loopback/tcp_servers.hpp"
+#include "loopback/temp_dir.hpp"
 #include "tests/support/check_runner.hpp"
-#include "tests/support/postgres_cluster.hpp"
-#include "tests/support/tcp_servers.hpp"
-#include "tests/support/temp_dir.hpp"
 
 namespace cutover {
 namespace {
 
 using namespace std::chrono_literals;
+using loopback::declare;
+using loopback::shared_postgres;
 using nlohmann::json;
-using test::declare;
 using test::expect_result;
 using test::FieldMap;
 using test::find_measurement;
-using test::shared_postgres;
 
 // A database of the shared cluster, declared as `source`.
 std::shared_ptr<const Database> source(const std::string& database) {
-  shared_postgres().create_database(database);
-  return declare("source", shared_postgres().dsn(database));
+  loopback::shared_postgres().create_database(database);
+  return declare("source", loopback::shared_postgres().dsn(database));
 }
 
 test::Completed run_check(FieldMap fields, Duration timeout = test::kCheckTimeout) {
@@ -51,12 +51,12 @@ std::vector<std::string> construction_errors(FieldMap fields) {
 }
 
 // "15.18", as the check writes the fixture's version.
-std::string server_version(const test::PostgresCluster& cluster) {
+std::string server_version(const loopback::PostgresCluster& cluster) {
   const int number = std::stoi(cluster.query_value("postgres", "SHOW server_version_num"));
   return std::to_string(number / 10000) + "." + std::to_string(number % 10000);
 }
 
-std::string connected(const test::PostgresCluster& cluster = shared_postgres()) {
+std::string connected(const loopback::PostgresCluster& cluster = loopback::shared_postgres()) {
   return "connected to PostgreSQL " + server_version(cluster) + " as postgres";
 }
 
@@ -70,13 +70,13 @@ TEST(PostgresConnect, ReachableServerPassesAndMeasuresTheConnection) {
   EXPECT_GT(connect->value, 0);
   const Measurement* version = find_measurement(run.result, "server_version_num");
   ASSERT_NE(version, nullptr);
-  EXPECT_EQ(version->value,
-            std::stod(shared_postgres().query_value("postgres", "SHOW server_version_num")));
+  EXPECT_EQ(version->value, std::stod(loopback::shared_postgres().query_value(
+                                "postgres", "SHOW server_version_num")));
 }
 
 TEST(PostgresConnect, MinVersionHoldsOrFails) {
   auto database = source("pgc_version");
-  const std::string version = server_version(shared_postgres());
+  const std::string version = server_version(loopback::shared_postgres());
   const std::string major = version.substr(0, version.find('.'));
   const int minor = std::stoi(version.substr(version.find('.') + 1));
 
@@ -135,10 +135,11 @@ class TlsCluster {
  public:
   TlsCluster() {
     std::filesystem::permissions(dir_.path(), std::filesystem::perms(0755));
-    test::TestCa ca(dir_);
-    const test::Certificate certificate = ca.issue({.ip_addresses = {"127.0.0.1"}});
-    const auto certificate_file = dir_.write("server.crt", test::read_file(certificate.chain_file));
-    const auto key_file = dir_.write("server.key", test::read_file(certificate.key_file));
+    loopback::TestCa ca(dir_);
+    const loopback::Certificate certificate = ca.issue({.ip_addresses = {"127.0.0.1"}});
+    const auto certificate_file =
+        dir_.write("server.crt", loopback::read_file(certificate.chain_file));
+    const auto key_file = dir_.write("server.key", loopback::read_file(certificate.key_file));
     // The server refuses a key others can read; it runs as `postgres` when the tests run as root.
     std::filesystem::permissions(key_file, std::filesystem::perms(0600));
     if (::geteuid() == 0) {
@@ -160,13 +161,13 @@ class TlsCluster {
   // Rejects connections without TLS, as a server that requires it does.
   void reject_plain() {
     const std::filesystem::path hba = cluster_.query_value("postgres", "SHOW hba_file");
-    const std::string rules = test::read_file(hba);
+    const std::string rules = loopback::read_file(hba);
     std::ofstream(hba, std::ios::trunc) << "hostnossl all all 127.0.0.1/32 reject\n" << rules;
     cluster_.execute("postgres", "SELECT pg_reload_conf()");
     await([this] { return !connects(cluster_.dsn("pgc_tls") + " sslmode=disable"); });
   }
 
-  const test::PostgresCluster& cluster() const { return cluster_; }
+  const loopback::PostgresCluster& cluster() const { return cluster_; }
 
  private:
   static bool connects(const std::string& dsn) {
@@ -188,8 +189,8 @@ class TlsCluster {
     throw std::runtime_error("the TLS cluster did not take its new settings");
   }
 
-  test::TempDir dir_;
-  test::PostgresCluster cluster_;
+  loopback::TempDir dir_;
+  loopback::PostgresCluster cluster_;
 };
 
 TEST(PostgresConnect, RequireTlsPassesWhenPlainConnectionsAreRejected) {
@@ -223,7 +224,7 @@ TEST(PostgresConnect, RequireTlsPassesWhenPlainConnectionsAreRejected) {
 }
 
 TEST(PostgresConnect, ARefusedConnectionIsAnError) {
-  const std::uint16_t port = test::unused_port();
+  const std::uint16_t port = loopback::unused_port();
   expect_result(
       run_check({{"database", declare("down", "host=127.0.0.1 port=" + std::to_string(port) +
                                                   " user=postgres")}}),
@@ -235,20 +236,21 @@ TEST(PostgresConnect, ARefusedConnectionIsAnError) {
 }
 
 TEST(PostgresConnect, AWrongPasswordIsAnErrorThatDoesNotShowIt) {
-  shared_postgres().create_database("pgc_auth");
+  loopback::shared_postgres().create_database("pgc_auth");
   const std::string password = "not-the-pass-5v8";
   const test::Completed run = run_check(
-      {{"database", declare("source", shared_postgres().dsn("pgc_auth", "postgres", password))}});
+      {{"database",
+        declare("source", loopback::shared_postgres().dsn("pgc_auth", "postgres", password))}});
   expect_result(run, Outcome::error,
                 "cannot connect to database 'source': connection to server at \"127.0.0.1\", "
                 "port " +
-                    std::to_string(shared_postgres().port()) +
+                    std::to_string(loopback::shared_postgres().port()) +
                     " failed: password authentication failed for user \"postgres\"");
   EXPECT_EQ(run.result.message.find(password), std::string::npos);
 }
 
 TEST(PostgresConnect, AServerThatDoesNotAnswerTimesOut) {
-  test::UnansweringServer server;
+  loopback::UnansweringServer server;
   const test::Completed run = run_check(
       {{"database", declare("silent", "host=127.0.0.1 port=" + std::to_string(server.port()) +
                                           " user=postgres")}},
@@ -258,7 +260,7 @@ TEST(PostgresConnect, AServerThatDoesNotAnswerTimesOut) {
 }
 
 TEST(PostgresConnect, CancellingWhileConnectingAnswersAtOnce) {
-  test::UnansweringServer server;
+  loopback::UnansweringServer server;
   auto check = test::make_check<PostgresConnectCheck>(
       {{"database", declare("silent", "host=127.0.0.1 port=" + std::to_string(server.port()) +
                                           " user=postgres")}});

@@ -12,16 +12,16 @@
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
 
+#include "loopback/postgres_cluster.hpp"
 #include "tests/support/check_runner.hpp"
-#include "tests/support/postgres_cluster.hpp"
 
 namespace cutover {
 namespace {
 
+using loopback::shared_postgres;
 using test::expect_result;
 using test::expect_result_matching;
 using test::FieldMap;
-using test::shared_postgres;
 using namespace std::chrono_literals;
 
 class PostgresFrozenTest : public ::testing::Test {
@@ -32,8 +32,8 @@ class PostgresFrozenTest : public ::testing::Test {
   PostgresFrozenTest() {
     static std::atomic<int> counter{0};
     name_ = "frozen_" + std::to_string(++counter);
-    shared_postgres().create_database(name_);
-    shared_postgres().execute(
+    loopback::shared_postgres().create_database(name_);
+    loopback::shared_postgres().execute(
         name_,
         "CREATE TABLE public.orders (id int PRIMARY KEY, note text); "
         "CREATE TABLE public.items (id int); "
@@ -42,7 +42,7 @@ class PostgresFrozenTest : public ::testing::Test {
   }
 
   std::shared_ptr<const Database> shop() {
-    return test::declare("shop", shared_postgres().dsn(name_));
+    return loopback::declare("shop", loopback::shared_postgres().dsn(name_));
   }
 
   FieldMap watch(Duration window, FieldMap more = {}) {
@@ -78,7 +78,7 @@ TEST_F(PostgresFrozenTest, AQuietDatabasePasses) {
 TEST_F(PostgresFrozenTest, AWriterRunningDuringTheWindowFailsNamingTheTable) {
   std::atomic<bool> stop{false};
   std::thread writer([&] {
-    pqxx::connection connection(shared_postgres().dsn(name_));
+    pqxx::connection connection(loopback::shared_postgres().dsn(name_));
     for (int id = 100; !stop; ++id) {
       pqxx::nontransaction work(connection);
       work.exec("INSERT INTO public.orders VALUES (" + std::to_string(id) + ", 'w')");
@@ -101,11 +101,11 @@ TEST_F(PostgresFrozenTest, AWriterRunningDuringTheWindowFailsNamingTheTable) {
 TEST_F(PostgresFrozenTest, UpdatesDeletesAndNewTablesAreCounted) {
   auto check = test::make_check<PostgresFrozenCheck>(watch(1500ms));
   const auto run = run_while(*check, [this] {
-    shared_postgres().execute(name_,
-                              "UPDATE public.orders SET note = 'x' WHERE id <= 2; "
-                              "DELETE FROM public.items WHERE id = 1; "
-                              "CREATE TABLE public.fresh (id int); "
-                              "INSERT INTO public.fresh VALUES (1)");
+    loopback::shared_postgres().execute(name_,
+                                        "UPDATE public.orders SET note = 'x' WHERE id <= 2; "
+                                        "DELETE FROM public.items WHERE id = 1; "
+                                        "CREATE TABLE public.fresh (id int); "
+                                        "INSERT INTO public.fresh VALUES (1)");
   });
   expect_result(run, Outcome::failed,
                 "during 1s500ms: public.fresh: created during the window, 1 insert; public.items: "
@@ -121,16 +121,18 @@ TEST_F(PostgresFrozenTest, UpdatesDeletesAndNewTablesAreCounted) {
 TEST_F(PostgresFrozenTest, WritesOutsideTheTablesWatchedPass) {
   auto check = test::make_check<PostgresFrozenCheck>(
       watch(1s, {{"tables", std::vector<std::string>{"orders"}}}));
-  const auto run = run_while(
-      *check, [this] { shared_postgres().execute(name_, "INSERT INTO public.items VALUES (3)"); });
+  const auto run = run_while(*check, [this] {
+    loopback::shared_postgres().execute(name_, "INSERT INTO public.items VALUES (3)");
+  });
   expect_result(run, Outcome::passed, "no writes to 1 table of 'shop' during 1s");
 }
 
 TEST_F(PostgresFrozenTest, ExcludeAndMissingTables) {
   auto excluded = test::make_check<PostgresFrozenCheck>(
       watch(1s, {{"exclude", std::vector<std::string>{"items"}}}));
-  const auto run = run_while(
-      *excluded, [this] { shared_postgres().execute(name_, "DELETE FROM public.items"); });
+  const auto run = run_while(*excluded, [this] {
+    loopback::shared_postgres().execute(name_, "DELETE FROM public.items");
+  });
   expect_result(run, Outcome::passed, "no writes to 1 table of 'shop' during 1s");
 
   auto missing = test::make_check<PostgresFrozenCheck>(
@@ -140,22 +142,23 @@ TEST_F(PostgresFrozenTest, ExcludeAndMissingTables) {
 }
 
 TEST_F(PostgresFrozenTest, APartitionCountsWithItsTable) {
-  shared_postgres().execute(name_,
-                            "CREATE SCHEMA sales; "
-                            "CREATE TABLE sales.events (at date) PARTITION BY RANGE (at); "
-                            "CREATE TABLE sales.events_2026 PARTITION OF sales.events "
-                            "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')");
+  loopback::shared_postgres().execute(
+      name_,
+      "CREATE SCHEMA sales; "
+      "CREATE TABLE sales.events (at date) PARTITION BY RANGE (at); "
+      "CREATE TABLE sales.events_2026 PARTITION OF sales.events "
+      "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')");
   auto named = test::make_check<PostgresFrozenCheck>(
       watch(1s, {{"tables", std::vector<std::string>{"sales.events"}}}));
   const auto run = run_while(*named, [this] {
-    shared_postgres().execute(name_, "INSERT INTO sales.events VALUES ('2026-05-01')");
+    loopback::shared_postgres().execute(name_, "INSERT INTO sales.events VALUES ('2026-05-01')");
   });
   expect_result(run, Outcome::failed, "during 1s: sales.events_2026: 1 insert");
 
   auto excluded = test::make_check<PostgresFrozenCheck>(
       watch(1s, {{"exclude", std::vector<std::string>{"sales.events"}}}));
   const auto quiet = run_while(*excluded, [this] {
-    shared_postgres().execute(name_, "INSERT INTO sales.events VALUES ('2026-06-01')");
+    loopback::shared_postgres().execute(name_, "INSERT INTO sales.events VALUES ('2026-06-01')");
   });
   expect_result(quiet, Outcome::passed, "no writes to 2 tables of 'shop' during 1s");
 }
@@ -163,8 +166,9 @@ TEST_F(PostgresFrozenTest, APartitionCountsWithItsTable) {
 TEST_F(PostgresFrozenTest, MaxWalBytesFailsOnWalFromAnyWrite) {
   auto check = test::make_check<PostgresFrozenCheck>(watch(
       1s, {{"tables", std::vector<std::string>{"orders"}}, {"max_wal_bytes", std::int64_t{0}}}));
-  const auto run = run_while(
-      *check, [this] { shared_postgres().execute(name_, "INSERT INTO public.items VALUES (3)"); });
+  const auto run = run_while(*check, [this] {
+    loopback::shared_postgres().execute(name_, "INSERT INTO public.items VALUES (3)");
+  });
   expect_result_matching(run, Outcome::failed,
                          "during 1s: WAL advanced [1-9][0-9]* bytes, more than max_wal_bytes 0 "
                          "\\(WAL is cluster-wide\\)");
@@ -172,10 +176,10 @@ TEST_F(PostgresFrozenTest, MaxWalBytesFailsOnWalFromAnyWrite) {
 
 TEST_F(PostgresFrozenTest, ASessionOfAListedRoleFails) {
   const std::string role = "frozen_app_" + name_;
-  shared_postgres().execute("postgres", "DROP ROLE IF EXISTS " + role + "; CREATE ROLE " + role +
-                                            " LOGIN PASSWORD 'app-pass-7q'");
+  loopback::shared_postgres().execute("postgres", "DROP ROLE IF EXISTS " + role + "; CREATE ROLE " +
+                                                      role + " LOGIN PASSWORD 'app-pass-7q'");
   {
-    pqxx::connection app(shared_postgres().dsn(name_, role, "app-pass-7q"));
+    pqxx::connection app(loopback::shared_postgres().dsn(name_, role, "app-pass-7q"));
     auto check = test::make_check<PostgresFrozenCheck>(
         watch(1s, {{"roles", std::vector<std::string>{role, "nobody_else"}}}));
     const auto run = test::run_check(*check);
@@ -187,11 +191,11 @@ TEST_F(PostgresFrozenTest, ASessionOfAListedRoleFails) {
       test::make_check<PostgresFrozenCheck>(watch(1s, {{"roles", std::vector<std::string>{role}}}));
   expect_result(test::run_check(*check), Outcome::passed,
                 "no writes to 2 tables of 'shop' during 1s, and no sessions of " + role);
-  shared_postgres().execute("postgres", "DROP ROLE " + role);
+  loopback::shared_postgres().execute("postgres", "DROP ROLE " + role);
 }
 
 TEST_F(PostgresFrozenTest, AnOpenWriteTransactionFails) {
-  pqxx::connection holder(shared_postgres().dsn(name_));
+  pqxx::connection holder(loopback::shared_postgres().dsn(name_));
   pqxx::work open(holder);
   open.exec("INSERT INTO public.items VALUES (9)");
   auto check = test::make_check<PostgresFrozenCheck>(watch(1s));
@@ -227,7 +231,8 @@ TEST_F(PostgresFrozenTest, CancellingStopsTheWindowAtOnce) {
 
 TEST_F(PostgresFrozenTest, AnUnreachableDatabaseIsAnError) {
   auto check = test::make_check<PostgresFrozenCheck>(
-      {{"database", test::declare("down", "host=127.0.0.1 port=1 dbname=x user=u password=pw-9x")},
+      {{"database",
+        loopback::declare("down", "host=127.0.0.1 port=1 dbname=x user=u password=pw-9x")},
        {"window", Duration(1s)}});
   const auto run = test::run_check(*check);
   expect_result_matching(run, Outcome::error,

@@ -17,8 +17,8 @@
 #include <pqxx/connection>
 #include <pqxx/transaction>
 
-#include "tests/support/postgres_cluster.hpp"
-#include "tests/support/tcp_servers.hpp"
+#include "loopback/postgres_cluster.hpp"
+#include "loopback/tcp_servers.hpp"
 
 // The pool is driven directly here, as check kinds drive it: jobs on a thread pool, answers on
 // the event loop.
@@ -29,14 +29,14 @@ namespace {
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
+using loopback::declare;
+using loopback::shared_postgres;
 using postgres::Session;
-using test::declare;
-using test::shared_postgres;
 
 // A database of its own for a test, declared under the same name.
 std::shared_ptr<const Database> fresh_database(const std::string& name, int max_connections = 4) {
-  shared_postgres().create_database(name);
-  return declare(name, shared_postgres().dsn(name), max_connections);
+  loopback::shared_postgres().create_database(name);
+  return declare(name, loopback::shared_postgres().dsn(name), max_connections);
 }
 
 // The event loop and thread pool of a run.
@@ -115,7 +115,7 @@ Backend backend(Session& session) {
 
 // Queries from cutover still running `fragment` on the server, seen by the fixture.
 std::string running_from_cutover(const std::string& database, const std::string& fragment) {
-  return shared_postgres().query_value(
+  return loopback::shared_postgres().query_value(
       "postgres",
       "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cutover' "
       "AND datname = '" +
@@ -123,7 +123,7 @@ std::string running_from_cutover(const std::string& database, const std::string&
 }
 
 std::string connections_from_cutover(const std::string& database) {
-  return shared_postgres().query_value(
+  return loopback::shared_postgres().query_value(
       "postgres",
       "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cutover' "
       "AND datname = '" +
@@ -282,9 +282,10 @@ TEST(PostgresPool, ADroppedConnectionIsAnErrorAndTheNextJobReconnects) {
     const auto give_up = Clock::now() + 10s;
     while (running_from_cutover("pool_drop", "pg_sleep") != "1" && Clock::now() < give_up)
       std::this_thread::sleep_for(20ms);
-    shared_postgres().execute("postgres",
-                              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE application_name = 'cutover' AND datname = 'pool_drop'");
+    loopback::shared_postgres().execute(
+        "postgres",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = 'cutover' AND datname = 'pool_drop'");
   });
   runner.run();
   terminator.join();
@@ -302,7 +303,7 @@ TEST(PostgresPool, ADroppedConnectionIsAnErrorAndTheNextJobReconnects) {
 }
 
 TEST(PostgresPool, ARefusedConnectionNamesTheServer) {
-  const std::uint16_t port = test::unused_port();
+  const std::uint16_t port = loopback::unused_port();
   const std::string password = "refused-pass-4d2";
   auto database = declare("down", "host=127.0.0.1 port=" + std::to_string(port) +
                                       " dbname=postgres user=postgres password=" + password);
@@ -321,9 +322,10 @@ TEST(PostgresPool, ARefusedConnectionNamesTheServer) {
 }
 
 TEST(PostgresPool, AWrongPasswordIsRefusedWithoutShowingIt) {
-  shared_postgres().create_database("pool_auth");
+  loopback::shared_postgres().create_database("pool_auth");
   const std::string password = "wrong-pass-8k2";
-  auto database = declare("auth", shared_postgres().dsn("pool_auth", "postgres", password));
+  auto database =
+      declare("auth", loopback::shared_postgres().dsn("pool_auth", "postgres", password));
   Runner runner;
   Answer<std::string> answer;
   submit<std::string>(runner, 5s, database, query("SELECT 1"), answer);
@@ -333,7 +335,7 @@ TEST(PostgresPool, AWrongPasswordIsRefusedWithoutShowingIt) {
   EXPECT_EQ(answer.error,
             "cannot connect to database 'auth': connection to server at "
             "\"127.0.0.1\", port " +
-                std::to_string(shared_postgres().port()) +
+                std::to_string(loopback::shared_postgres().port()) +
                 " failed: password authentication failed for user \"postgres\"");
   EXPECT_EQ(answer.error.find(password), std::string::npos);
 }
@@ -354,7 +356,7 @@ TEST(PostgresPool, PasswordsInLibpqMessagesAreMasked) {
 }
 
 TEST(PostgresPool, AConnectionThatDoesNotAnswerTimesOutAtTheDeadline) {
-  test::UnansweringServer server;
+  loopback::UnansweringServer server;
   auto database = declare("silent", "host=127.0.0.1 port=" + std::to_string(server.port()) +
                                         " dbname=postgres user=postgres");
   Runner runner;
@@ -492,8 +494,9 @@ TEST(PostgresPool, AJobErrorIsTheMessageAndSqlErrorsNameTheirState) {
   EXPECT_EQ(write.error,
             "query failed: cannot execute CREATE TABLE in a read-only transaction (SQLSTATE "
             "25006)");
-  EXPECT_EQ(shared_postgres().query_value("pool_errors", "SELECT to_regclass('written')::text"),
-            "");
+  EXPECT_EQ(
+      loopback::shared_postgres().query_value("pool_errors", "SELECT to_regclass('written')::text"),
+      "");
 }
 
 TEST(PostgresPool, WithParameterAddsToEitherDsnForm) {
@@ -517,7 +520,7 @@ TEST(PostgresPool, ConnectTimeoutFollowsTheBudgetUnlessTheDsnSetsOne) {
 
 // libpq honours the parameter added last: how require_tls overrides a DSN's own sslmode.
 TEST(PostgresPool, TheParameterAddedLastWins) {
-  test::PostgresCluster& cluster = shared_postgres();
+  loopback::PostgresCluster& cluster = loopback::shared_postgres();
   cluster.create_database("pool_override");
   const auto database_of = [](const std::string& dsn) {
     pqxx::connection connection(dsn);

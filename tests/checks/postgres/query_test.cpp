@@ -13,20 +13,20 @@
 
 #include "checks/builtin.hpp"
 #include "harness/registry.hpp"
+#include "loopback/postgres_cluster.hpp"
+#include "loopback/tcp_servers.hpp"
 #include "tests/support/check_runner.hpp"
-#include "tests/support/postgres_cluster.hpp"
-#include "tests/support/tcp_servers.hpp"
 
 namespace cutover {
 namespace {
 
 using namespace std::chrono_literals;
+using loopback::declare;
+using loopback::shared_postgres;
 using test::Completed;
-using test::declare;
 using test::expect_result;
 using test::FieldMap;
 using test::find_measurement;
-using test::shared_postgres;
 
 constexpr const char* kShopTables =
     "CREATE TABLE items (id int PRIMARY KEY, name text, price numeric(10, 2)); "
@@ -42,25 +42,25 @@ class PostgresQueryTest : public ::testing::Test {
     const int n = ++counter;
     shop_name_ = "pgq_shop_" + std::to_string(n);
     copy_name_ = "pgq_copy_" + std::to_string(n);
-    shared_postgres().create_database(shop_name_);
-    shared_postgres().execute(shop_name_,
-                              std::string(kShopTables) +
-                                  "INSERT INTO items VALUES (1, 'apple', 1.50), (2, 'pear', NULL), "
-                                  "(3, 'fig', 3.00)");
+    loopback::shared_postgres().create_database(shop_name_);
+    loopback::shared_postgres().execute(
+        shop_name_, std::string(kShopTables) +
+                        "INSERT INTO items VALUES (1, 'apple', 1.50), (2, 'pear', NULL), "
+                        "(3, 'fig', 3.00)");
   }
 
   // A second database `copy` with the same table, holding `rows`.
   void make_copy(const std::string& rows) {
-    shared_postgres().create_database(copy_name_);
-    shared_postgres().execute(copy_name_,
-                              std::string(kShopTables) + "INSERT INTO items VALUES " + rows);
+    loopback::shared_postgres().create_database(copy_name_);
+    loopback::shared_postgres().execute(
+        copy_name_, std::string(kShopTables) + "INSERT INTO items VALUES " + rows);
   }
 
   std::shared_ptr<const Database> shop() const {
-    return declare("shop", shared_postgres().dsn(shop_name_));
+    return declare("shop", loopback::shared_postgres().dsn(shop_name_));
   }
   std::shared_ptr<const Database> copy() const {
-    return declare("copy", shared_postgres().dsn(copy_name_));
+    return declare("copy", loopback::shared_postgres().dsn(copy_name_));
   }
 
   FieldMap query(std::string sql, FieldMap assertions) const {
@@ -74,7 +74,7 @@ class PostgresQueryTest : public ::testing::Test {
   }
 
   std::string shop_value(const std::string& sql) const {
-    return shared_postgres().query_value(shop_name_, sql);
+    return loopback::shared_postgres().query_value(shop_name_, sql);
   }
 
   // Nothing was written: the rows, the sequence and the tables are as they were.
@@ -166,11 +166,12 @@ TEST_F(PostgresQueryTest, RowsAndEmpty) {
 }
 
 TEST_F(PostgresQueryTest, AssertionsCombineAndEveryFailureIsListed) {
-  expect_result(run(query("SELECT name FROM items WHERE id = 1",
-                          {{"rows", std::int64_t{1}},
-                           {"expect", std::string("apple")},
-                           {"same_as", declare("copy", shared_postgres().dsn(shop_name_))}})),
-                Outcome::passed, "'shop' returned 1 row: 'apple', the same as 'copy'");
+  expect_result(
+      run(query("SELECT name FROM items WHERE id = 1",
+                {{"rows", std::int64_t{1}},
+                 {"expect", std::string("apple")},
+                 {"same_as", declare("copy", loopback::shared_postgres().dsn(shop_name_))}})),
+      Outcome::passed, "'shop' returned 1 row: 'apple', the same as 'copy'");
   make_copy("(1, 'apple', 1.50)");
   expect_result(run(query("SELECT count(*), min(name) FROM items",
                           {{"expect", std::string("1")}, {"same_as", copy()}})),
@@ -221,14 +222,14 @@ TEST_F(PostgresQueryTest, SameAsShowsTheFirstDifferencesAndCountsTheRest) {
 }
 
 TEST_F(PostgresQueryTest, SameAsComparesColumnCounts) {
-  shared_postgres().create_database(copy_name_);
-  shared_postgres().execute(copy_name_, "CREATE TABLE items (id int, name text)");
+  loopback::shared_postgres().create_database(copy_name_);
+  loopback::shared_postgres().execute(copy_name_, "CREATE TABLE items (id int, name text)");
   expect_result(run(query("SELECT * FROM items", {{"same_as", copy()}})), Outcome::failed,
                 "results differ: 'shop' returns 3 columns, 'copy' 2");
 }
 
 TEST_F(PostgresQueryTest, SameAsReportsWhichDatabaseFailed) {
-  const std::uint16_t port = test::unused_port();
+  const std::uint16_t port = loopback::unused_port();
   const Completed failed = run(query(
       "SELECT 1",
       {{"same_as", declare("copy", "host=127.0.0.1 user=postgres port=" + std::to_string(port))}}));
@@ -242,13 +243,14 @@ TEST_F(PostgresQueryTest, SameAsReportsWhichDatabaseFailed) {
 
 TEST_F(PostgresQueryTest, AFailureOnOneSideStopsTheQueryOnTheOther) {
   // The same query sleeps on `shop` and fails after a moment on `copy`.
-  shared_postgres().execute(shop_name_,
-                            "CREATE FUNCTION boom() RETURNS int LANGUAGE plpgsql "
-                            "AS 'BEGIN PERFORM pg_sleep(30); RETURN 1; END'");
+  loopback::shared_postgres().execute(shop_name_,
+                                      "CREATE FUNCTION boom() RETURNS int LANGUAGE plpgsql "
+                                      "AS 'BEGIN PERFORM pg_sleep(30); RETURN 1; END'");
   make_copy("(1, 'apple', 1.50)");
-  shared_postgres().execute(copy_name_,
-                            "CREATE FUNCTION boom() RETURNS int LANGUAGE plpgsql "
-                            "AS 'BEGIN PERFORM pg_sleep(0.3); RAISE EXCEPTION ''boom''; END'");
+  loopback::shared_postgres().execute(
+      copy_name_,
+      "CREATE FUNCTION boom() RETURNS int LANGUAGE plpgsql "
+      "AS 'BEGIN PERFORM pg_sleep(0.3); RAISE EXCEPTION ''boom''; END'");
   auto check = test::make_check<PostgresQueryCheck>(
       query("SELECT boom()", {{"rows", std::int64_t{1}}, {"same_as", copy()}}));
 
@@ -268,7 +270,7 @@ TEST_F(PostgresQueryTest, AFailureOnOneSideStopsTheQueryOnTheOther) {
             "(SQLSTATE P0001)");
   EXPECT_LT(std::chrono::steady_clock::now() - started, 10s)
       << "the query on 'shop' was cancelled, not waited for";
-  EXPECT_EQ(shared_postgres().query_value(
+  EXPECT_EQ(loopback::shared_postgres().query_value(
                 "postgres",
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
                 "'cutover' AND state = 'active' AND query LIKE '%boom%'"),
@@ -345,7 +347,7 @@ TEST_F(PostgresQueryTest, TheTransactionCannotBeMadeReadWrite) {
 // Two checks in one run share a connection (max_connections 1): what the first one's query sets
 // is rolled back with its transaction.
 TEST_F(PostgresQueryTest, SettingsChangedByAQueryDoNotOutliveIt) {
-  const auto database = declare("shop", shared_postgres().dsn(shop_name_), 1);
+  const auto database = declare("shop", loopback::shared_postgres().dsn(shop_name_), 1);
   auto first = test::make_check<PostgresQueryCheck>(
       {{"database", database},
        {"sql", std::string("SELECT set_config('default_transaction_read_only', 'off', false)")},
@@ -404,7 +406,7 @@ TEST_F(PostgresQueryTest, AQueryPastTheDeadlineIsCancelledOnTheServer) {
   expect_result(slow, Outcome::error,
                 "the server cancelled the query after 900ms (statement_timeout)");
   EXPECT_LT(slow.elapsed, 5s);
-  EXPECT_EQ(shared_postgres().query_value(
+  EXPECT_EQ(loopback::shared_postgres().query_value(
                 "postgres",
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
                 "'cutover' AND state = 'active' AND query LIKE '%pg_sleep%'"),

@@ -12,17 +12,17 @@
 #include <pqxx/connection>
 #include <pqxx/transaction>
 
+#include "loopback/postgres_cluster.hpp"
+#include "loopback/tcp_servers.hpp"
 #include "tests/support/check_runner.hpp"
-#include "tests/support/postgres_cluster.hpp"
-#include "tests/support/tcp_servers.hpp"
 
 namespace cutover {
 namespace {
 
 using namespace std::chrono_literals;
+using loopback::shared_postgres;
 using test::expect_result;
 using test::FieldMap;
-using test::shared_postgres;
 
 class PostgresReplicationTest : public ::testing::Test {
  protected:
@@ -33,19 +33,19 @@ class PostgresReplicationTest : public ::testing::Test {
     source_name_ = "repl_source_" + n;
     target_name_ = "repl_target_" + n;
     subscription_ = "repl_sub_" + n;
-    shared_postgres().create_database(source_name_);
-    shared_postgres().create_database(target_name_);
-    shared_postgres().execute(source_name_,
-                              "CREATE TABLE items (id int PRIMARY KEY); "
-                              "CREATE TABLE unpublished (id int); "
-                              "CREATE PUBLICATION repl_pub FOR TABLE items");
-    shared_postgres().execute(target_name_, "CREATE TABLE items (id int PRIMARY KEY)");
+    loopback::shared_postgres().create_database(source_name_);
+    loopback::shared_postgres().create_database(target_name_);
+    loopback::shared_postgres().execute(source_name_,
+                                        "CREATE TABLE items (id int PRIMARY KEY); "
+                                        "CREATE TABLE unpublished (id int); "
+                                        "CREATE PUBLICATION repl_pub FOR TABLE items");
+    loopback::shared_postgres().execute(target_name_, "CREATE TABLE items (id int PRIMARY KEY)");
   }
 
   // Drops the target's subscriptions, and with them their slots on the source.
   ~PostgresReplicationTest() override {
     try {
-      const std::string names = shared_postgres().query_value(
+      const std::string names = loopback::shared_postgres().query_value(
           target_name_,
           "SELECT coalesce(string_agg(subname, ','), '') FROM pg_subscription s JOIN pg_database "
           "d ON d.oid = s.subdbid WHERE d.datname = current_database()");
@@ -53,8 +53,8 @@ class PostgresReplicationTest : public ::testing::Test {
       while (start < names.size()) {
         std::size_t end = names.find(',', start);
         if (end == std::string::npos) end = names.size();
-        shared_postgres().execute(target_name_,
-                                  "DROP SUBSCRIPTION " + names.substr(start, end - start));
+        loopback::shared_postgres().execute(
+            target_name_, "DROP SUBSCRIPTION " + names.substr(start, end - start));
         start = end + 1;
       }
     } catch (const std::exception& error) {
@@ -64,22 +64,24 @@ class PostgresReplicationTest : public ::testing::Test {
 
   // A real subscription: the slot made on its own (it needs a transaction without writes).
   void subscribe() {
-    shared_postgres().execute(source_name_, "SELECT pg_create_logical_replication_slot('" +
-                                                subscription_ + "', 'pgoutput')");
-    shared_postgres().execute(target_name_, "CREATE SUBSCRIPTION " + subscription_ +
-                                                " CONNECTION '" +
-                                                shared_postgres().dsn(source_name_) +
-                                                "' PUBLICATION repl_pub WITH (create_slot = false, "
-                                                "slot_name = '" +
-                                                subscription_ + "')");
+    loopback::shared_postgres().execute(
+        source_name_,
+        "SELECT pg_create_logical_replication_slot('" + subscription_ + "', 'pgoutput')");
+    loopback::shared_postgres().execute(target_name_,
+                                        "CREATE SUBSCRIPTION " + subscription_ + " CONNECTION '" +
+                                            loopback::shared_postgres().dsn(source_name_) +
+                                            "' PUBLICATION repl_pub WITH (create_slot = false, "
+                                            "slot_name = '" +
+                                            subscription_ + "')");
   }
 
   // A subscription that never connects and has no slot.
   void subscribe_without_slot(const std::string& name) {
-    shared_postgres().execute(target_name_, "CREATE SUBSCRIPTION " + name + " CONNECTION '" +
-                                                shared_postgres().dsn(source_name_) +
-                                                "' PUBLICATION repl_pub WITH (connect = false, "
-                                                "slot_name = NONE)");
+    loopback::shared_postgres().execute(target_name_,
+                                        "CREATE SUBSCRIPTION " + name + " CONNECTION '" +
+                                            loopback::shared_postgres().dsn(source_name_) +
+                                            "' PUBLICATION repl_pub WITH (connect = false, "
+                                            "slot_name = NONE)");
   }
 
   // Replication is asynchronous: waits for the target to hold `rows` rows, its table ready.
@@ -87,7 +89,7 @@ class PostgresReplicationTest : public ::testing::Test {
     std::string count;
     const auto deadline = std::chrono::steady_clock::now() + 30s;
     while (std::chrono::steady_clock::now() < deadline) {
-      count = shared_postgres().query_value(target_name_, "SELECT count(*) FROM items");
+      count = loopback::shared_postgres().query_value(target_name_, "SELECT count(*) FROM items");
       if (count == rows) break;
       std::this_thread::sleep_for(50ms);
     }
@@ -95,7 +97,7 @@ class PostgresReplicationTest : public ::testing::Test {
     // The rows arrive before the table's state moves from s (synchronized) to r (ready).
     std::string pending;
     while (std::chrono::steady_clock::now() < deadline) {
-      pending = shared_postgres().query_value(
+      pending = loopback::shared_postgres().query_value(
           target_name_, "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'");
       if (pending == "0") break;
       std::this_thread::sleep_for(50ms);
@@ -104,8 +106,9 @@ class PostgresReplicationTest : public ::testing::Test {
   }
 
   FieldMap fields(FieldMap extra = {}) {
-    FieldMap values{{"source", test::declare("src", shared_postgres().dsn(source_name_))},
-                    {"target", test::declare("tgt", shared_postgres().dsn(target_name_))}};
+    FieldMap values{
+        {"source", loopback::declare("src", loopback::shared_postgres().dsn(source_name_))},
+        {"target", loopback::declare("tgt", loopback::shared_postgres().dsn(target_name_))}};
     values.merge(extra);
     return values;
   }
@@ -117,7 +120,8 @@ class PostgresReplicationTest : public ::testing::Test {
 
 TEST_F(PostgresReplicationTest, ACaughtUpSubscriptionPassesAndStaysCaughtUpWhenIdle) {
   subscribe();
-  shared_postgres().execute(source_name_, "INSERT INTO items SELECT generate_series(1, 100)");
+  loopback::shared_postgres().execute(source_name_,
+                                      "INSERT INTO items SELECT generate_series(1, 100)");
   wait_for_rows("100");
 
   // The slot may confirm the last transaction a moment after it is applied: poll as
@@ -137,8 +141,8 @@ TEST_F(PostgresReplicationTest, ACaughtUpSubscriptionPassesAndStaysCaughtUpWhenI
 
   // WAL with nothing for the publication: the slot confirms it on the walsender's keepalive,
   // which one attempt waits for.
-  shared_postgres().execute(source_name_,
-                            "INSERT INTO unpublished SELECT generate_series(1, 1000)");
+  loopback::shared_postgres().execute(source_name_,
+                                      "INSERT INTO unpublished SELECT generate_series(1, 1000)");
   auto timed = test::make_check<PostgresReplicationCheck>(
       fields({{"subscription", subscription_}, {"max_lag", Duration(1s)}}));
   const auto idle = test::run_check(*timed);
@@ -150,9 +154,10 @@ TEST_F(PostgresReplicationTest, ACaughtUpSubscriptionPassesAndStaysCaughtUpWhenI
 
 TEST_F(PostgresReplicationTest, ADisabledSubscriptionFailsAndFallsBehind) {
   subscribe();
-  shared_postgres().execute(source_name_, "INSERT INTO items VALUES (1)");
+  loopback::shared_postgres().execute(source_name_, "INSERT INTO items VALUES (1)");
   wait_for_rows("1");
-  shared_postgres().execute(target_name_, "ALTER SUBSCRIPTION " + subscription_ + " DISABLE");
+  loopback::shared_postgres().execute(target_name_,
+                                      "ALTER SUBSCRIPTION " + subscription_ + " DISABLE");
 
   // Other databases write WAL meanwhile: a large allowance isolates the disabled state.
   auto disabled = test::make_check<PostgresReplicationCheck>(
@@ -160,7 +165,8 @@ TEST_F(PostgresReplicationTest, ADisabledSubscriptionFailsAndFallsBehind) {
   expect_result(test::run_check(*disabled), Outcome::failed,
                 "subscription " + subscription_ + " is disabled");
 
-  shared_postgres().execute(source_name_, "INSERT INTO items SELECT generate_series(2, 1000)");
+  loopback::shared_postgres().execute(source_name_,
+                                      "INSERT INTO items SELECT generate_series(2, 1000)");
   auto behind = test::make_check<PostgresReplicationCheck>(fields({{"max_lag", Duration(1s)}}));
   const auto run = test::run_check(*behind);
   test::expect_result_matching(run, Outcome::failed,
@@ -199,7 +205,7 @@ TEST_F(PostgresReplicationTest, TheSubscriptionMustBeFoundOnTheTarget) {
 
 TEST_F(PostgresReplicationTest, AQueryPastTheDeadlineIsCancelledByTheServer) {
   subscribe_without_slot(subscription_);
-  pqxx::connection locker(shared_postgres().dsn(target_name_));
+  pqxx::connection locker(loopback::shared_postgres().dsn(target_name_));
   pqxx::work lock(locker);
   lock.exec("LOCK TABLE pg_subscription_rel IN ACCESS EXCLUSIVE MODE");
   auto check = test::make_check<PostgresReplicationCheck>(fields(), 1s);
@@ -249,11 +255,12 @@ TEST_F(PostgresReplicationTest, PhysicalModeFailsWhenTheTargetIsNotAStandby) {
 }
 
 TEST_F(PostgresReplicationTest, PhysicalModeTimesOutOnATargetThatDoesNotAnswer) {
-  test::UnansweringServer server;
+  loopback::UnansweringServer server;
   auto check = test::make_check<PostgresReplicationCheck>(
-      {{"source", test::declare("src", shared_postgres().dsn(source_name_))},
-       {"target", test::declare("silent", "host=127.0.0.1 port=" + std::to_string(server.port()) +
-                                              " user=postgres")},
+      {{"source", loopback::declare("src", loopback::shared_postgres().dsn(source_name_))},
+       {"target",
+        loopback::declare(
+            "silent", "host=127.0.0.1 port=" + std::to_string(server.port()) + " user=postgres")},
        {"mode", std::string("physical")}},
       1s);
   const auto run = test::run_check(*check, 1s);
@@ -289,15 +296,15 @@ class PostgresStandbyTest : public ::testing::Test {
   }
 
   FieldMap fields(FieldMap extra = {}) {
-    FieldMap values{{"source", test::declare("primary", primary_.dsn("postgres"))},
-                    {"target", test::declare("standby", standby_->dsn("postgres"))},
+    FieldMap values{{"source", loopback::declare("primary", primary_.dsn("postgres"))},
+                    {"target", loopback::declare("standby", standby_->dsn("postgres"))},
                     {"mode", std::string("physical")}};
     values.merge(extra);
     return values;
   }
 
-  test::PostgresCluster primary_;
-  std::unique_ptr<test::PostgresCluster> standby_;
+  loopback::PostgresCluster primary_;
+  std::unique_ptr<loopback::PostgresCluster> standby_;
 };
 
 TEST_F(PostgresStandbyTest, ACaughtUpStandbyPasses) {

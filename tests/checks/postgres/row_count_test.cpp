@@ -7,15 +7,15 @@
 #include <pqxx/connection>
 #include <pqxx/transaction>
 
+#include "loopback/postgres_cluster.hpp"
 #include "tests/support/check_runner.hpp"
-#include "tests/support/postgres_cluster.hpp"
 
 namespace cutover {
 namespace {
 
+using loopback::shared_postgres;
 using test::expect_result;
 using test::FieldMap;
-using test::shared_postgres;
 
 class PostgresRowCountTest : public ::testing::Test {
  protected:
@@ -26,25 +26,26 @@ class PostgresRowCountTest : public ::testing::Test {
     source_name_ = "rc_source_" + std::to_string(n);
     target_name_ = "rc_target_" + std::to_string(n);
     for (const std::string& name : {source_name_, target_name_}) {
-      shared_postgres().create_database(name);
-      shared_postgres().execute(name,
-                                "CREATE SCHEMA sales; "
-                                "CREATE TABLE public.orders (id bigint PRIMARY KEY); "
-                                "CREATE TABLE sales.items (id int); "
-                                "CREATE TABLE sales.events (at date) PARTITION BY RANGE (at); "
-                                "CREATE TABLE sales.events_2026 PARTITION OF sales.events "
-                                "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01'); "
-                                "INSERT INTO public.orders SELECT generate_series(1, 3); "
-                                "INSERT INTO sales.items VALUES (1), (2); "
-                                "INSERT INTO sales.events VALUES ('2026-05-01')");
+      loopback::shared_postgres().create_database(name);
+      loopback::shared_postgres().execute(
+          name,
+          "CREATE SCHEMA sales; "
+          "CREATE TABLE public.orders (id bigint PRIMARY KEY); "
+          "CREATE TABLE sales.items (id int); "
+          "CREATE TABLE sales.events (at date) PARTITION BY RANGE (at); "
+          "CREATE TABLE sales.events_2026 PARTITION OF sales.events "
+          "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01'); "
+          "INSERT INTO public.orders SELECT generate_series(1, 3); "
+          "INSERT INTO sales.items VALUES (1), (2); "
+          "INSERT INTO sales.events VALUES ('2026-05-01')");
     }
   }
 
   std::shared_ptr<const Database> source() {
-    return test::declare("src", shared_postgres().dsn(source_name_));
+    return loopback::declare("src", loopback::shared_postgres().dsn(source_name_));
   }
   std::shared_ptr<const Database> target() {
-    return test::declare("tgt", shared_postgres().dsn(target_name_));
+    return loopback::declare("tgt", loopback::shared_postgres().dsn(target_name_));
   }
 
   FieldMap compare(std::vector<std::string> tables) {
@@ -70,9 +71,10 @@ TEST_F(PostgresRowCountTest, EqualTablesPassWithATableOfCounts) {
 }
 
 TEST_F(PostgresRowCountTest, DifferencesMissingTablesAndEmptyGlobsFail) {
-  shared_postgres().execute(target_name_,
-                            "DELETE FROM public.orders WHERE id = 2; DROP TABLE sales.items; "
-                            "CREATE TABLE public.extra (id int)");
+  loopback::shared_postgres().execute(
+      target_name_,
+      "DELETE FROM public.orders WHERE id = 2; DROP TABLE sales.items; "
+      "CREATE TABLE public.extra (id int)");
   auto check = test::make_check<PostgresRowCountCheck>(
       compare({"public.orders", "sales.*", "archive.*", "public.extra"}));
   const auto run = test::run_check(*check);
@@ -88,7 +90,7 @@ TEST_F(PostgresRowCountTest, DifferencesMissingTablesAndEmptyGlobsFail) {
 }
 
 TEST_F(PostgresRowCountTest, ExcludeLeavesTablesOut) {
-  shared_postgres().execute(target_name_, "DELETE FROM sales.items");
+  loopback::shared_postgres().execute(target_name_, "DELETE FROM sales.items");
   FieldMap fields = compare({"sales.*"});
   fields["exclude"] = std::vector<std::string>{"sales.it*"};
   auto check = test::make_check<PostgresRowCountCheck>(fields);
@@ -116,7 +118,7 @@ TEST_F(PostgresRowCountTest, OneDatabaseAgainstExpectedCounts) {
 TEST_F(PostgresRowCountTest, AnUnreachableDatabaseIsAnError) {
   auto check = test::make_check<PostgresRowCountCheck>(
       {{"source", source()},
-       {"target", test::declare("tgt", "host=127.0.0.1 port=1 dbname=x user=u password=pw-9x")},
+       {"target", loopback::declare("tgt", "host=127.0.0.1 port=1 dbname=x user=u password=pw-9x")},
        {"tables", std::vector<std::string>{"orders"}}});
   const auto run = test::run_check(*check);
   test::expect_result_matching(run, Outcome::error,
@@ -125,7 +127,7 @@ TEST_F(PostgresRowCountTest, AnUnreachableDatabaseIsAnError) {
 }
 
 TEST_F(PostgresRowCountTest, ACountPastTheDeadlineIsCancelledByTheServer) {
-  pqxx::connection locker(shared_postgres().dsn(target_name_));
+  pqxx::connection locker(loopback::shared_postgres().dsn(target_name_));
   pqxx::work lock(locker);
   lock.exec("LOCK TABLE public.orders IN ACCESS EXCLUSIVE MODE");
   auto check =

@@ -7,15 +7,15 @@
 #include <pqxx/connection>
 #include <pqxx/transaction>
 
+#include "loopback/postgres_cluster.hpp"
 #include "tests/support/check_runner.hpp"
-#include "tests/support/postgres_cluster.hpp"
 
 namespace cutover {
 namespace {
 
+using loopback::shared_postgres;
 using test::expect_result;
 using test::FieldMap;
-using test::shared_postgres;
 
 // The same schema, built twice; the target's tables list their columns in another order.
 std::string schema_sql(bool reordered) {
@@ -56,24 +56,24 @@ class PostgresSchemaTest : public ::testing::Test {
     const int n = ++counter;
     source_name_ = "schema_source_" + std::to_string(n);
     target_name_ = "schema_target_" + std::to_string(n);
-    shared_postgres().create_database(source_name_);
-    shared_postgres().create_database(target_name_);
-    shared_postgres().execute(source_name_, schema_sql(false));
-    shared_postgres().execute(target_name_, schema_sql(true));
+    loopback::shared_postgres().create_database(source_name_);
+    loopback::shared_postgres().create_database(target_name_);
+    loopback::shared_postgres().execute(source_name_, schema_sql(false));
+    loopback::shared_postgres().execute(target_name_, schema_sql(true));
   }
 
   std::shared_ptr<const Database> source() {
-    return test::declare("src", shared_postgres().dsn(source_name_));
+    return loopback::declare("src", loopback::shared_postgres().dsn(source_name_));
   }
   std::shared_ptr<const Database> target() {
-    return test::declare("tgt", shared_postgres().dsn(target_name_));
+    return loopback::declare("tgt", loopback::shared_postgres().dsn(target_name_));
   }
 
   FieldMap fields() { return {{"source", source()}, {"target", target()}}; }
 
   // Runs the check after `sql` changed the target.
   test::Completed run_after(const std::string& sql, FieldMap values = {}) {
-    if (!sql.empty()) shared_postgres().execute(target_name_, sql);
+    if (!sql.empty()) loopback::shared_postgres().execute(target_name_, sql);
     FieldMap all = fields();
     for (auto& [name, value] : values)
       all[name] = value;
@@ -192,7 +192,7 @@ TEST_F(PostgresSchemaTest, SequenceDefinitionsDifferingFail) {
 }
 
 TEST_F(PostgresSchemaTest, ExtensionsMissingOrAtAnotherVersionFail) {
-  shared_postgres().execute(source_name_, "CREATE EXTENSION pgcrypto");
+  loopback::shared_postgres().execute(source_name_, "CREATE EXTENSION pgcrypto");
   expect_failure("ALTER EXTENSION citext UPDATE TO '1.6'",
                  "extension pgcrypto 1.3 on source, missing on target");
 }
@@ -201,7 +201,7 @@ TEST_F(PostgresSchemaTest, ASequenceBehindItsColumnFails) {
   const std::string copy =
       "INSERT INTO public.customers (id, email) VALUES (50, 'c@example.com'); "
       "INSERT INTO public.orders (id, customer_id, total) VALUES (1200, 50, 7)";
-  shared_postgres().execute(source_name_, copy);
+  loopback::shared_postgres().execute(source_name_, copy);
   const auto run = run_after(copy);
   expect_result(run, Outcome::failed,
                 "sequence public.customers_id_seq would give 3, but public.customers.id already "
@@ -270,7 +270,8 @@ TEST_F(PostgresSchemaTest, ManyDifferencesAreCountedInTheMessageAndAllListed) {
 TEST_F(PostgresSchemaTest, AnUnreachableDatabaseIsAnError) {
   auto check = test::make_check<PostgresSchemaCheck>(
       {{"source", source()},
-       {"target", test::declare("tgt", "host=127.0.0.1 port=1 dbname=x user=u password=pw-9x")}});
+       {"target",
+        loopback::declare("tgt", "host=127.0.0.1 port=1 dbname=x user=u password=pw-9x")}});
   const auto run = test::run_check(*check);
   test::expect_result_matching(run, Outcome::error,
                                "target: cannot connect to database 'tgt': .*Connection refused.*");
@@ -278,7 +279,7 @@ TEST_F(PostgresSchemaTest, AnUnreachableDatabaseIsAnError) {
 }
 
 TEST_F(PostgresSchemaTest, ASequenceCheckPastTheDeadlineIsCancelledByTheServer) {
-  pqxx::connection locker(shared_postgres().dsn(target_name_));
+  pqxx::connection locker(loopback::shared_postgres().dsn(target_name_));
   pqxx::work lock(locker);
   // Not in a view: the catalog reads pass, max(id) for the sequence check waits.
   lock.exec("LOCK TABLE public.customers IN ACCESS EXCLUSIVE MODE");

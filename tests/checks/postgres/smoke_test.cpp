@@ -12,20 +12,20 @@
 #include <boost/asio/thread_pool.hpp>
 #include <nlohmann/json.hpp>
 
+#include "loopback/postgres_cluster.hpp"
 #include "tests/support/check_runner.hpp"
-#include "tests/support/postgres_cluster.hpp"
 
 namespace cutover {
 namespace {
 
 using namespace std::chrono_literals;
+using loopback::declare;
+using loopback::shared_postgres;
 using nlohmann::json;
 using test::Completed;
-using test::declare;
 using test::expect_result;
 using test::FieldMap;
 using test::find_measurement;
-using test::shared_postgres;
 
 class PostgresSmokeTest : public ::testing::Test {
  protected:
@@ -33,14 +33,15 @@ class PostgresSmokeTest : public ::testing::Test {
   PostgresSmokeTest() {
     static std::atomic<int> counter{0};
     name_ = "pgsmoke_" + std::to_string(++counter);
-    shared_postgres().create_database(name_);
-    shared_postgres().execute(name_,
-                              "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL); "
-                              "INSERT INTO items VALUES (1, 'apple'), (2, 'pear'), (3, 'fig')");
+    loopback::shared_postgres().create_database(name_);
+    loopback::shared_postgres().execute(
+        name_,
+        "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL); "
+        "INSERT INTO items VALUES (1, 'apple'), (2, 'pear'), (3, 'fig')");
   }
 
   std::shared_ptr<const Database> shop() const {
-    return declare("shop", shared_postgres().dsn(name_));
+    return declare("shop", loopback::shared_postgres().dsn(name_));
   }
 
   FieldMap smoke(json steps, bool commit = false) const {
@@ -54,7 +55,7 @@ class PostgresSmokeTest : public ::testing::Test {
   }
 
   std::string value(const std::string& sql) const {
-    return shared_postgres().query_value(name_, sql);
+    return loopback::shared_postgres().query_value(name_, sql);
   }
 
   std::string items() const {
@@ -173,7 +174,7 @@ TEST_F(PostgresSmokeTest, AStepPastTheDeadlineIsAnErrorAndRollsBack) {
       "application_name = 'cutover' AND datname = '" +
       name_ + "'";
   // The pooled connection is back, idle, not idle in transaction.
-  EXPECT_EQ(shared_postgres().query_value("postgres", sessions), "idle");
+  EXPECT_EQ(loopback::shared_postgres().query_value("postgres", sessions), "idle");
 }
 
 TEST_F(PostgresSmokeTest, MistakesInStepsAreNamedByNumberAndKey) {

@@ -1,0 +1,238 @@
+#include "app/demo.hpp"
+
+#include <signal.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "app/demo_environment.hpp"
+
+namespace cutover::demo {
+namespace {
+
+// The reports the demo writes when their format exists, and their file names, in print order.
+const std::vector<std::pair<std::string, std::string>> kReportFiles = {
+    {"junit", "junit.xml"},
+    {"json", "results.json"},
+    {"html", "report.html"},
+    {"markdown", "summary.md"},
+};
+
+// The phase whose first check is the moment of the cutover: the DNS switch happens right before.
+constexpr const char* kCutoverPhase = "post";
+
+volatile std::sig_atomic_t setup_signal = 0;
+
+extern "C" void note_setup_signal(int signal) {
+  setup_signal = signal;
+}
+
+// While the environment starts, SIGINT and SIGTERM are noted instead of ending the process at
+// once, so that the clusters, servers and files already started are stopped and removed. The
+// run itself handles them (run_plan), so the previous handlers come back before it.
+class SignalsNoted {
+ public:
+  SignalsNoted() {
+    struct sigaction action {};
+    action.sa_handler = note_setup_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    ::sigaction(SIGINT, &action, &previous_interrupt_);
+    ::sigaction(SIGTERM, &action, &previous_terminate_);
+  }
+  ~SignalsNoted() {
+    ::sigaction(SIGINT, &previous_interrupt_, nullptr);
+    ::sigaction(SIGTERM, &previous_terminate_, nullptr);
+  }
+  SignalsNoted(const SignalsNoted&) = delete;
+  SignalsNoted& operator=(const SignalsNoted&) = delete;
+
+ private:
+  struct sigaction previous_interrupt_ {};
+  struct sigaction previous_terminate_ {};
+};
+
+// The environment while a run uses it. A runner that quits at once (a second Ctrl-C, or checks
+// that do not stop) calls std::quick_exit, which skips destructors: the servers, clusters and
+// files must still go, so the demo tears them down from an at_quick_exit handler.
+std::unique_ptr<Environment>* live_environment = nullptr;
+
+extern "C" void tear_down_live_environment() {
+  if (live_environment != nullptr) live_environment->reset();
+}
+
+// Where the shipped suites are when --suites does not say: beside an installed binary
+// (<prefix>/bin/cutover finds <prefix>/share/cutover/suites), else in the source tree around the
+// build folder the binary was built in. Empty when neither holds them.
+std::filesystem::path find_suites() {
+  std::error_code error;
+  const std::filesystem::path binary = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return {};
+  const auto holds_suites = [](const std::filesystem::path& folder) {
+    std::error_code missing;
+    return std::filesystem::is_regular_file(folder / "pre-cutover.yaml", missing);
+  };
+  const std::filesystem::path folder = binary.parent_path();
+  if (const auto installed = folder.parent_path() / "share" / "cutover" / "suites";
+      holds_suites(installed)) {
+    return installed;
+  }
+  for (std::filesystem::path up = folder; up.has_relative_path(); up = up.parent_path()) {
+    if (holds_suites(up / "suites")) return up / "suites";
+  }
+  return {};
+}
+
+// Forwards every event to the console reporter, and calls `cut_over` once, when the first check
+// of the post phase starts: the phases run one after another, so pre and sync are done by then.
+class CutoverOnPostPhase : public Reporter {
+ public:
+  CutoverOnPostPhase(std::unique_ptr<Reporter> console, std::function<void()> cut_over)
+      : console_(std::move(console)), cut_over_(std::move(cut_over)) {}
+
+  void run_started(const RunInfo& info) override { console_->run_started(info); }
+
+  void check_started(const PlannedCheck& check) override {
+    if (!cut_over_done_ && check.phase == kCutoverPhase) {
+      cut_over_done_ = true;
+      cut_over_();
+    }
+    console_->check_started(check);
+  }
+
+  void check_finished(const PlannedCheck& check, const Result& result) override {
+    console_->check_finished(check, result);
+  }
+
+  void run_finished(const RunInfo& info, const RunSummary& summary) override {
+    console_->run_finished(info, summary);
+  }
+
+ private:
+  std::unique_ptr<Reporter> console_;
+  std::function<void()> cut_over_;
+  bool cut_over_done_ = false;
+};
+
+int run_demo(const std::vector<std::string>& arguments, const Extensions& extensions) {
+  CLI::App app{
+      "cutover demo: a whole migration on loopback (databases, HTTPS services, DNS), checked by "
+      "the shipped suites"};
+  app.name("cutover demo");
+  std::string out = "cutover-demo";
+  std::string suites;
+  bool inject_faults = false;
+  app.add_option("--out", out, "folder for the reports")->capture_default_str();
+  app.add_option("--suites", suites,
+                 "folder with the shipped suites (default: <prefix>/share/cutover/suites beside "
+                 "the binary, else the source tree's suites/)");
+  app.add_flag("--break", inject_faults,
+               "inject faults: a changed and a missing row, a sequence left behind, a stale DNS "
+               "record, an expiring certificate");
+  try {
+    std::vector<std::string> reversed(arguments.rbegin(), arguments.rend());
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitPassed : kExitUsage;
+  }
+  if (suites.empty()) suites = find_suites().string();
+  if (suites.empty()) {
+    std::cerr << "cutover demo: the shipped suites are neither in <prefix>/share/cutover/suites "
+                 "beside this binary nor in a source tree around it; name their folder with "
+                 "--suites DIR\n";
+    return kExitUsage;
+  }
+
+  std::cout << "cutover demo: starting the old and new environments on loopback"
+            << (inject_faults ? ", with faults injected (--break)" : "") << "...\n";
+  std::unique_ptr<Environment> environment;
+  try {
+    const SignalsNoted signals;
+    setup_signal = 0;
+    environment = std::make_unique<Environment>(inject_faults, [] { return setup_signal != 0; });
+    if (setup_signal != 0) throw Interrupted();
+  } catch (const Interrupted&) {
+    std::cerr << "cutover demo: interrupted while starting; what had started was stopped and "
+                 "removed\n";
+    return kExitInterrupted;
+  } catch (const std::exception& error) {
+    std::cerr << "cutover demo: could not start the environment: " << error.what() << "\n";
+    return kExitInternal;
+  }
+  const auto& variables = environment->variables();
+
+  RunOptions options;
+  options.files = {suites + "/pre-cutover.yaml", suites + "/sync.yaml",
+                   suites + "/post-cutover.yaml"};
+  options.variables = variables;
+  if (environment->has_databases()) {
+    std::cout << fmt::format(
+        "  PostgreSQL  source and target databases on 127.0.0.1:{}, the target subscribed to "
+        "the source (logical replication); 1,000 customers and 5,000 orders copied\n",
+        variables.at("DB_PORT"));
+  } else {
+    std::cout << "  PostgreSQL  NOT AVAILABLE: " << environment->database_note()
+              << "\n              The database checks (tag `database`) are left out of this "
+                 "run; install the PostgreSQL server (scripts/setup.sh) to run them.\n";
+    options.selection.tags = {"!database"};
+  }
+  std::cout << fmt::format(
+      "  old         https://api.shop.test on {}:{}\n"
+      "  new         https://api.shop.test on {}:{}, http on port {}\n"
+      "  DNS         {}: api.shop.test and www.shop.test point at {} until the post phase "
+      "starts, then move to {}\n"
+      "  suites      {}/{{pre-cutover,sync,post-cutover}}.yaml\n\n",
+      variables.at("OLD_ADDRESS"), variables.at("OLD_HTTPS_PORT"), variables.at("NEW_ADDRESS"),
+      variables.at("NEW_HTTPS_PORT"), variables.at("NEW_HTTP_PORT"), variables.at("DNS_SERVER"),
+      variables.at("OLD_ADDRESS"), variables.at("NEW_ADDRESS"), suites);
+
+  std::vector<std::pair<std::string, std::string>> written;
+  for (const auto& [name, file] : kReportFiles) {
+    for (const ReportFormat& format : extensions.report_formats) {
+      if (format.name != name) continue;
+      options.reports[name] = out + "/" + file;
+      written.emplace_back(name, out + "/" + file);
+    }
+  }
+
+  Extensions demo_extensions = extensions;
+  Environment& cut_over_target = *environment;
+  demo_extensions.make_console = [&extensions, &cut_over_target](const ConsoleSettings& settings) {
+    return std::make_unique<CutoverOnPostPhase>(extensions.make_console(settings),
+                                                [&cut_over_target] { cut_over_target.cut_over(); });
+  };
+  live_environment = &environment;
+  static const bool teardown_registered = std::at_quick_exit(tear_down_live_environment) == 0;
+  (void)teardown_registered;
+  const int code = run_suites(options, demo_extensions);
+  live_environment = nullptr;
+  if (code == kExitPassed || code == kExitFailed || code == kExitInterrupted) {
+    std::cout << "\nReports:\n";
+    for (const auto& [name, path] : written) {
+      std::cout << fmt::format("  {:<9} {}\n", name, path);
+    }
+  }
+  return code;
+}
+
+}  // namespace
+
+Command command(const Extensions& extensions) {
+  return {"demo",
+          "run the shipped suites against a whole migration on loopback (--break: with faults)",
+          [&extensions](const std::vector<std::string>& arguments) {
+            return run_demo(arguments, extensions);
+          }};
+}
+
+}  // namespace cutover::demo
