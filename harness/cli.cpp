@@ -87,9 +87,11 @@ void print_kinds(const Registry& registry, bool markdown) {
       std::string type(to_string(field.type));
       if (field.type == FieldType::choice)
         type += fmt::format(" {}", fmt::join(field.choices, ", "));
-      if (field.type == FieldType::integer && field.min < field.max) {
-        type += fmt::format(" {}..{}", field.min, field.max);
+      if (field.type == FieldType::integer && (field.min || field.max)) {
+        type += fmt::format(" {}..{}", field.min ? std::to_string(*field.min) : "",
+                            field.max ? std::to_string(*field.max) : "");
       }
+      if (field.non_empty) type += ", not empty";
       if (markdown) {
         std::cout << fmt::format(
             "| `{}` | {} | {} | {} | {} |\n", field.name, type, field.required ? "yes" : "no",

@@ -1,5 +1,7 @@
 #include "harness/fields.hpp"
 
+#include <fmt/format.h>
+
 namespace cutover {
 
 std::string_view to_string(FieldType type) {
@@ -26,6 +28,17 @@ std::string_view to_string(FieldType type) {
       return "database name";
   }
   return "unknown";
+}
+
+std::string range_text(const FieldSpec& field) {
+  if (field.min && field.max) return fmt::format("from {} to {}", *field.min, *field.max);
+  if (field.min) return fmt::format("from {}", *field.min);
+  if (field.max) return fmt::format("up to {}", *field.max);
+  return {};
+}
+
+bool in_range(const FieldSpec& field, std::int64_t value) {
+  return (!field.min || value >= *field.min) && (!field.max || value <= *field.max);
 }
 
 Fields::Fields(std::map<std::string, FieldValue, std::less<>> values,

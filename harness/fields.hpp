@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -40,9 +41,17 @@ struct FieldSpec {
   std::string description{};
   std::vector<std::string> choices{};  // for FieldType::choice
   std::string default_value{};         // shown by `cutover kinds`; the kind applies it
-  std::int64_t min = 0;                // for FieldType::integer when min < max
-  std::int64_t max = 0;
+  std::optional<std::int64_t> min{};   // for FieldType::integer: the smallest value allowed
+  std::optional<std::int64_t> max{};   // and the largest
+  bool non_empty = false;  // for string and string_list: an empty string (or item) is an error
 };
+
+// The range an integer field allows, as loader messages and `cutover kinds` say it: "from 1 to
+// 65535", "from 0", "up to 10"; empty for a field without bounds.
+std::string range_text(const FieldSpec& field);
+
+// Whether `value` lies in the field's range.
+bool in_range(const FieldSpec& field, std::int64_t value);
 
 // Everything a check kind declares about itself, in one place: validation, `cutover kinds`
 // and the README's field tables all read it.
@@ -59,8 +68,8 @@ using FieldValue =
                  nlohmann::json, std::shared_ptr<const Database>>;
 
 // The validated, typed values of one check's kind-specific fields, handed to the kind's
-// constructor. Types were checked against the KindSpec before; a kind only adds checks that
-// involve several fields or value ranges, through error().
+// constructor. Types, choices, ranges and emptiness were checked against the KindSpec before; a
+// kind only adds checks that involve several fields or the meaning of a value, through error().
 class Fields {
  public:
   Fields(std::map<std::string, FieldValue, std::less<>> values,

@@ -820,18 +820,21 @@ class Loader {
       case FieldType::string: {
         auto text = string_value(node, context, what);
         if (!text) return std::nullopt;
+        if (field.non_empty && text->empty()) {
+          error(node, context, fmt::format("{}: expected a non-empty string, got ''", what));
+          return std::nullopt;
+        }
         return FieldValue(std::move(*text));
       }
       case FieldType::integer: {
         auto text = string_value(node, context, what);
         if (!text) return std::nullopt;
         auto value = parse_integer(*text);
-        const bool ranged = field.min < field.max;
-        if (!value || (ranged && (*value < field.min || *value > field.max))) {
+        if (!value || !in_range(field, *value)) {
+          const std::string range = range_text(field);
           error(node, context,
-                ranged ? fmt::format("{}: expected an integer from {} to {}, got '{}'", what,
-                                     field.min, field.max, *text)
-                       : fmt::format("{}: expected an integer, got '{}'", what, *text));
+                fmt::format("{}: expected an integer{}{}, got '{}'", what, range.empty() ? "" : " ",
+                            range, *text));
           return std::nullopt;
         }
         return FieldValue(*value);
@@ -877,6 +880,10 @@ class Loader {
       case FieldType::string_list: {
         auto values = string_list(node, context, what);
         if (!values) return std::nullopt;
+        if (field.non_empty && std::find(values->begin(), values->end(), "") != values->end()) {
+          error(node, context, fmt::format("{}: expected non-empty strings, got ''", what));
+          return std::nullopt;
+        }
         return FieldValue(std::move(*values));
       }
       case FieldType::choice: {
