@@ -34,7 +34,7 @@
 #include "checks/net/session.hpp"
 #include "checks/net/tls_client.hpp"
 #include "harness/redactor.hpp"
-#include "harness/suite.hpp"
+#include "harness/text.hpp"
 
 namespace cutover {
 

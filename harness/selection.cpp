@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "harness/suite.hpp"
+#include "harness/text.hpp"
 
 namespace cutover {
 namespace {

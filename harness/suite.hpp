@@ -31,7 +31,4 @@ Expected<Plan, Diagnostics> load_suite_text(std::string_view text, const std::st
                                             const Registry& registry,
                                             const LoadOptions& options = {});
 
-// The closest of `candidates` to a misspelt `word`, or "" when none is close.
-std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
-
 }  // namespace cutover

@@ -33,4 +33,8 @@ std::string join_first(const std::vector<std::string>& items, std::size_t shown)
 std::string text_table(const std::vector<std::string>& header,
                        const std::vector<std::vector<std::string>>& rows, std::string_view align);
 
+// The closest of `candidates` to a misspelt `word`, or "" when none is close: the "did you
+// mean ...?" of suite errors and kinds' messages.
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
 }  // namespace cutover

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "harness/suite.hpp"
+#include "harness/text.hpp"
 
 namespace cutover::detail {
 namespace {

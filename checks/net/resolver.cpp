@@ -13,7 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
-#include "harness/suite.hpp"
+#include "harness/text.hpp"
 
 namespace cutover {
 namespace {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/text.hpp"
 #include "loopback/temp_dir.hpp"
 #include "tests/support/test_checks.hpp"
 
