@@ -71,8 +71,6 @@ constexpr std::string_view kSystemLabel = "system resolver";
 constexpr std::string_view kServerForm =
     "ADDRESS or ADDRESS:PORT (an IPv6 address in brackets: [::1]:5353)";
 
-using detail::format_budget;
-
 // Milliseconds with one decimal; two below 1ms, where loopback latencies would all read "0.0ms".
 void append_latency(std::string& out, Duration latency) {
   const double milliseconds = std::chrono::duration<double, std::milli>(latency).count();
@@ -422,7 +420,7 @@ class DnsSession : public detail::CheckSession<DnsSession> {
   }
 
   std::string no_answer() const {
-    return fmt::format("no answer within {}", format_budget(budget_));
+    return fmt::format("no answer within {}", format_duration(budget_));
   }
 
   void conclude() {

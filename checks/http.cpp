@@ -467,8 +467,6 @@ namespace {
 
 using detail::HttpResponse;
 
-using detail::format_budget;
-
 class HttpSession : public detail::CheckSession<HttpSession> {
  public:
   HttpSession(net::io_context& io, std::shared_ptr<const HttpTarget> target, Completion done,
@@ -842,7 +840,7 @@ class HttpSession : public detail::CheckSession<HttpSession> {
 
   void on_watchdog(beast::error_code ec) {
     if (ec || stopped()) return;
-    fail(fmt::format("timed out after {} {}", format_budget(budget_), stage_));
+    fail(fmt::format("timed out after {} {}", format_duration(budget_), stage_));
   }
 
   // A stage that could not be carried out: an error, whatever was asserted.

@@ -78,8 +78,6 @@ std::string format_latency(Duration latency) {
   return fmt::format("{:.1f}ms", milliseconds);
 }
 
-using detail::format_budget;
-
 // One attempt: resolve, connect, compare what the port did with what was expected.
 class TcpSession : public detail::CheckSession<TcpSession> {
  public:
@@ -102,7 +100,7 @@ class TcpSession : public detail::CheckSession<TcpSession> {
     if (stopped()) return;
     if (ec == net::error::timed_out) {
       return finish(CheckResult::error(
-          fmt::format("timed out after {} resolving {}", format_budget(budget_), target_->host)));
+          fmt::format("timed out after {} resolving {}", format_duration(budget_), target_->host)));
     }
     if (ec) return fail(ec, fmt::format("resolve {}", target_->host));
 
@@ -125,7 +123,7 @@ class TcpSession : public detail::CheckSession<TcpSession> {
       if (target_->expect == TcpState::open) {
         return finish(
             CheckResult::error(fmt::format("timed out after {} connecting to {}, expected open",
-                                           format_budget(budget_), target_->label)));
+                                           format_duration(budget_), target_->label)));
       }
       // Silence only means "filtered" when the connect had a fair share of the time; after a
       // slow lookup, even an open port could not have answered in what was left.
@@ -138,7 +136,7 @@ class TcpSession : public detail::CheckSession<TcpSession> {
       }
       return conclude(
           TcpState::filtered,
-          fmt::format("no answer from {} within {}", target_->label, format_budget(budget_)),
+          fmt::format("no answer from {} within {}", target_->label, format_duration(budget_)),
           std::nullopt);
     }
     // No route from this runner (a VPN down, no IPv6): the check could not be carried out. It

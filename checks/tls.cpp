@@ -345,8 +345,6 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
   bool stopped_ = false;
 };
 
-using detail::format_budget;
-
 // One attempt: resolve once, then the main handshake and every probe at the same time, all
 // within the attempt's budget; the verdict waits for all of them.
 class TlsSession : public detail::CheckSession<TlsSession> {
@@ -368,8 +366,8 @@ class TlsSession : public detail::CheckSession<TlsSession> {
   void on_resolve(beast::error_code ec, Resolver::Endpoints endpoints) {
     if (stopped()) return;
     if (ec == net::error::timed_out) {
-      return finish(CheckResult::error(fmt::format("timed out after {} resolving {}",
-                                                   format_budget(budget_), target_->connect_host)));
+      return finish(CheckResult::error(fmt::format(
+          "timed out after {} resolving {}", format_duration(budget_), target_->connect_host)));
     }
     if (ec) return fail(ec, fmt::format("resolve {}", target_->connect_host));
     probe_results_.resize(target_->probes.size());
@@ -403,10 +401,10 @@ class TlsSession : public detail::CheckSession<TlsSession> {
   std::string unreachable(const HandshakeResult& result, std::string_view purpose) const {
     if (result.timed_out && result.connect_time) {
       return fmt::format("timed out after {} waiting for the TLS handshake{} with {}",
-                         format_budget(budget_), purpose, target_->label);
+                         format_duration(budget_), purpose, target_->label);
     }
     if (result.timed_out) {
-      return fmt::format("timed out after {} connecting{} to {}", format_budget(budget_), purpose,
+      return fmt::format("timed out after {} connecting{} to {}", format_duration(budget_), purpose,
                          target_->label);
     }
     return fmt::format("could not connect{} to {}: {}", purpose, target_->label, result.reason);

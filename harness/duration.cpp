@@ -66,20 +66,25 @@ std::string format_duration(Duration duration) {
     text = "-";
     remaining = -remaining;
   }
-  // Whole units from the largest down; sub-second values use the single finest exact unit.
-  for (auto it = kUnits.rbegin(); it != kUnits.rend(); ++it) {
-    if (it->nanoseconds < 1'000'000'000) break;
+  constexpr std::int64_t kSecond = 1'000'000'000;
+  // Whole days, hours and minutes, then seconds with the decimals they need ("1m30.25s"); a
+  // value under a second takes the single finest exact unit instead ("250ms", "15us").
+  for (auto it = kUnits.rbegin(); it != kUnits.rend() && it->nanoseconds > kSecond; ++it) {
     if (remaining >= it->nanoseconds) {
       text += fmt::format("{}{}", remaining / it->nanoseconds, it->suffix);
       remaining %= it->nanoseconds;
     }
   }
-  if (remaining > 0) {
-    for (auto it = kUnits.rbegin() + 4; it != kUnits.rend(); ++it) {
-      if (remaining % it->nanoseconds == 0) {
-        text += fmt::format("{}{}", remaining / it->nanoseconds, it->suffix);
-        break;
-      }
+  if (remaining >= kSecond || (remaining > 0 && text.size() > (text.starts_with('-') ? 1 : 0))) {
+    std::string seconds = fmt::format("{}.{:09}", remaining / kSecond, remaining % kSecond);
+    while (seconds.back() == '0')
+      seconds.pop_back();
+    if (seconds.back() == '.') seconds.pop_back();
+    return text + seconds + "s";
+  }
+  for (auto it = kUnits.rbegin() + 3; remaining > 0 && it != kUnits.rend(); ++it) {
+    if (remaining % it->nanoseconds == 0) {
+      return text + fmt::format("{}{}", remaining / it->nanoseconds, it->suffix);
     }
   }
   return text;

@@ -13,7 +13,8 @@ using Duration = std::chrono::nanoseconds;
 // seconds or milliseconds, and guessing wrong turns a 5 s timeout into a 5 ms one.
 std::optional<Duration> parse_duration(std::string_view text);
 
-// The shortest exact rendering in the units parse_duration reads: "2s", "250ms", "1m30s".
+// The shortest exact rendering in the units parse_duration reads: "2s", "250ms", "1.5s",
+// "1m30s". Messages and reports say every duration this way.
 std::string format_duration(Duration duration);
 
 // Seconds with exactly three decimals, independent of the locale: "0.500".

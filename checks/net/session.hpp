@@ -16,18 +16,6 @@
 
 namespace cutover::detail {
 
-// A budget as people write it: "1.9s", "270ms". It derives from the configured timeout, not from
-// a measurement, so the text is stable.
-inline std::string format_budget(Duration budget) {
-  const auto milliseconds = std::chrono::round<std::chrono::milliseconds>(budget).count();
-  if (milliseconds < 1000) return fmt::format("{}ms", milliseconds);
-  std::string text = fmt::format("{}.{:03}", milliseconds / 1000, milliseconds % 1000);
-  while (text.back() == '0')
-    text.pop_back();
-  if (text.back() == '.') text.pop_back();
-  return text + "s";
-}
-
 // What every network check's attempt does the same way: answer `done` exactly once, whether the
 // attempt finishes or is cancelled, and ignore completions that arrive after that.
 //

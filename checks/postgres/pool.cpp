@@ -179,7 +179,7 @@ void release(const std::shared_ptr<Pool>& pool, std::unique_ptr<pqxx::connection
 // covers one statement; a job may run several), and reports once it has stopped.
 void on_deadline(const std::shared_ptr<Job>& job) {
   if (job->finished) return;
-  const std::string budget = cutover::detail::format_budget(job->budget);
+  const std::string budget = cutover::format_duration(job->budget);
   if (unqueue(job)) {
     return finish(job,
                   Error{fmt::format("timed out after {} waiting for a free connection to "
@@ -296,7 +296,7 @@ void work(const std::shared_ptr<Job>& job, std::unique_ptr<pqxx::connection> con
       error = Error{cancelled_message(*job, "while running a query")};
     } else if (e.sqlstate() == kQueryCanceled) {
       error = Error{fmt::format("the server cancelled the query after {} (statement_timeout)",
-                                cutover::detail::format_budget(job->budget))};
+                                cutover::format_duration(job->budget))};
     } else {
       error = Error{fmt::format("query failed: {}{}", describe_error(e, database),
                                 e.sqlstate().empty() ? "" : " (SQLSTATE " + e.sqlstate() + ")")};

@@ -41,7 +41,9 @@ TEST(FormatDuration, WritesTheShortestExactForm) {
   EXPECT_EQ(format_duration(2s), "2s");
   EXPECT_EQ(format_duration(250ms), "250ms");
   EXPECT_EQ(format_duration(90s), "1m30s");
-  EXPECT_EQ(format_duration(1500ms), "1s500ms");
+  EXPECT_EQ(format_duration(1500ms), "1.5s");
+  EXPECT_EQ(format_duration(61500ms), "1m1.5s");
+  EXPECT_EQ(format_duration(-2500ms), "-2.5s");
   EXPECT_EQ(format_duration(26h), "1d2h");
   EXPECT_EQ(format_duration(1500us), "1500us");
 }

@@ -108,7 +108,7 @@ TEST_F(PostgresFrozenTest, UpdatesDeletesAndNewTablesAreCounted) {
                                         "INSERT INTO public.fresh VALUES (1)");
   });
   expect_result(run, Outcome::failed,
-                "during 1s500ms: public.fresh: created during the window, 1 insert; public.items: "
+                "during 1.5s: public.fresh: created during the window, 1 insert; public.items: "
                 "1 delete; public.orders: 2 updates");
   EXPECT_EQ(run.result.details,
             "table                   inserts  updates  deletes\n"
@@ -209,7 +209,7 @@ TEST_F(PostgresFrozenTest, AWindowLongerThanTheBudgetIsAnError) {
   auto check = test::make_check<PostgresFrozenCheck>(watch(2s));
   const auto run = test::run_check(*check, 2s);
   expect_result_matching(run, Outcome::error,
-                         "the window of 2s does not fit in the 1s[0-9]+ms left of the attempt's "
+                         "the window of 2s does not fit in the 1\\.[0-9]+s left of the attempt's "
                          "budget \\(the readings need 500ms more\\): shorten window or raise "
                          "timeout");
   EXPECT_LT(run.elapsed, 500ms);
