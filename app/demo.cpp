@@ -10,7 +10,11 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -124,19 +128,24 @@ class CutoverOnPostPhase : public Reporter {
   bool cut_over_done_ = false;
 };
 
-int run_demo(const std::vector<std::string>& arguments, const Extensions& extensions) {
+struct DemoOptions {
+  std::string out = "cutover-demo";
+  std::string suites;
+  bool inject_faults = false;
+};
+
+// Reads the demo's own arguments; an exit code when there is nothing to run (--help, a mistake).
+std::optional<int> parse_arguments(const std::vector<std::string>& arguments,
+                                   DemoOptions& options) {
   CLI::App app{
       "cutover demo: a whole migration on loopback (databases, HTTPS services, DNS), checked by "
       "the shipped suites"};
   app.name("cutover demo");
-  std::string out = "cutover-demo";
-  std::string suites;
-  bool inject_faults = false;
-  app.add_option("--out", out, "folder for the reports")->capture_default_str();
-  app.add_option("--suites", suites,
+  app.add_option("--out", options.out, "folder for the reports")->capture_default_str();
+  app.add_option("--suites", options.suites,
                  "folder with the shipped suites (default: <prefix>/share/cutover/suites beside "
                  "the binary, else the source tree's suites/)");
-  app.add_flag("--break", inject_faults,
+  app.add_flag("--break", options.inject_faults,
                "inject faults: a changed and a missing row, a sequence left behind, a stale DNS "
                "record, an expiring certificate");
   try {
@@ -145,22 +154,28 @@ int run_demo(const std::vector<std::string>& arguments, const Extensions& extens
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? kExitPassed : kExitUsage;
   }
-  if (suites.empty()) suites = find_suites().string();
-  if (suites.empty()) {
+  if (options.suites.empty()) options.suites = find_suites().string();
+  if (options.suites.empty()) {
     std::cerr << "cutover demo: the shipped suites are neither in <prefix>/share/cutover/suites "
                  "beside this binary nor in a source tree around it; name their folder with "
                  "--suites DIR\n";
     return kExitUsage;
   }
+  return std::nullopt;
+}
 
+// Starts the old and new environments; an exit code instead when that fails or is interrupted,
+// after stopping and removing what had started.
+std::variant<std::unique_ptr<Environment>, int> start_environment(bool inject_faults) {
   std::cout << "cutover demo: starting the old and new environments on loopback"
             << (inject_faults ? ", with faults injected (--break)" : "") << "...\n";
-  std::unique_ptr<Environment> environment;
   try {
     const SignalsNoted signals;
     setup_signal = 0;
-    environment = std::make_unique<Environment>(inject_faults, [] { return setup_signal != 0; });
+    auto environment =
+        std::make_unique<Environment>(inject_faults, [] { return setup_signal != 0; });
     if (setup_signal != 0) throw Interrupted();
+    return environment;
   } catch (const Interrupted&) {
     std::cerr << "cutover demo: interrupted while starting; what had started was stopped and "
                  "removed\n";
@@ -169,19 +184,19 @@ int run_demo(const std::vector<std::string>& arguments, const Extensions& extens
     std::cerr << "cutover demo: could not start the environment: " << error.what() << "\n";
     return kExitInternal;
   }
-  const auto& variables = environment->variables();
+}
 
-  RunOptions options;
-  options.files = {suites + "/pre-cutover.yaml", suites + "/sync.yaml",
-                   suites + "/post-cutover.yaml"};
-  options.variables = variables;
-  if (environment->has_databases()) {
+// Says what runs where; without PostgreSQL, leaves the database checks out of the run.
+void describe_environment(const Environment& environment, const std::string& suites,
+                          RunOptions& options) {
+  const auto& variables = environment.variables();
+  if (environment.has_databases()) {
     std::cout << fmt::format(
         "  PostgreSQL  source and target databases on 127.0.0.1:{}, the target subscribed to "
         "the source (logical replication); 1,000 customers and 5,000 orders copied\n",
         variables.at("DB_PORT"));
   } else {
-    std::cout << "  PostgreSQL  NOT AVAILABLE: " << environment->database_note()
+    std::cout << "  PostgreSQL  NOT AVAILABLE: " << environment.database_note()
               << "\n              The database checks (tag `database`) are left out of this "
                  "run; install the PostgreSQL server (scripts/setup.sh) to run them.\n";
     options.selection.tags = {"!database"};
@@ -195,7 +210,13 @@ int run_demo(const std::vector<std::string>& arguments, const Extensions& extens
       variables.at("OLD_ADDRESS"), variables.at("OLD_HTTPS_PORT"), variables.at("NEW_ADDRESS"),
       variables.at("NEW_HTTPS_PORT"), variables.at("NEW_HTTP_PORT"), variables.at("DNS_SERVER"),
       variables.at("OLD_ADDRESS"), variables.at("NEW_ADDRESS"), suites);
+}
 
+// Asks for every report the demo writes whose format exists; returns (format, path) in print
+// order.
+std::vector<std::pair<std::string, std::string>> request_reports(const std::string& out,
+                                                                 const Extensions& extensions,
+                                                                 RunOptions& options) {
   std::vector<std::pair<std::string, std::string>> written;
   for (const auto& [name, file] : kReportFiles) {
     for (const ReportFormat& format : extensions.report_formats) {
@@ -204,6 +225,22 @@ int run_demo(const std::vector<std::string>& arguments, const Extensions& extens
       written.emplace_back(name, out + "/" + file);
     }
   }
+  return written;
+}
+
+int run_demo(const std::vector<std::string>& arguments, const Extensions& extensions) {
+  DemoOptions demo;
+  if (const auto code = parse_arguments(arguments, demo)) return *code;
+  auto started = start_environment(demo.inject_faults);
+  if (const int* code = std::get_if<int>(&started)) return *code;
+  std::unique_ptr<Environment> environment = std::move(std::get<0>(started));
+
+  RunOptions options;
+  options.files = {demo.suites + "/pre-cutover.yaml", demo.suites + "/sync.yaml",
+                   demo.suites + "/post-cutover.yaml"};
+  options.variables = environment->variables();
+  describe_environment(*environment, demo.suites, options);
+  const auto written = request_reports(demo.out, extensions, options);
 
   Extensions demo_extensions = extensions;
   Environment& cut_over_target = *environment;
