@@ -32,6 +32,9 @@ const std::vector<std::pair<std::string, std::string>> kReportFiles = {
     {"markdown", "summary.md"},
 };
 
+// The shipped suites the demo runs, in order.
+const std::vector<std::string> kSuiteFiles = {"pre-cutover.yaml", "sync.yaml", "post-cutover.yaml"};
+
 // The phase whose first check is the moment of the cutover: the DNS switch happens right before.
 constexpr const char* kCutoverPhase = "post";
 
@@ -84,7 +87,7 @@ std::filesystem::path find_suites() {
   if (error) return {};
   const auto holds_suites = [](const std::filesystem::path& folder) {
     std::error_code missing;
-    return std::filesystem::is_regular_file(folder / "pre-cutover.yaml", missing);
+    return std::filesystem::is_regular_file(folder / kSuiteFiles.front(), missing);
   };
   const std::filesystem::path folder = binary.parent_path();
   if (const auto installed = folder.parent_path() / "share" / "cutover" / "suites";
@@ -161,6 +164,14 @@ std::optional<int> parse_arguments(const std::vector<std::string>& arguments,
                  "--suites DIR\n";
     return kExitUsage;
   }
+  for (const std::string& file : kSuiteFiles) {
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(std::filesystem::path(options.suites) / file, error)) {
+      std::cerr << fmt::format("cutover demo: --suites {}: there is no {} in that folder\n",
+                               options.suites, file);
+      return kExitUsage;
+    }
+  }
   return std::nullopt;
 }
 
@@ -236,8 +247,8 @@ int run_demo(const std::vector<std::string>& arguments, const Extensions& extens
   std::unique_ptr<Environment> environment = std::move(std::get<0>(started));
 
   RunOptions options;
-  options.files = {demo.suites + "/pre-cutover.yaml", demo.suites + "/sync.yaml",
-                   demo.suites + "/post-cutover.yaml"};
+  for (const std::string& file : kSuiteFiles)
+    options.files.push_back(demo.suites + "/" + file);
   options.variables = environment->variables();
   describe_environment(*environment, demo.suites, options);
   const auto written = request_reports(demo.out, extensions, options);

@@ -103,5 +103,47 @@ TEST(Demo, BreakFailsExactlyTheChecksOfTheInjectedFaults) {
   EXPECT_NE(details.find("id=4321"), std::string::npos) << details;
 }
 
+// A copy of the binary, as a package or a user would move it, into `folder`/bin.
+fs::path copy_binary(const fs::path& folder) {
+  fs::create_directories(folder / "bin");
+  const fs::path binary = folder / "bin" / "cutover";
+  fs::copy_file(CUTOVER_BINARY, binary);
+  return binary;
+}
+
+TEST(Demo, ACopiedBinaryWithNoSuitesBesideItSaysWhereItLookedAndExits2) {
+  const TempDir dir;
+  const fs::path binary = copy_binary(dir.path());
+  const ProcessResult result = loopback::run_command({binary.string(), "demo"});
+  EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+  EXPECT_NE(result.err.find("<prefix>/share/cutover/suites"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("--suites DIR"), std::string::npos) << result.err;
+  EXPECT_EQ(result.out.find("starting"), std::string::npos) << "nothing starts: " << result.out;
+}
+
+TEST(Demo, AnInstalledBinaryFindsTheSuitesInItsPrefix) {
+  const TempDir dir;
+  const fs::path binary = copy_binary(dir.path());
+  const fs::path installed = dir.path() / "share" / "cutover" / "suites";
+  fs::create_directories(installed.parent_path());
+  fs::copy(fs::path(CUTOVER_SOURCE_DIR) / "suites", installed, fs::copy_options::recursive);
+  const fs::path out = dir.path() / "reports";
+  const ProcessResult result =
+      loopback::run_command({binary.string(), "demo", "--out", out.string()});
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("suites      " + installed.string() + "/{pre-cutover"),
+            std::string::npos)
+      << result.out;
+}
+
+TEST(Demo, SuitesNamesTheirFolder) {
+  const TempDir dir;
+  const fs::path binary = copy_binary(dir.path());
+  const ProcessResult missing =
+      loopback::run_command({binary.string(), "demo", "--suites", (dir.path() / "none").string()});
+  EXPECT_EQ(missing.exit_code, 2) << missing.out << missing.err;
+  EXPECT_NE(missing.err.find("pre-cutover.yaml"), std::string::npos) << missing.err;
+}
+
 }  // namespace
 }  // namespace cutover
