@@ -13,6 +13,7 @@
 #include <pqxx/result>
 #include <pqxx/transaction>
 
+#include "checks/database/attempt.hpp"
 #include "checks/postgres/pool.hpp"
 #include "checks/postgres/tables.hpp"
 #include "harness/text.hpp"
@@ -58,10 +59,10 @@ struct Side {
 
 // One attempt: list the tables on every side, then count each table that exists, all jobs in
 // flight at once (each database's pool limits its own connections).
-class CountAttempt : public std::enable_shared_from_this<CountAttempt> {
+class CountAttempt : public database::Attempt<CountAttempt> {
  public:
   CountAttempt(std::shared_ptr<const RowCountTarget> target, CheckContext& context, Completion done)
-      : target_(std::move(target)), context_(context), done_(std::move(done)) {
+      : Attempt(context, std::move(done)), target_(std::move(target)) {
     if (target_->database) {
       sides_.push_back({target_->database->name, target_->database, {}, {}});
     } else {
@@ -71,20 +72,16 @@ class CountAttempt : public std::enable_shared_from_this<CountAttempt> {
   }
 
   void start() {
-    context_.cancellation->on_cancel([weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->finish(CheckResult::error("cancelled"));
-    });
-    if (finished_) return;
+    if (!watch()) return;
     pending_ = sides_.size();
     for (std::size_t i = 0; i < sides_.size(); ++i) {
       postgres::run<std::vector<Table>>(
-          context_, sides_[i].database, postgres::list_tables,
-          [self = shared_from_this(), i](Expected<std::vector<Table>> tables) {
-            if (self->finished_) return;
-            if (!tables) return self->fail(i, tables.error());
-            self->sides_[i].tables = std::move(tables).value();
-            if (--self->pending_ == 0) self->count();
-          });
+          job_context(), sides_[i].database, postgres::list_tables,
+          then([i](CountAttempt& self, Expected<std::vector<Table>> tables) {
+            if (!tables) return self.fail(i, tables.error());
+            self.sides_[i].tables = std::move(tables).value();
+            if (--self.pending_ == 0) self.count();
+          }));
     }
   }
 
@@ -117,14 +114,13 @@ class CountAttempt : public std::enable_shared_from_this<CountAttempt> {
     if (jobs.empty()) return report();
     for (auto& [side, table] : jobs) {
       postgres::run<std::int64_t>(
-          context_, sides_[side].database,
+          job_context(), sides_[side].database,
           [table](postgres::Session& session) { return count_rows(session, table); },
-          [self = shared_from_this(), side, name = table.qualified()](Expected<std::int64_t> rows) {
-            if (self->finished_) return;
-            if (!rows) return self->fail(side, rows.error());
-            self->sides_[side].counts[name] = rows.value();
-            if (--self->pending_ == 0) self->report();
-          });
+          then([side, name = table.qualified()](CountAttempt& self, Expected<std::int64_t> rows) {
+            if (!rows) return self.fail(side, rows.error());
+            self.sides_[side].counts[name] = rows.value();
+            if (--self.pending_ == 0) self.report();
+          }));
     }
   }
 
@@ -197,20 +193,11 @@ class CountAttempt : public std::enable_shared_from_this<CountAttempt> {
     finish(std::move(result));
   }
 
-  void finish(CheckResult result) {
-    if (finished_) return;
-    finished_ = true;
-    done_(std::move(result));
-  }
-
   std::shared_ptr<const RowCountTarget> target_;
-  CheckContext context_;  // a copy: the scheduler's lives only during start()
-  Completion done_;
   std::vector<Side> sides_;
   std::size_t pending_ = 0;
   std::set<std::string> names_;
   std::vector<std::string> unmatched_;
-  bool finished_ = false;
 };
 
 }  // namespace
