@@ -107,6 +107,180 @@ void print_kinds(const Registry& registry, bool markdown) {
   }
 }
 
+ConsoleSettings console_settings(Verbosity verbosity) {
+  const bool terminal = ::isatty(STDOUT_FILENO) == 1;
+  const char* no_color = std::getenv("NO_COLOR");
+  return ConsoleSettings{&std::cout, terminal && (no_color == nullptr || *no_color == '\0'),
+                         terminal && verbosity != Verbosity::quiet, verbosity};
+}
+
+// The console, the reports asked for on the command line, and the automatic ones.
+void add_reporters(ReporterFanOut& reporters, const RunOptions& options,
+                   const Extensions& extensions) {
+  reporters.add(extensions.make_console(console_settings(options.verbosity)));
+  for (const auto& [name, path] : options.reports) {
+    for (const ReportFormat& format : extensions.report_formats) {
+      if (format.name == name) reporters.add(format.make(path));
+    }
+  }
+  if (extensions.automatic_reports) {
+    for (auto& reporter : extensions.automatic_reports()) {
+      reporters.add(std::move(reporter));
+    }
+  }
+}
+
+RunInfo run_info(const Plan& plan, const RunOptions& options) {
+  RunInfo info;
+  info.tool_version = CUTOVER_VERSION;
+  info.hostname = host_name();
+  info.started = std::chrono::system_clock::now();
+  info.suites = plan.suites;
+  info.selected_phases = options.selection.phases;
+  info.selected_tags = options.selection.tags;
+  info.filter = options.selection.filter;
+  info.shard_index = options.selection.shard_index;
+  info.shard_count = options.selection.shard_count;
+  for (const auto& database : plan.databases)
+    info.targets.push_back({"database " + database->name, plan.redactor.redact(database->dsn)});
+  return info;
+}
+
+// Blocking drivers hold a thread per connection in use: a thread for every connection the
+// declared databases may open, plus a few for other blocking work.
+std::size_t blocking_threads(const Plan& plan) {
+  std::size_t threads = kSpareBlockingThreads;
+  for (const auto& database : plan.databases)
+    threads += static_cast<std::size_t>(database->max_connections);
+  return threads;
+}
+
+// The first signal stops the run gracefully: reports are still written. A second one quits at
+// once, for a check that ignores cancellation.
+void stop_on_signals(boost::asio::signal_set& signals, Scheduler& scheduler) {
+  signals.async_wait([&signals, &scheduler](const boost::system::error_code& error, int) {
+    if (error) return;
+    std::cerr << "cutover: interrupted; cancelling the running checks and writing the reports "
+                 "(interrupt again to quit at once)\n";
+    scheduler.interrupt();
+    signals.async_wait([](const boost::system::error_code& again, int) {
+      if (again) return;
+      std::quick_exit(kExitInterrupted);
+    });
+  });
+}
+
+// Runs the checks and returns the exit code. A report that cannot be written makes run() throw
+// once every reporter has had its turn. Exit code 3 says so, even after Ctrl-C: 130 promises that
+// the reports were written.
+int run_checks(Scheduler& scheduler, const Plan& plan, const std::vector<std::size_t>& selected,
+               const RunInfo& info) {
+  int code = kExitInternal;
+  try {
+    const RunSummary summary = scheduler.run(plan, selected, info);
+    code = summary.interrupted    ? kExitInterrupted
+           : summary.all_passed() ? kExitPassed
+                                  : kExitFailed;
+  } catch (const std::exception& e) {
+    std::cerr << "cutover: internal error: " << plan.redactor.redact(e.what()) << "\n";
+    code = kExitInternal;
+  }
+  for (const std::string& error : scheduler.internal_errors()) {
+    std::cerr << "cutover: internal error: " << plan.redactor.redact(error) << "\n";
+  }
+  if (!scheduler.internal_errors().empty()) code = kExitInternal;
+  return code;
+}
+
+// The results are final and the reports written. A check that ignores cancellation (blocking
+// work stuck in a system call) must not keep the process alive: give the stragglers a moment,
+// then leave with `code` without joining their threads.
+void quit_if_stragglers_stay(Scheduler& scheduler, int code) {
+  if (scheduler.wait_for_abandoned(kStragglerGrace)) return;
+  std::cerr << fmt::format(
+      "cutover: {} cancelled check{} did not stop within {}; exiting without waiting\n",
+      scheduler.abandoned(), scheduler.abandoned() == 1 ? "" : "s",
+      format_duration(kStragglerGrace));
+  std::cout.flush();
+  std::cerr.flush();
+  std::quick_exit(code);
+}
+
+// What `cutover run` reads from the command line besides RunOptions.
+struct RunArguments {
+  RunOptions options;
+  std::vector<std::string> variables;  // --var NAME=VALUE, as given
+  bool quiet = false;
+  bool verbose = false;
+};
+
+void add_selection_options(CLI::App& run, Selection& selection) {
+  run.add_option("--phase", selection.phases, "run only these phases (repeatable)")->delimiter(',');
+  run.add_option("--tag", selection.tags,
+                 "run only checks with one of these tags; '!tag' excludes (repeatable)")
+      ->delimiter(',');
+  run.add_option("--filter", selection.filter,
+                 "GoogleTest-style filter on check names: 'glob:glob-excluded:excluded'");
+}
+
+void add_shard_options(CLI::App& run, Selection& selection) {
+  auto* shard_index = run.add_option("--shard-index", selection.shard_index,
+                                     "which shard this machine runs, from 0");
+  auto* shard_count =
+      run.add_option("--shard-count", selection.shard_count, "how many machines share the suite")
+          ->check(CLI::Range(1, 100000));
+  shard_index->needs(shard_count);
+  shard_count->needs(shard_index);
+}
+
+// In the order --help lists them.
+void add_run_options(CLI::App& run, RunArguments& arguments, const Extensions& extensions) {
+  RunOptions& options = arguments.options;
+  run.add_option("files", options.files, "suite files (YAML or JSON)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  for (const ReportFormat& format : extensions.report_formats) {
+    run.add_option_function<std::string>(
+           "--" + format.name,
+           [&options, name = format.name](const std::string& path) {
+             options.reports[name] = path;
+           },
+           format.description)
+        ->type_name("FILE");
+  }
+  add_selection_options(run, options.selection);
+  run.add_option("--var", arguments.variables,
+                 "define a variable, overriding the suite's (NAME=VALUE)")
+      ->type_name("NAME=VALUE");
+  run.add_flag("--list", options.list, "print the names of the selected checks and exit");
+  run.add_flag("--dry-run", options.dry_run,
+               "validate the suites and print the plan without running anything");
+  run.add_flag("--fail-fast", options.scheduler.fail_fast,
+               "start no more checks after the first one fails");
+  run.add_option("--concurrency", options.scheduler.concurrency, "checks in flight at most")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  add_shard_options(run, options.selection);
+  auto* quiet_flag =
+      run.add_flag("-q,--quiet", arguments.quiet, "print only failures and the summary");
+  run.add_flag("-v,--verbose", arguments.verbose,
+               "print details and measured values of every check")
+      ->excludes(quiet_flag);
+}
+
+// --var NAME=VALUE into options.variables; false (with the message printed) for a malformed one.
+bool read_variables(const std::vector<std::string>& definitions, RunOptions& options) {
+  for (const std::string& definition : definitions) {
+    const std::size_t equals = definition.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      std::cerr << "cutover: error: --var expects NAME=VALUE, got '" << definition << "'\n";
+      return false;
+    }
+    options.variables[definition.substr(0, equals)] = definition.substr(equals + 1);
+  }
+  return true;
+}
+
 }  // namespace
 
 int run_suites(const RunOptions& options, const Extensions& extensions) {
@@ -139,90 +313,19 @@ int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions)
     return kExitPassed;
   }
 
-  const bool terminal = ::isatty(STDOUT_FILENO) == 1;
-  const char* no_color = std::getenv("NO_COLOR");
-  ConsoleSettings console{&std::cout, terminal && (no_color == nullptr || *no_color == '\0'),
-                          terminal && options.verbosity != Verbosity::quiet, options.verbosity};
   ReporterFanOut reporters;
-  reporters.add(extensions.make_console(console));
-  for (const auto& [name, path] : options.reports) {
-    for (const ReportFormat& format : extensions.report_formats) {
-      if (format.name == name) reporters.add(format.make(path));
-    }
-  }
-  if (extensions.automatic_reports) {
-    for (auto& reporter : extensions.automatic_reports()) {
-      reporters.add(std::move(reporter));
-    }
-  }
-
-  RunInfo info;
-  info.tool_version = CUTOVER_VERSION;
-  info.hostname = host_name();
-  info.started = std::chrono::system_clock::now();
-  info.suites = plan.suites;
-  info.selected_phases = options.selection.phases;
-  info.selected_tags = options.selection.tags;
-  info.filter = options.selection.filter;
-  info.shard_index = options.selection.shard_index;
-  info.shard_count = options.selection.shard_count;
-  for (const auto& database : plan.databases)
-    info.targets.push_back({"database " + database->name, plan.redactor.redact(database->dsn)});
-
+  add_reporters(reporters, options, extensions);
+  const RunInfo info = run_info(plan, options);
   // One thread runs the loop (the thread pool only posts to it): handlers posted from the loop
   // itself then go to a queue of the thread's own, without taking the scheduler's lock.
   boost::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_1);
-  // Blocking drivers hold a thread per connection in use: a thread for every connection the
-  // declared databases may open, plus a few for other blocking work.
-  std::size_t threads = kSpareBlockingThreads;
-  for (const auto& database : plan.databases)
-    threads += static_cast<std::size_t>(database->max_connections);
-  boost::asio::thread_pool blocking(threads);
+  boost::asio::thread_pool blocking(blocking_threads(plan));
   Scheduler scheduler(io, blocking, reporters, options.scheduler);
-  // The first signal stops the run gracefully: reports are still written. A second one quits at
-  // once, for a check that ignores cancellation.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& error, int) {
-    if (error) return;
-    std::cerr << "cutover: interrupted; cancelling the running checks and writing the reports "
-                 "(interrupt again to quit at once)\n";
-    scheduler.interrupt();
-    signals.async_wait([&options](const boost::system::error_code& again, int) {
-      if (again) return;
-      std::quick_exit(kExitInterrupted);
-    });
-  });
-
-  // A report that cannot be written makes run() throw once every reporter has had its turn.
-  // Exit code 3 says so, even after Ctrl-C: 130 promises that the reports were written.
-  int code = kExitInternal;
-  try {
-    const RunSummary summary = scheduler.run(plan, selected.value(), info);
-    code = summary.interrupted    ? kExitInterrupted
-           : summary.all_passed() ? kExitPassed
-                                  : kExitFailed;
-  } catch (const std::exception& e) {
-    std::cerr << "cutover: internal error: " << plan.redactor.redact(e.what()) << "\n";
-    code = kExitInternal;
-  }
-  for (const std::string& error : scheduler.internal_errors()) {
-    std::cerr << "cutover: internal error: " << plan.redactor.redact(error) << "\n";
-  }
-  if (!scheduler.internal_errors().empty()) code = kExitInternal;
-
-  // The results are final and the reports written. A check that ignores cancellation (blocking
-  // work stuck in a system call) must not keep the process alive: give the stragglers a moment,
-  // then leave without joining their threads. Signals get their default action back meanwhile.
-  signals.clear();
-  if (!scheduler.wait_for_abandoned(kStragglerGrace)) {
-    std::cerr << fmt::format(
-        "cutover: {} cancelled check{} did not stop within {}; exiting without waiting\n",
-        scheduler.abandoned(), scheduler.abandoned() == 1 ? "" : "s",
-        format_duration(kStragglerGrace));
-    std::cout.flush();
-    std::cerr.flush();
-    std::quick_exit(code);
-  }
+  stop_on_signals(signals, scheduler);
+  const int code = run_checks(scheduler, plan, selected.value(), info);
+  signals.clear();  // signals get their default action back while stragglers are waited for
+  quit_if_stragglers_stay(scheduler, code);
   blocking.join();
   return code;
 }
@@ -232,49 +335,9 @@ int run_cli(int argc, char** argv, const Extensions& extensions) {
   app.set_version_flag("--version", std::string("cutover ") + CUTOVER_VERSION);
   app.require_subcommand(1);
 
-  RunOptions options;
-  std::vector<std::string> variables;
-  std::string files_help = "suite files (YAML or JSON)";
+  RunArguments arguments;
   auto* run = app.add_subcommand("run", "run the checks of one or more suite files");
-  run->add_option("files", options.files, files_help)->required()->check(CLI::ExistingFile);
-  for (const ReportFormat& format : extensions.report_formats) {
-    run->add_option_function<std::string>(
-           "--" + format.name,
-           [&options, name = format.name](const std::string& path) {
-             options.reports[name] = path;
-           },
-           format.description)
-        ->type_name("FILE");
-  }
-  run->add_option("--phase", options.selection.phases, "run only these phases (repeatable)")
-      ->delimiter(',');
-  run->add_option("--tag", options.selection.tags,
-                  "run only checks with one of these tags; '!tag' excludes (repeatable)")
-      ->delimiter(',');
-  run->add_option("--filter", options.selection.filter,
-                  "GoogleTest-style filter on check names: 'glob:glob-excluded:excluded'");
-  run->add_option("--var", variables, "define a variable, overriding the suite's (NAME=VALUE)")
-      ->type_name("NAME=VALUE");
-  run->add_flag("--list", options.list, "print the names of the selected checks and exit");
-  run->add_flag("--dry-run", options.dry_run,
-                "validate the suites and print the plan without running anything");
-  run->add_flag("--fail-fast", options.scheduler.fail_fast,
-                "start no more checks after the first one fails");
-  run->add_option("--concurrency", options.scheduler.concurrency, "checks in flight at most")
-      ->check(CLI::Range(1, 100000))
-      ->capture_default_str();
-  auto* shard_index = run->add_option("--shard-index", options.selection.shard_index,
-                                      "which shard this machine runs, from 0");
-  auto* shard_count = run->add_option("--shard-count", options.selection.shard_count,
-                                      "how many machines share the suite")
-                          ->check(CLI::Range(1, 100000));
-  shard_index->needs(shard_count);
-  shard_count->needs(shard_index);
-  bool quiet = false;
-  bool verbose = false;
-  auto* quiet_flag = run->add_flag("-q,--quiet", quiet, "print only failures and the summary");
-  run->add_flag("-v,--verbose", verbose, "print details and measured values of every check")
-      ->excludes(quiet_flag);
+  add_run_options(*run, arguments, extensions);
 
   bool markdown = false;
   auto* kinds = app.add_subcommand("kinds", "list the check kinds and their fields");
@@ -304,15 +367,11 @@ int run_cli(int argc, char** argv, const Extensions& extensions) {
     if (extra[i]->parsed()) return extensions.commands[i].run(extra[i]->remaining());
   }
 
-  for (const std::string& definition : variables) {
-    const std::size_t equals = definition.find('=');
-    if (equals == std::string::npos || equals == 0) {
-      std::cerr << "cutover: error: --var expects NAME=VALUE, got '" << definition << "'\n";
-      return kExitUsage;
-    }
-    options.variables[definition.substr(0, equals)] = definition.substr(equals + 1);
-  }
-  options.verbosity = quiet ? Verbosity::quiet : verbose ? Verbosity::verbose : Verbosity::normal;
+  RunOptions& options = arguments.options;
+  if (!read_variables(arguments.variables, options)) return kExitUsage;
+  options.verbosity = arguments.quiet     ? Verbosity::quiet
+                      : arguments.verbose ? Verbosity::verbose
+                                          : Verbosity::normal;
   return run_suites(options, extensions);
 }
 

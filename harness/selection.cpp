@@ -68,6 +68,105 @@ std::string unknown_name_message(std::string_view what, const std::string& name,
   return message;
 }
 
+// The tags a selection asks for and those it excludes ('!tag').
+struct TagSelection {
+  std::vector<std::string> wanted;
+  std::vector<std::string> excluded;
+};
+
+// The selection's phases and tags, each checked to be a name some check has: a typo must not
+// silently select nothing.
+Expected<TagSelection> known_names(const Plan& plan, const Selection& selection) {
+  std::set<std::string> known_phases;
+  std::set<std::string> known_tags;
+  for (const PlannedCheck& check : plan.checks) {
+    known_phases.insert(check.phase);
+    known_tags.insert(check.tags.begin(), check.tags.end());
+  }
+  for (const std::string& phase : selection.phases) {
+    if (known_phases.count(phase) == 0) {
+      return outcome::failure(Error{unknown_name_message("phase", phase, known_phases)});
+    }
+  }
+  TagSelection tags;
+  for (const std::string& tag : selection.tags) {
+    const bool excluded = tag.starts_with('!');
+    const std::string name = excluded ? tag.substr(1) : tag;
+    if (known_tags.count(name) == 0) {
+      return outcome::failure(Error{unknown_name_message("tag", name, known_tags)});
+    }
+    (excluded ? tags.excluded : tags.wanted).push_back(name);
+  }
+  return outcome::success(std::move(tags));
+}
+
+bool has_any(const PlannedCheck& check, const std::vector<std::string>& tags) {
+  return std::any_of(tags.begin(), tags.end(), [&](const std::string& tag) {
+    return std::find(check.tags.begin(), check.tags.end(), tag) != check.tags.end();
+  });
+}
+
+bool is_selected(const PlannedCheck& check, const Selection& selection, const TagSelection& tags) {
+  const std::vector<std::string>& phases = selection.phases;
+  if (!phases.empty() && std::find(phases.begin(), phases.end(), check.phase) == phases.end()) {
+    return false;
+  }
+  if (!tags.wanted.empty() && !has_any(check, tags.wanted)) return false;
+  if (has_any(check, tags.excluded)) return false;
+  return selection.filter.empty() ||
+         matches_filter(selection.filter, {check.name, check.suite + "/" + check.name});
+}
+
+// Groups of selected checks connected by needs (union-find over positions in `selected`), each
+// in plan order; the groups in the order of their first check.
+std::vector<std::vector<std::size_t>> needs_groups(const Plan& plan,
+                                                   const std::vector<std::size_t>& selected) {
+  std::map<std::pair<std::string, std::string>, std::size_t> position;
+  for (std::size_t k = 0; k < selected.size(); ++k) {
+    const PlannedCheck& check = plan.checks[selected[k]];
+    position.emplace(std::pair{check.suite, check.name}, k);
+  }
+  std::vector<std::size_t> parent(selected.size());
+  std::iota(parent.begin(), parent.end(), 0);
+  for (std::size_t k = 0; k < selected.size(); ++k) {
+    const PlannedCheck& check = plan.checks[selected[k]];
+    for (const std::string& need : check.needs) {
+      auto it = position.find({check.suite, need});
+      if (it == position.end()) continue;
+      parent[find_root(parent, k)] = find_root(parent, it->second);
+    }
+  }
+  std::map<std::size_t, std::size_t> group_of_root;
+  std::vector<std::vector<std::size_t>> groups;
+  for (std::size_t k = 0; k < selected.size(); ++k) {
+    auto [it, added] = group_of_root.emplace(find_root(parent, k), groups.size());
+    if (added) groups.emplace_back();
+    groups[it->second].push_back(k);
+  }
+  return groups;
+}
+
+// This shard's share of the selected checks: largest groups first, each to the lightest shard
+// (ties: the lower index, then plan order), so checks connected by needs stay together.
+std::vector<std::size_t> shard_share(const Plan& plan, const std::vector<std::size_t>& selected,
+                                     const Selection& selection) {
+  std::vector<std::vector<std::size_t>> groups = needs_groups(plan, selected);
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::vector<std::size_t> load(static_cast<std::size_t>(selection.shard_count), 0);
+  std::vector<std::size_t> mine;
+  for (const std::vector<std::size_t>& group : groups) {
+    const auto lightest =
+        static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+    load[static_cast<std::size_t>(lightest)] += group.size();
+    if (lightest != selection.shard_index) continue;
+    for (std::size_t k : group)
+      mine.push_back(selected[k]);
+  }
+  std::sort(mine.begin(), mine.end());
+  return mine;
+}
+
 }  // namespace
 
 bool matches_filter(std::string_view filter, std::initializer_list<std::string_view> names) {
@@ -90,94 +189,18 @@ Expected<std::vector<std::size_t>> select_checks(const Plan& plan, const Selecti
         fmt::format("--shard-index must be from 0 to --shard-count - 1 (got index {} of {} shards)",
                     selection.shard_index, selection.shard_count)});
   }
-
-  std::set<std::string> known_phases;
-  std::set<std::string> known_tags;
-  for (const PlannedCheck& check : plan.checks) {
-    known_phases.insert(check.phase);
-    known_tags.insert(check.tags.begin(), check.tags.end());
-  }
-  for (const std::string& phase : selection.phases) {
-    if (known_phases.count(phase) == 0) {
-      return outcome::failure(Error{unknown_name_message("phase", phase, known_phases)});
-    }
-  }
-  std::vector<std::string> wanted_tags;
-  std::vector<std::string> excluded_tags;
-  for (const std::string& tag : selection.tags) {
-    const bool excluded = tag.starts_with('!');
-    const std::string name = excluded ? tag.substr(1) : tag;
-    if (known_tags.count(name) == 0) {
-      return outcome::failure(Error{unknown_name_message("tag", name, known_tags)});
-    }
-    (excluded ? excluded_tags : wanted_tags).push_back(name);
-  }
-
-  const auto has_any = [](const PlannedCheck& check, const std::vector<std::string>& tags) {
-    return std::any_of(tags.begin(), tags.end(), [&](const std::string& tag) {
-      return std::find(check.tags.begin(), check.tags.end(), tag) != check.tags.end();
-    });
-  };
+  auto tags = known_names(plan, selection);
+  if (!tags) return outcome::failure(std::move(tags).error());
 
   std::vector<std::size_t> selected;
   for (std::size_t i = 0; i < plan.checks.size(); ++i) {
-    const PlannedCheck& check = plan.checks[i];
-    if (!selection.phases.empty() && std::find(selection.phases.begin(), selection.phases.end(),
-                                               check.phase) == selection.phases.end()) {
-      continue;
-    }
-    if (!wanted_tags.empty() && !has_any(check, wanted_tags)) continue;
-    if (has_any(check, excluded_tags)) continue;
-    if (!selection.filter.empty() &&
-        !matches_filter(selection.filter, {check.name, check.suite + "/" + check.name})) {
-      continue;
-    }
-    selected.push_back(i);
+    if (is_selected(plan.checks[i], selection, tags.value())) selected.push_back(i);
   }
   if (selected.empty()) {
     return outcome::failure(Error{"no check matches the selection (--phase, --tag, --filter)"});
   }
   if (selection.shard_count == 1) return outcome::success(std::move(selected));
-
-  // Group selected checks connected by needs (union-find over positions in `selected`).
-  std::map<std::pair<std::string, std::string>, std::size_t> position;
-  for (std::size_t k = 0; k < selected.size(); ++k) {
-    const PlannedCheck& check = plan.checks[selected[k]];
-    position.emplace(std::pair{check.suite, check.name}, k);
-  }
-  std::vector<std::size_t> parent(selected.size());
-  std::iota(parent.begin(), parent.end(), 0);
-  for (std::size_t k = 0; k < selected.size(); ++k) {
-    const PlannedCheck& check = plan.checks[selected[k]];
-    for (const std::string& need : check.needs) {
-      auto it = position.find({check.suite, need});
-      if (it == position.end()) continue;
-      parent[find_root(parent, k)] = find_root(parent, it->second);
-    }
-  }
-  std::map<std::size_t, std::vector<std::size_t>> groups;  // root -> members, ordered
-  std::vector<std::size_t> group_order;
-  for (std::size_t k = 0; k < selected.size(); ++k) {
-    const std::size_t root = find_root(parent, k);
-    if (groups.find(root) == groups.end()) group_order.push_back(root);
-    groups[root].push_back(k);
-  }
-  // Largest groups first, each to the lightest shard (ties: the lower index, then plan order).
-  std::stable_sort(group_order.begin(), group_order.end(), [&](std::size_t a, std::size_t b) {
-    return groups[a].size() > groups[b].size();
-  });
-  std::vector<std::size_t> load(static_cast<std::size_t>(selection.shard_count), 0);
-  std::vector<std::size_t> mine;
-  for (std::size_t root : group_order) {
-    const auto lightest =
-        static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
-    load[static_cast<std::size_t>(lightest)] += groups[root].size();
-    if (lightest != selection.shard_index) continue;
-    for (std::size_t k : groups[root])
-      mine.push_back(selected[k]);
-  }
-  std::sort(mine.begin(), mine.end());
-  return outcome::success(std::move(mine));
+  return outcome::success(shard_share(plan, selected, selection));
 }
 
 }  // namespace cutover

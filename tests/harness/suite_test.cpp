@@ -1,8 +1,9 @@
 #include "harness/suite.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
-#include "harness/text.hpp"
 #include "loopback/temp_dir.hpp"
 #include "tests/support/test_checks.hpp"
 
@@ -491,12 +492,70 @@ TEST_F(SuiteTest, MissingFileIsAnError) {
   EXPECT_EQ(errors_of(result), "/nonexistent/suite.yaml: error: cannot open suite file\n");
 }
 
-TEST(ClosestMatch, SuggestsOnlyCloseWords) {
-  const std::vector<std::string> keys{"timeout", "retry", "needs", "tags"};
-  EXPECT_EQ(closest_match("timeuot", keys), "timeout");
-  EXPECT_EQ(closest_match("need", keys), "needs");
-  EXPECT_EQ(closest_match("tgas", keys), "tags");
-  EXPECT_EQ(closest_match("banana", keys), "");
+// A kind with the field rules the probe kind does not use: integer ranges open at one end, and
+// strings and list items that must not be empty.
+class RulesCheck : public Check {
+ public:
+  explicit RulesCheck(Fields& fields)
+      : description_(fmt::format("at_least={} at_most={} label={} items=[{}]",
+                                 fields.integer("at_least"), fields.integer("at_most"),
+                                 fields.string("label"), fmt::join(fields.strings("items"), "|"))) {
+  }
+
+  static KindSpec spec() {
+    return {"Declares one-sided ranges and non-empty strings, for suite loading tests.",
+            {{.name = "at_least", .type = FieldType::integer, .min = 0},
+             {.name = "at_most", .type = FieldType::integer, .max = 10},
+             {.name = "label", .type = FieldType::string, .non_empty = true},
+             {.name = "items", .type = FieldType::string_list, .non_empty = true}}};
+  }
+
+  void start(CheckContext&, Completion done) override { done(CheckResult::passed("ruled")); }
+  std::string describe() const override { return description_; }
+
+ private:
+  std::string description_;
+};
+
+TEST_F(SuiteTest, IntegerRangesMayBeOpenAtOneEnd) {
+  registry.add<RulesCheck>("rules");
+  EXPECT_EQ(errors("suite: s\nchecks:\n  - { name: a, kind: rules, at_least: -1 }\n"
+                   "  - { name: b, kind: rules, at_most: 11 }\n"),
+            "suite.yaml:3:39: error: at_least: expected an integer from 0, got '-1'\n"
+            "suite.yaml:4:38: error: at_most: expected an integer up to 10, got '11'\n");
+
+  Plan plan = load(
+      "suite: s\nchecks:\n  - { name: a, kind: rules, at_least: 0, at_most: 10 }\n"
+      "  - { name: b, kind: rules, at_least: 9000000000, at_most: -9000000000 }\n");
+  ASSERT_EQ(plan.checks.size(), 2u);
+  EXPECT_EQ(plan.checks[0].check->describe(), "at_least=0 at_most=10 label= items=[]");
+  EXPECT_EQ(plan.checks[1].check->describe(),
+            "at_least=9000000000 at_most=-9000000000 label= items=[]");
+}
+
+TEST_F(SuiteTest, NonEmptyStringsAndListItemsMustHaveText) {
+  registry.add<RulesCheck>("rules");
+  EXPECT_EQ(errors(R"(suite: s
+checks:
+  - { name: a, kind: rules, label: "" }
+  - { name: b, kind: rules, items: [x, ""] }
+  - { name: c, kind: rules, items: "" }
+  - { name: d, kind: rules, label: "${EMPTY:-}" }
+)"),
+            "suite.yaml:3:36: error: label: expected a non-empty string, got ''\n"
+            "suite.yaml:4:36: error: items: expected non-empty strings, got ''\n"
+            "suite.yaml:5:36: error: items: expected non-empty strings, got ''\n"
+            "suite.yaml:6:36: error: label: expected a non-empty string, got ''\n");
+
+  // Without non_empty an empty string is a value like any other.
+  Plan plan = load(R"(suite: s
+checks:
+  - { name: a, kind: rules, label: " ", items: [x, y] }
+  - { name: b, kind: probe, text: "", names: [""] }
+)");
+  ASSERT_EQ(plan.checks.size(), 2u);
+  EXPECT_EQ(plan.checks[0].check->describe(), "at_least=0 at_most=0 label=  items=[x|y]");
+  EXPECT_EQ(plan.checks[1].check->describe().substr(0, 22), "text= count=0 ratio=0 ");
 }
 
 }  // namespace

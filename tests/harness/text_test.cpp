@@ -90,5 +90,13 @@ TEST(Redactor, OverlappingSecretsLeaveNoTailVisible) {
   EXPECT_EQ(redactor.redact("aaa"), "aaa");
 }
 
+TEST(ClosestMatch, SuggestsOnlyCloseWords) {
+  const std::vector<std::string> keys{"timeout", "retry", "needs", "tags"};
+  EXPECT_EQ(closest_match("timeuot", keys), "timeout");
+  EXPECT_EQ(closest_match("need", keys), "needs");
+  EXPECT_EQ(closest_match("tgas", keys), "tags");
+  EXPECT_EQ(closest_match("banana", keys), "");
+}
+
 }  // namespace
 }  // namespace cutover

@@ -1,0 +1,238 @@
+#include "harness/suite_checks.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "harness/suite_fields.hpp"
+#include "harness/suite_phases.hpp"
+
+namespace cutover::detail {
+namespace {
+
+const Entry* find_entry(const std::vector<Entry>& entries, std::string_view key) {
+  auto it = std::find_if(entries.begin(), entries.end(),
+                         [key](const Entry& entry) { return entry.key == key; });
+  return it == entries.end() ? nullptr : &*it;
+}
+
+bool is_common_key(std::string_view key) {
+  const std::vector<std::string>& common = common_check_keys();
+  return std::find(common.begin(), common.end(), key) != common.end();
+}
+
+const FieldSpec* find_field(const Kind& kind, std::string_view name) {
+  for (const FieldSpec& field : kind.spec.fields) {
+    if (field.name == name) return &field;
+  }
+  return nullptr;
+}
+
+// The keys a check of this kind may have: the common ones, then the kind's own.
+std::vector<std::string> allowed_keys(const Kind& kind) {
+  std::vector<std::string> keys = common_check_keys();
+  for (const FieldSpec& field : kind.spec.fields)
+    keys.push_back(field.name);
+  return keys;
+}
+
+// A check as the file's defaults make it, before its own keys are read.
+PlannedCheck with_defaults(const yaml::Node& node, const FileContext& context) {
+  PlannedCheck check;
+  check.suite = context.suite;
+  check.location = location_of(node, context.file);
+  check.timeout = context.defaults.timeout.value_or(kDefaultTimeout);
+  check.retry = context.defaults.retry.value_or(RetryPolicy{});
+  check.phase = context.defaults.phase.value_or(std::string(kDefaultPhase));
+  check.tags = context.defaults.tags;
+  return check;
+}
+
+// How messages about a check start: its name once known.
+std::string label_of(const PlannedCheck& check) {
+  return check.name.empty() ? "a check" : fmt::format("check '{}'", check.name);
+}
+
+// Stores a value that was read; false for one that was not (its mistake is already reported).
+template <typename Value, typename Target>
+bool assign(std::optional<Value> value, Target& target) {
+  if (!value) return false;
+  target = std::move(*value);
+  return true;
+}
+
+}  // namespace
+
+void CheckReader::read_check(const yaml::Node& node, const FileContext& context) {
+  auto entries = reader_.entries(node, context, "a check");
+  if (!entries) return;
+  PlannedCheck check = with_defaults(node, context);
+  bool ok = read_name(*entries, node, context, check);
+  const std::string label = label_of(check);
+  const Kind* kind = read_kind(*entries, node, context, label, check);
+  KindValues kind_values;
+  ok = read_keys(*entries, context, label, kind, check, kind_values) && ok && kind != nullptr;
+  if (find_entry(*entries, "phase") == nullptr && !context.defaults.phase &&
+      !check_phase(reader_, check.phase, node, context, "phase (the default)")) {
+    ok = false;
+  }
+  if (kind != nullptr && !has_required_fields(node, context, label, *kind, kind_values)) {
+    ok = false;
+  }
+  if (!ok) return;
+  build(std::move(check), *kind, std::move(kind_values), label);
+}
+
+bool CheckReader::read_name(const std::vector<Entry>& entries, const yaml::Node& node,
+                            const FileContext& context, PlannedCheck& check) {
+  const Entry* entry = find_entry(entries, "name");
+  if (entry == nullptr) {
+    reader_.error(node, context, "a check: missing key 'name'");
+    return false;
+  }
+  auto name = reader_.string_value(entry->value, context, "name");
+  if (!name) return false;
+  if (name->empty()) {
+    reader_.error(entry->value, context, "name: must not be empty");
+    return false;
+  }
+  check.name = std::move(*name);
+  auto [previous, inserted] = names_.emplace(std::pair{check.suite, check.name}, check.location);
+  if (!inserted) {
+    reader_.error(entry->value, context,
+                  fmt::format("duplicate check name '{}' in suite '{}' (first at {})", check.name,
+                              check.suite, to_string(previous->second)));
+    return false;
+  }
+  return true;
+}
+
+const Kind* CheckReader::read_kind(const std::vector<Entry>& entries, const yaml::Node& node,
+                                   const FileContext& context, const std::string& label,
+                                   PlannedCheck& check) {
+  const Entry* entry = find_entry(entries, "kind");
+  if (entry == nullptr) {
+    reader_.error(node, context, fmt::format("{}: missing key 'kind'", label));
+    return nullptr;
+  }
+  auto name = reader_.string_value(entry->value, context, "kind");
+  if (!name) return nullptr;
+  const Kind* kind = registry_.find(*name);
+  if (kind == nullptr) {
+    std::vector<std::string> names;
+    for (const Kind* known : registry_.kinds())
+      names.push_back(known->name);
+    reader_.error(
+        entry->value, context,
+        fmt::format("{}: unknown kind '{}'", label, *name) +
+            suggestion_or(*name, names, fmt::format(" (known kinds: {})", fmt::join(names, ", "))));
+    return nullptr;
+  }
+  check.kind = kind->name;
+  return kind;
+}
+
+// The common keys and, once the kind is known, the kind's own. With an unknown kind the other
+// keys cannot be judged, so only the common ones are read.
+bool CheckReader::read_keys(const std::vector<Entry>& entries, const FileContext& context,
+                            const std::string& label, const Kind* kind, PlannedCheck& check,
+                            KindValues& kind_values) {
+  bool ok = true;
+  for (const Entry& entry : entries) {
+    if (is_common_key(entry.key)) {
+      ok = read_common_key(entry, context, check) && ok;
+    } else if (kind != nullptr) {
+      ok = read_kind_field(entry, context, label, *kind, kind_values) && ok;
+    }
+  }
+  return ok;
+}
+
+bool CheckReader::read_kind_field(const Entry& entry, const FileContext& context,
+                                  const std::string& label, const Kind& kind,
+                                  KindValues& kind_values) {
+  const FieldSpec* field = find_field(kind, entry.key);
+  if (field == nullptr) {
+    reader_.error(entry.key_node, context,
+                  unknown_key_message(entry.key, fmt::format("{} of kind '{}'", label, kind.name),
+                                      allowed_keys(kind)));
+    return false;
+  }
+  reader_.keep_references(kind.spec.runtime_variables);
+  auto value = field_value(reader_, *field, entry.value, context);
+  reader_.keep_references({});
+  if (!value) {
+    kind_values.invalid.insert(field->name);
+    return false;
+  }
+  kind_values.values.emplace(field->name, std::move(*value));
+  kind_values.locations.emplace(field->name, location_of(entry.value, context.file));
+  return true;
+}
+
+bool CheckReader::read_common_key(const Entry& entry, const FileContext& context,
+                                  PlannedCheck& check) {
+  const yaml::Node& value = entry.value;
+  if (entry.key == "description") {
+    return assign(reader_.string_value(value, context, "description"), check.description);
+  }
+  if (entry.key == "phase")
+    return assign(phase_value(reader_, value, context, "phase"), check.phase);
+  if (entry.key == "timeout") {
+    return assign(reader_.duration_value(value, context, "timeout"), check.timeout);
+  }
+  if (entry.key == "retry") return assign(reader_.retry_value(value, context), check.retry);
+  if (entry.key == "needs")
+    return assign(reader_.string_list(value, context, "needs"), check.needs);
+  if (entry.key == "tags") {
+    auto tags = reader_.identifier_list(value, context, "tags");
+    if (!tags) return false;
+    for (std::string& tag : *tags) {
+      if (std::find(check.tags.begin(), check.tags.end(), tag) == check.tags.end()) {
+        check.tags.push_back(std::move(tag));
+      }
+    }
+  }
+  return true;  // name and kind are read first
+}
+
+bool CheckReader::has_required_fields(const yaml::Node& node, const FileContext& context,
+                                      const std::string& label, const Kind& kind,
+                                      const KindValues& kind_values) {
+  bool ok = true;
+  for (const FieldSpec& field : kind.spec.fields) {
+    if (field.required && !kind_values.values.contains(field.name) &&
+        !kind_values.invalid.contains(field.name)) {
+      reader_.error(node, context,
+                    fmt::format("{}: missing required field '{}' of kind '{}'", label, field.name,
+                                kind.name));
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+// The kind builds the check; a mistake it finds in the values is placed at the field.
+void CheckReader::build(PlannedCheck check, const Kind& kind, KindValues kind_values,
+                        const std::string& label) {
+  Fields fields(std::move(kind_values.values), std::move(kind_values.locations), check.location,
+                check.timeout);
+  try {
+    check.check = kind.factory(fields);
+  } catch (const std::exception& e) {
+    reader_.add({check.location, fmt::format("{}: {}", label, e.what())});
+    return;
+  }
+  Diagnostics field_diagnostics = fields.take_diagnostics();
+  if (!field_diagnostics.empty() || check.check == nullptr) {
+    for (Diagnostic& diagnostic : field_diagnostics) {
+      diagnostic.message = fmt::format("{}: {}", label, diagnostic.message);
+      reader_.add(std::move(diagnostic));
+    }
+    return;
+  }
+  plan_.checks.push_back(std::move(check));
+}
+
+}  // namespace cutover::detail
