@@ -20,6 +20,7 @@
 #include <boost/beast/core/error.hpp>
 #include <nlohmann/json.hpp>
 
+#include "checks/net/dns_answer.hpp"
 #include "checks/net/dns_client.hpp"
 #include "checks/net/dns_message.hpp"
 #include "checks/net/session.hpp"
@@ -60,11 +61,14 @@ struct DnsTarget {
 namespace {
 
 using detail::DnsTarget;
+using dns::append_display;
+using dns::append_joined;
+using dns::display;
+using dns::join_display;
 
 constexpr std::int64_t kDefaultTries = 2;
 constexpr std::int64_t kMaxTries = 10;
 constexpr std::int64_t kMaxMinAnswers = 65535;
-constexpr std::size_t kMessageTextLimit = 120;  // TXT values in messages
 constexpr std::size_t kDetailsTextLimit = 4096;
 constexpr std::string_view kSystemLabel = "system resolver";
 
@@ -81,173 +85,19 @@ void append_latency(std::string& out, Duration latency) {
   }
 }
 
-// A record's data as messages show it: TXT quoted and escaped on one line, shortened to `limit`
-// bytes; other types as they are (their canonical text is already one short line).
-std::string display(int type, const std::string& data, std::size_t limit = kMessageTextLimit) {
-  if (type != ns_t_txt) return data;
-  std::string_view head = data;
-  if (head.size() > limit) {
-    std::size_t end = limit;
-    // Back off to a UTF-8 character boundary.
-    while (end > 0 && (static_cast<unsigned char>(data[end]) & 0xC0) == 0x80)
-      --end;
-    head = head.substr(0, end);
-  }
-  std::string quoted = nlohmann::json(std::string(head))
-                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (head.size() < data.size()) quoted += fmt::format("... ({} bytes)", data.size());
-  return quoted;
-}
-
-// Appends display(type, data, limit) to `out`.
-void append_display(std::string& out, int type, const std::string& data,
-                    std::size_t limit = kMessageTextLimit) {
-  if (type != ns_t_txt) {
-    out += data;
-  } else {
-    out += display(type, data, limit);
-  }
-}
-
-template <typename Values>
-void append_joined(std::string& out, int type, const Values& values, std::string_view separator) {
-  bool first = true;
-  for (const std::string& value : values) {
-    if (!first) out += separator;
-    first = false;
-    append_display(out, type, value);
-  }
-}
-
-template <typename Values>
-std::string join_display(int type, const Values& values, std::string_view separator) {
-  std::string out;
-  append_joined(out, type, values, separator);
-  return out;
-}
-
 // One server's part of an attempt.
-struct ServerAnswer {
+struct ServerAnswer : dns::AnswerReading {
   std::string label{};
   std::shared_ptr<dns::PendingQuery> pending{};
   bool done = false;
   std::optional<std::string> error{};  // could not be asked, or its answer could not be used
   std::optional<Duration> latency{};
   dns::Message message{};
-  std::vector<std::string> chain{};  // CNAME targets from the query on
-  std::vector<std::size_t> used{};   // the chain's CNAMEs and the answers, for TTLs (positions)
-  std::set<std::string> answers{};   // data of the queried type's records, canonical
 
   const dns::ResourceRecord& record(std::size_t position) const {
     return message.answers[position];
   }
 };
-
-// Follows the CNAME chain from the query through the answer section and picks the records of
-// the queried type owned by a name on it: records for other names prove nothing about the query.
-// A chain that comes back to a name on it is an error for the server.
-void read_answers(const DnsTarget& target, ServerAnswer& server) {
-  // The names on the chain: the query and the CNAME targets so far.
-  const auto owns = [&](const std::string& name) {
-    return name == target.query ||
-           std::find(server.chain.begin(), server.chain.end(), name) != server.chain.end();
-  };
-  const auto& records = server.message.answers;
-  if (target.type != ns_t_cname) {
-    const std::string* current = &target.query;
-    // Each step consumes one record, so even a malformed chain ends.
-    for (std::size_t step = 0; step < records.size(); ++step) {
-      const auto next = std::find_if(records.begin(), records.end(), [&](const auto& record) {
-        return record.type == ns_t_cname && record.record_class == ns_c_in &&
-               record.name == *current;
-      });
-      if (next == records.end()) break;
-      if (owns(next->data)) {
-        std::string path = target.query;
-        for (const std::string& name : server.chain)
-          path += " -> " + name;
-        server.error = fmt::format("CNAME loop: {} -> {}", path, next->data);
-        return;
-      }
-      server.used.push_back(static_cast<std::size_t>(next - records.begin()));
-      server.chain.push_back(next->data);
-      current = &server.chain.back();
-    }
-  }
-  for (std::size_t position = 0; position < records.size(); ++position) {
-    const dns::ResourceRecord& record = records[position];
-    if (record.type != target.type || record.record_class != ns_c_in) continue;
-    if (target.type == ns_t_cname) {
-      // Only the query owns a CNAME answer: targets added below do not make owners.
-      if (record.name != target.query) continue;
-    } else if (!owns(record.name)) {
-      continue;
-    }
-    server.used.push_back(position);
-    server.answers.insert(record.data);
-    if (target.type == ns_t_cname) server.chain.push_back(record.data);
-  }
-}
-
-// "app.example.test A", and the class when it is not IN.
-std::string question_text(const dns::Question& question) {
-  std::string text = fmt::format("{} {}", question.name, dns::type_name(question.type));
-  if (question.question_class != ns_c_in) text += fmt::format(" class {}", question.question_class);
-  return text;
-}
-
-// Why the answer is not one to the question asked. c-ares 1.18 already matches an answer to its
-// query by ID and question (same_questions() in ares_process.c, even with
-// ARES_FLAG_NOCHECKRESP) and drops others, so none reaches here; this keeps the kind from
-// depending on that: an answer about another name must never pass.
-std::optional<std::string> question_problem(const DnsTarget& target, const dns::Message& message) {
-  const auto asked = [&] {
-    return dns::Question{.name = target.query, .type = target.type, .question_class = ns_c_in};
-  };
-  if (message.questions.size() != 1) {
-    return fmt::format("answer with {} questions, expected 1 ({})", message.questions.size(),
-                       question_text(asked()));
-  }
-  const dns::Question& echoed = message.questions.front();
-  if (echoed.name != target.query || echoed.type != target.type ||
-      echoed.question_class != ns_c_in) {
-    return fmt::format("answer for a different question ({}), asked {}", question_text(echoed),
-                       question_text(asked()));
-  }
-  return std::nullopt;
-}
-
-// Why a NOERROR answer without records of the type does not show that there are none: only an
-// SOA in the authority section (RFC 2308), or AA for the queried name itself, does. NS records
-// there instead are a referral (a server that does not recurse, or is lame for the zone).
-std::optional<std::string> unproven_empty_answer(const DnsTarget& target,
-                                                 const ServerAnswer& server) {
-  const dns::Message& message = server.message;
-  if (message.rcode != ns_r_noerror || !server.answers.empty()) return std::nullopt;
-  const auto has = [&](int type) {
-    return std::any_of(message.authority.begin(), message.authority.end(),
-                       [&](const auto& record) { return record.type == type; });
-  };
-  if (has(ns_t_soa)) return std::nullopt;
-  if (message.authoritative && server.chain.empty()) return std::nullopt;
-  if (has(ns_t_ns)) {
-    const auto ns = std::find_if(message.authority.begin(), message.authority.end(),
-                                 [](const auto& record) { return record.type == ns_t_ns; });
-    return fmt::format(
-        "referral to other servers (NS records for {} in the authority section), not an answer",
-        ns->name);
-  }
-  if (!server.chain.empty()) {
-    return fmt::format(
-        "no {} records for {} at the end of the CNAME chain, and no SOA in the authority "
-        "section to show that there are none",
-        target.type_text, server.chain.back());
-  }
-  return fmt::format(
-      "no {} records for {}, without AA set or an SOA in the authority section to show that "
-      "there are none",
-      target.type_text, target.query);
-}
 
 // "[10.0.0.1, 10.0.0.2]", or "no A records".
 void append_answers(std::string& out, const DnsTarget& target,
@@ -355,7 +205,7 @@ class DnsSession : public detail::CheckSession<DnsSession> {
       : CheckSession(io, std::move(done), target->label, budget), target_(std::move(target)) {
     servers_.reserve(target_->labels.size());
     for (const std::string& label : target_->labels)
-      servers_.push_back({.label = label});
+      servers_.emplace_back().label = label;
   }
 
   void run(Cancellation& cancellation) {
@@ -406,11 +256,15 @@ class DnsSession : public detail::CheckSession<DnsSession> {
           server.error = "the answer is truncated (TC set), even over TCP";
         } else if (rcode != ns_r_noerror && rcode != ns_r_nxdomain) {
           server.error = "answered " + dns::rcode_name(rcode);
-        } else if (auto problem = question_problem(*target_, server.message)) {
+        } else if (auto problem =
+                       dns::question_problem(server.message, target_->query, target_->type)) {
           server.error = std::move(problem);
         } else {
-          read_answers(*target_, server);
-          if (!server.error) server.error = unproven_empty_answer(*target_, server);
+          server.error = dns::read_answers(server.message, target_->query, target_->type, server);
+          if (!server.error) {
+            server.error =
+                dns::unproven_empty_answer(server.message, target_->query, target_->type, server);
+          }
         }
       }
     }
@@ -624,7 +478,84 @@ std::vector<std::string> read_values(Fields& fields, std::string_view field,
   return values;
 }
 
-constexpr std::string_view kTypeNames = "A, AAAA, CNAME, MX, TXT, SRV, NS, SOA, CAA, PTR";
+// query: a domain name, or with type PTR an address, looked up in reverse.
+void read_query(Fields& fields, DnsTarget& target) {
+  const std::string query = fields.string("query");
+  if (const auto reverse = dns::reverse_name(query)) {
+    if (target.type == ns_t_ptr) {
+      target.query = *reverse;
+    } else {
+      fields.error("query", fmt::format("query: \"{}\" is an IP address; type PTR looks one up "
+                                        "in reverse, type {} needs a name",
+                                        query, target.type_text));
+    }
+  } else if (const auto problem = dns::name_problem(query)) {
+    fields.error("query", fmt::format("query: \"{}\" is not a domain name: {}", query, *problem));
+  } else {
+    target.query = dns::canonical_name(query);
+  }
+}
+
+void read_servers(Fields& fields, DnsTarget& target) {
+  if (fields.has("servers")) {
+    const std::vector<std::string> servers = fields.strings("servers");
+    if (servers.empty()) {
+      fields.error("servers",
+                   "servers: expected at least one server (leave servers out to ask "
+                   "the system's resolvers)");
+    }
+    for (const std::string& text : servers) {
+      const auto server = dns::parse_server(text);
+      if (!server) {
+        fields.error("servers", fmt::format("servers: expected {}, got \"{}\"", kServerForm, text));
+      } else if (std::find(target.servers.begin(), target.servers.end(), *server) !=
+                 target.servers.end()) {
+        fields.error("servers", fmt::format("servers: {} is listed twice", server->label()));
+      } else {
+        target.servers.push_back(*server);
+        target.labels.push_back(server->label());
+      }
+    }
+  }
+  if (target.labels.empty()) target.labels.emplace_back(kSystemLabel);
+}
+
+// expect, expect_contains, expect_not_contains and expect_cname, canonical for the type.
+void read_record_assertions(Fields& fields, DnsTarget& target) {
+  if (fields.has("expect")) {
+    const std::vector<std::string> expect = read_values(fields, "expect", target);
+    target.expect.emplace(expect.begin(), expect.end());
+  }
+  target.expect_contains = read_values(fields, "expect_contains", target);
+  target.expect_not_contains = read_values(fields, "expect_not_contains", target);
+  for (const std::string& value : target.expect_contains) {
+    if (std::find(target.expect_not_contains.begin(), target.expect_not_contains.end(), value) !=
+        target.expect_not_contains.end()) {
+      fields.error("expect_not_contains",
+                   fmt::format("expect_not_contains: {} is also in expect_contains",
+                               display(target.type, value)));
+    }
+  }
+  if (fields.has("expect_cname")) {
+    const std::string cname = fields.string("expect_cname");
+    if (const auto problem = dns::name_problem(cname)) {
+      fields.error("expect_cname",
+                   fmt::format("expect_cname: \"{}\" is not a domain name: {}", cname, *problem));
+    } else {
+      target.expect_cname = dns::canonical_name(cname);
+    }
+  }
+}
+
+void read_agree(Fields& fields, DnsTarget& target) {
+  target.agree = fields.boolean("agree");
+  if (!target.agree || target.servers.size() >= 2) return;
+  fields.error("agree", target.servers.empty()
+                            ? std::string("agree: needs at least two servers to compare, got "
+                                          "none (the system's configuration)")
+                            : fmt::format("agree: needs at least two servers to compare, got {}",
+                                          target.servers.size()));
+}
 
 }  // namespace
 
@@ -639,7 +570,8 @@ KindSpec DnsCheck::spec() {
               {.name = "query",
                .required = true,
                .description = "The name to look up; with type PTR also an IP address, looked "
-                              "up in reverse"},
+                              "up in reverse",
+               .non_empty = true},
               {.name = "type",
                .type = FieldType::choice,
                .description = "Record type to ask for",
@@ -649,7 +581,8 @@ KindSpec DnsCheck::spec() {
                .type = FieldType::string_list,
                .description = "Resolvers to ask, each ADDRESS or ADDRESS:PORT ([::1]:5353); "
                               "every one is asked and must pass. Default: the system's "
-                              "configuration"},
+                              "configuration",
+               .non_empty = true},
               {.name = "tcp",
                .type = FieldType::boolean,
                .description = "Ask over TCP (a truncated UDP answer switches to TCP anyway)",
@@ -699,103 +632,17 @@ KindSpec DnsCheck::spec() {
 
 DnsCheck::DnsCheck(Fields& fields) {
   auto target = std::make_shared<DnsTarget>();
-
-  const std::string type = fields.string("type", "A");
-  if (const auto number = dns::type_number(type)) {
-    target->type = *number;
-    target->type_text = dns::type_name(*number);
-  } else {
-    fields.error("type", fmt::format("type: expected one of {}, got \"{}\"", kTypeNames, type));
-  }
-
-  const std::string query = fields.string("query");
-  if (!fields.has("query")) {
-    fields.error("query", "query: missing: the name to look up");
-  } else if (query.empty()) {
-    fields.error("query", "query: expected a domain name, got an empty string");
-  } else if (const auto reverse = dns::reverse_name(query)) {
-    if (target->type == ns_t_ptr) {
-      target->query = *reverse;
-    } else {
-      fields.error("query", fmt::format("query: \"{}\" is an IP address; type PTR looks one up "
-                                        "in reverse, type {} needs a name",
-                                        query, target->type_text));
-    }
-  } else if (const auto problem = dns::name_problem(query)) {
-    fields.error("query", fmt::format("query: \"{}\" is not a domain name: {}", query, *problem));
-  } else {
-    target->query = dns::canonical_name(query);
-  }
-
-  if (fields.has("servers")) {
-    const std::vector<std::string> servers = fields.strings("servers");
-    if (servers.empty()) {
-      fields.error("servers",
-                   "servers: expected at least one server (leave servers out to ask "
-                   "the system's resolvers)");
-    }
-    for (const std::string& text : servers) {
-      const auto server = dns::parse_server(text);
-      if (!server) {
-        fields.error("servers", fmt::format("servers: expected {}, got \"{}\"", kServerForm, text));
-      } else if (std::find(target->servers.begin(), target->servers.end(), *server) !=
-                 target->servers.end()) {
-        fields.error("servers", fmt::format("servers: {} is listed twice", server->label()));
-      } else {
-        target->servers.push_back(*server);
-        target->labels.push_back(server->label());
-      }
-    }
-  }
-  if (target->labels.empty()) target->labels.emplace_back(kSystemLabel);
-
+  const std::optional<int> type = dns::type_number(fields.string("type", "A"));
+  target->type = *type;  // one of the spec's choices
+  target->type_text = dns::type_name(*type);
+  if (fields.has("query")) read_query(fields, *target);
+  read_servers(fields, *target);
   target->tcp = fields.boolean("tcp");
-  const std::int64_t tries = fields.integer("tries", kDefaultTries);
-  if (tries < 1 || tries > kMaxTries) {
-    fields.error("tries", fmt::format("tries: expected 1 to {}, got {}", kMaxTries, tries));
-  }
-  target->tries = static_cast<int>(std::clamp(tries, std::int64_t{1}, kMaxTries));
-
-  if (fields.has("expect")) {
-    const std::vector<std::string> expect = read_values(fields, "expect", *target);
-    target->expect.emplace(expect.begin(), expect.end());
-  }
-  target->expect_contains = read_values(fields, "expect_contains", *target);
-  target->expect_not_contains = read_values(fields, "expect_not_contains", *target);
-  for (const std::string& value : target->expect_contains) {
-    if (std::find(target->expect_not_contains.begin(), target->expect_not_contains.end(), value) !=
-        target->expect_not_contains.end()) {
-      fields.error("expect_not_contains",
-                   fmt::format("expect_not_contains: {} is also in expect_contains",
-                               display(target->type, value)));
-    }
-  }
-  if (fields.has("expect_cname")) {
-    const std::string cname = fields.string("expect_cname");
-    if (const auto problem = dns::name_problem(cname)) {
-      fields.error("expect_cname",
-                   fmt::format("expect_cname: \"{}\" is not a domain name: {}", cname, *problem));
-    } else {
-      target->expect_cname = dns::canonical_name(cname);
-    }
-  }
+  target->tries = static_cast<int>(fields.integer("tries", kDefaultTries));
+  read_record_assertions(fields, *target);
   target->nxdomain = fields.boolean("nxdomain");
-  if (fields.has("max_ttl")) {
-    const Duration max_ttl = fields.duration("max_ttl");
-    if (max_ttl < Duration::zero()) {
-      fields.error("max_ttl", fmt::format("max_ttl: expected 0 seconds or more, got {}",
-                                          format_duration(max_ttl)));
-    }
-    target->max_ttl = max_ttl;
-  }
-  if (fields.has("min_answers")) {
-    const std::int64_t min_answers = fields.integer("min_answers");
-    if (min_answers < 0 || min_answers > kMaxMinAnswers) {
-      fields.error("min_answers", fmt::format("min_answers: expected 0 to {}, got {}",
-                                              kMaxMinAnswers, min_answers));
-    }
-    target->min_answers = min_answers;
-  }
+  if (fields.has("max_ttl")) target->max_ttl = fields.duration("max_ttl");
+  if (fields.has("min_answers")) target->min_answers = fields.integer("min_answers");
   if (target->nxdomain) {
     for (const std::string_view field : {"expect", "expect_contains", "expect_not_contains",
                                          "expect_cname", "max_ttl", "min_answers"}) {
@@ -811,15 +658,7 @@ DnsCheck::DnsCheck(Fields& fields) {
   } else if (target->expect || target->nxdomain) {
     target->required_answers = 0;
   }
-
-  target->agree = fields.boolean("agree");
-  if (target->agree && target->servers.size() < 2) {
-    fields.error("agree", target->servers.empty()
-                              ? std::string("agree: needs at least two servers to compare, got "
-                                            "none (the system's configuration)")
-                              : fmt::format("agree: needs at least two servers to compare, got {}",
-                                            target->servers.size()));
-  }
+  read_agree(fields, *target);
 
   target->label = fmt::format("{} {}", target->type_text, target->query);
   if (!target->servers.empty())

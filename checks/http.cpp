@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checks/net/http_assertions.hpp"
+#include "checks/net/address.hpp"
 #include "checks/net/resolver.hpp"
 #include "checks/net/session.hpp"
 #include "checks/net/tls_client.hpp"

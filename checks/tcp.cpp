@@ -16,6 +16,7 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
+#include "checks/net/address.hpp"
 #include "checks/net/resolver.hpp"
 #include "checks/net/session.hpp"
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <optional>
 #include <regex>
 #include <string_view>
@@ -11,28 +12,23 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <openssl/err.h>
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/core/stream_traits.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
+#include "checks/net/address.hpp"
 #include "checks/net/resolver.hpp"
 #include "checks/net/session.hpp"
+#include "checks/net/tls_ciphers.hpp"
 #include "checks/net/tls_client.hpp"
+#include "checks/net/tls_handshake.hpp"
 
 namespace cutover {
 
 namespace beast = boost::beast;
 namespace net = boost::asio;
 namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
-using Clock = std::chrono::steady_clock;
 
 namespace detail {
 
@@ -80,57 +76,11 @@ constexpr std::int64_t kMaxPort = 65535;
 constexpr std::int64_t kMaxKeyBits = 65536;
 constexpr std::int64_t kMaxDays = 36500;
 
-// OpenSSL 3.0's TLS 1.3 suites; TLS 1.3 names are exact, never cipher-string expressions.
-constexpr std::array<std::string_view, 5> kTls13Suites{
-    "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256",
-    "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256"};
-
 constexpr std::array<std::string_view, 4> kVersionChoices{"TLSv1.0", "TLSv1.1", "TLSv1.2",
                                                           "TLSv1.3"};
 
-bool is_tls13_suite(std::string_view name) {
-  return std::find(kTls13Suites.begin(), kTls13Suites.end(), name) != kTls13Suites.end();
-}
-
 bool contains(const std::vector<std::string>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-// Whether this client can offer the cipher: PSK and SRP ciphers need a pre-shared key or a
-// password (callbacks this runner does not set), so OpenSSL leaves them out of a ClientHello.
-bool client_can_offer(const SSL_CIPHER* cipher) {
-  const int auth = SSL_CIPHER_get_auth_nid(cipher);
-  const int exchange = SSL_CIPHER_get_kx_nid(cipher);
-  return auth != NID_auth_psk && auth != NID_auth_srp && exchange != NID_kx_psk &&
-         exchange != NID_kx_ecdhe_psk && exchange != NID_kx_dhe_psk && exchange != NID_kx_rsa_psk &&
-         exchange != NID_kx_srp;
-}
-
-// The TLS 1.2-and-older cipher names an OpenSSL cipher string stands for ("ECDHE-RSA-AES128-SHA",
-// "aNULL", "ALL:COMPLEMENTOFALL"), at security level 0 so that weak ciphers count, leaving out
-// those this client cannot offer (counted in `unofferable`); empty when it names nothing this
-// OpenSSL can offer.
-std::vector<std::string> expand_cipher_string(const std::string& text,
-                                              std::size_t* unofferable = nullptr) {
-  std::vector<std::string> names;
-  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context(SSL_CTX_new(TLS_method()),
-                                                            &SSL_CTX_free);
-  if (!context) return names;
-  SSL_CTX_set_security_level(context.get(), 0);
-  if (SSL_CTX_set_ciphersuites(context.get(), "") == 1 &&
-      SSL_CTX_set_cipher_list(context.get(), text.c_str()) == 1) {
-    STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(context.get());
-    for (int index = 0; index < sk_SSL_CIPHER_num(ciphers); ++index) {
-      const SSL_CIPHER* cipher = sk_SSL_CIPHER_value(ciphers, index);
-      if (client_can_offer(cipher)) {
-        names.emplace_back(SSL_CIPHER_get_name(cipher));
-      } else if (unofferable != nullptr) {
-        ++*unofferable;
-      }
-    }
-  }
-  ERR_clear_error();
-  return names;
 }
 
 // Expands each entry of a cipher field into OpenSSL names; an entry that names nothing is a
@@ -187,164 +137,6 @@ double to_milliseconds(Duration duration) {
   return std::chrono::duration<double, std::milli>(duration).count();
 }
 
-// How one handshake ended.
-struct HandshakeResult {
-  enum class Ending {
-    accepted,      // the handshake completed
-    rejected,      // the server refused: it sent an alert, or answered with what we did not offer
-    inconclusive,  // it ended without the server refusing: this client could not offer what it
-                   // was asked to, or the server closed or reset the connection without an alert
-    unreachable,   // no TCP connection or no answer in time: nothing was learnt
-  };
-  Ending ending = Ending::unreachable;
-  bool timed_out = false;
-  std::string reason;       // rejected, inconclusive: why; unreachable: the stage and cause
-  bool hello_sent = false;  // the ClientHello went out: a failure may be the server's doing
-  std::string protocol;     // accepted: "TLSv1.2"
-  std::string cipher;       // accepted: "ECDHE-RSA-AES128-SHA"
-  std::optional<PeerCertificate> peer;  // accepted, when the server sent a certificate
-  std::string verify_failure;           // accepted with a certificate that does not verify
-  std::string address;                  // the endpoint connected to
-  std::optional<Duration> connect_time;
-  std::optional<Duration> handshake_time;
-};
-
-// How a failed handshake ended: refused only when the server said so (an alert, or a ServerHello
-// choosing what this client did not offer). Failing before the ClientHello went out, or on the
-// client's own settings, or the server closing or resetting the connection without a word,
-// shows nothing about what the server accepts.
-HandshakeResult::Ending classify_failure(SSL* ssl, const beast::error_code& ec) {
-  if (ssl == nullptr || BIO_number_written(SSL_get_wbio(ssl)) == 0) {
-    return HandshakeResult::Ending::inconclusive;
-  }
-  if (ec.category() != net::error::get_ssl_category()) {
-    return HandshakeResult::Ending::inconclusive;
-  }
-  const auto code = static_cast<unsigned long>(ec.value());
-  if (ERR_GET_LIB(code) != ERR_LIB_SSL) return HandshakeResult::Ending::inconclusive;
-  const int reason = ERR_GET_REASON(code);
-  if (reason >= SSL_AD_REASON_OFFSET) return HandshakeResult::Ending::rejected;  // an alert
-  const bool answered = BIO_number_read(SSL_get_rbio(ssl)) > 0;
-  switch (reason) {
-    case SSL_R_UNSUPPORTED_PROTOCOL:
-    case SSL_R_WRONG_CIPHER_RETURNED:
-    case SSL_R_LEGACY_SIGALG_DISALLOWED_OR_UNSUPPORTED:
-      return answered ? HandshakeResult::Ending::rejected : HandshakeResult::Ending::inconclusive;
-    default:
-      return HandshakeResult::Ending::inconclusive;
-  }
-}
-
-// Why a handshake failed on this client's side, or ended without the server refusing.
-std::string describe_inconclusive(SSL* ssl, const beast::error_code& ec) {
-  if (ec.category() == net::error::get_ssl_category()) {
-    switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {
-      case SSL_R_NO_CIPHERS_AVAILABLE:
-        return "this client has no cipher it can offer for these protocol versions (no ciphers "
-               "available)";
-      case SSL_R_NO_PROTOCOLS_AVAILABLE:
-        return "this client has no protocol version it can offer (no protocols available)";
-      default:
-        break;
-    }
-  }
-  if (ssl == nullptr || BIO_number_written(SSL_get_wbio(ssl)) == 0) {
-    return fmt::format("the handshake failed before the ClientHello was sent: {}", ec.message());
-  }
-  return describe_handshake_failure(ssl, ec);
-}
-
-// One TCP connection and TLS handshake, closed as soon as the handshake ends: nothing is sent
-// over it, so there is no close_notify to wait for.
-class Handshake : public std::enable_shared_from_this<Handshake> {
- public:
-  using Handler = std::function<void(HandshakeResult)>;
-
-  Handshake(net::io_context& io, std::shared_ptr<ssl::context> context, Handler handler)
-      : context_(std::move(context)), stream_(io, *context_), handler_(std::move(handler)) {}
-
-  void start(const Resolver::Endpoints& endpoints, const std::string& server_name,
-             Clock::time_point budget_end) {
-    std::string error;
-    // Names are always set, also when nothing is verified, so the verification result (which
-    // OpenSSL computes either way) names the real problem.
-    if (!prepare_tls_connection(stream_.native_handle(), server_name, false, error)) {
-      result_.reason = error;
-      net::post(stream_.get_executor(), [self = shared_from_this()] { self->report(); });
-      return;
-    }
-    beast::get_lowest_layer(stream_).expires_at(budget_end);
-    started_ = Clock::now();
-    beast::get_lowest_layer(stream_).async_connect(
-        endpoints, beast::bind_front_handler(&Handshake::on_connect, shared_from_this()));
-  }
-
-  // Abandons the handshake; its handler is not called.
-  void stop() {
-    stopped_ = true;
-    beast::get_lowest_layer(stream_).close();
-  }
-
- private:
-  void on_connect(beast::error_code ec, const tcp::endpoint& endpoint) {
-    if (stopped_) return;
-    if (ec) {
-      result_.timed_out = ec == beast::error::timeout;
-      result_.reason = ec.message();
-      return report();
-    }
-    result_.address = endpoint.address().is_v6()
-                          ? fmt::format("[{}]:{}", endpoint.address().to_string(), endpoint.port())
-                          : fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
-    const Clock::time_point connected = Clock::now();
-    result_.connect_time = connected - started_;
-    started_ = connected;
-    stream_.async_handshake(
-        ssl::stream_base::client,
-        beast::bind_front_handler(&Handshake::on_handshake, shared_from_this()));
-  }
-
-  void on_handshake(beast::error_code ec) {
-    if (stopped_) return;
-    SSL* native = stream_.native_handle();
-    if (ec == beast::error::timeout) {
-      result_.timed_out = true;
-      result_.reason = "in the TLS handshake";
-    } else if (ec) {
-      result_.ending = classify_failure(native, ec);
-      result_.hello_sent = BIO_number_written(SSL_get_wbio(native)) > 0;
-      result_.reason = result_.ending == HandshakeResult::Ending::rejected
-                           ? describe_handshake_failure(native, ec)
-                           : describe_inconclusive(native, ec);
-    } else {
-      // Completed is accepted, certificate or not: anonymous ciphers send none.
-      result_.ending = HandshakeResult::Ending::accepted;
-      result_.handshake_time = Clock::now() - started_;
-      result_.protocol = tls_version_name(SSL_version(native));
-      if (const char* cipher = SSL_get_cipher_name(native)) result_.cipher = cipher;
-      result_.peer = describe_peer(native);
-      if (SSL_get_verify_result(native) != X509_V_OK) {
-        result_.verify_failure = describe_handshake_failure(native, {});
-      }
-    }
-    report();
-  }
-
-  void report() {
-    stopped_ = true;
-    beast::get_lowest_layer(stream_).close();
-    auto handler = std::move(handler_);
-    handler(std::move(result_));
-  }
-
-  std::shared_ptr<ssl::context> context_;  // outlives the stream built from it
-  ssl::stream<beast::tcp_stream> stream_;
-  Handler handler_;
-  HandshakeResult result_;
-  Clock::time_point started_;
-  bool stopped_ = false;
-};
-
 // One attempt: resolve once, then the main handshake and every probe at the same time, all
 // within the attempt's budget; the verdict waits for all of them.
 class TlsSession : public detail::CheckSession<TlsSession> {
@@ -372,13 +164,13 @@ class TlsSession : public detail::CheckSession<TlsSession> {
     if (ec) return fail(ec, fmt::format("resolve {}", target_->connect_host));
     probe_results_.resize(target_->probes.size());
     pending_ = 1 + target_->probes.size();
-    launch(target_->context, endpoints, [self = shared_from_this()](HandshakeResult result) {
+    launch(target_->context, endpoints, [self = shared_from_this()](TlsHandshakeResult result) {
       self->main_result_ = std::move(result);
       self->on_handshake_done();
     });
     for (std::size_t index = 0; index < target_->probes.size(); ++index) {
       launch(target_->probes[index].context, endpoints,
-             [self = shared_from_this(), index](HandshakeResult result) {
+             [self = shared_from_this(), index](TlsHandshakeResult result) {
                self->probe_results_[index] = std::move(result);
                self->on_handshake_done();
              });
@@ -386,8 +178,8 @@ class TlsSession : public detail::CheckSession<TlsSession> {
   }
 
   void launch(const std::shared_ptr<ssl::context>& context, const Resolver::Endpoints& endpoints,
-              Handshake::Handler handler) {
-    auto handshake = std::make_shared<Handshake>(io_, context, std::move(handler));
+              TlsHandshake::Handler handler) {
+    auto handshake = std::make_shared<TlsHandshake>(io_, context, std::move(handler));
     handshakes_.push_back(handshake);
     handshake->start(endpoints, target_->server_name, budget_end_);
   }
@@ -398,7 +190,7 @@ class TlsSession : public detail::CheckSession<TlsSession> {
   }
 
   // Why a handshake learnt nothing, as the error of the whole check.
-  std::string unreachable(const HandshakeResult& result, std::string_view purpose) const {
+  std::string unreachable(const TlsHandshakeResult& result, std::string_view purpose) const {
     if (result.timed_out && result.connect_time) {
       return fmt::format("timed out after {} waiting for the TLS handshake{} with {}",
                          format_duration(budget_), purpose, target_->label);
@@ -411,7 +203,7 @@ class TlsSession : public detail::CheckSession<TlsSession> {
   }
 
   // Why a probe learnt nothing about the server, as the error of the whole check.
-  std::string inconclusive(const HandshakeResult& result, const TlsProbe& probe) const {
+  std::string inconclusive(const TlsHandshakeResult& result, const TlsProbe& probe) const {
     if (!result.hello_sent) {
       return fmt::format("could not probe {} with {}: {}", probe.what, target_->label,
                          result.reason);
@@ -423,17 +215,17 @@ class TlsSession : public detail::CheckSession<TlsSession> {
   }
 
   CheckResult conclude() const {
-    const HandshakeResult& main = main_result_;
-    if (main.ending == HandshakeResult::Ending::unreachable) {
+    const TlsHandshakeResult& main = main_result_;
+    if (main.ending == TlsHandshakeResult::Ending::unreachable) {
       return CheckResult::error(unreachable(main, ""));
     }
-    if (main.ending == HandshakeResult::Ending::inconclusive && !main.hello_sent) {
+    if (main.ending == TlsHandshakeResult::Ending::inconclusive && !main.hello_sent) {
       return CheckResult::error(fmt::format("could not start the TLS handshake with {}: {}",
                                             target_->label, main.reason));
     }
     for (std::size_t index = 0; index < probe_results_.size(); ++index) {
-      const HandshakeResult& probe = probe_results_[index];
-      if (probe.ending == HandshakeResult::Ending::unreachable) {
+      const TlsHandshakeResult& probe = probe_results_[index];
+      if (probe.ending == TlsHandshakeResult::Ending::unreachable) {
         return CheckResult::error(unreachable(probe, " probing " + target_->probes[index].what));
       }
     }
@@ -444,7 +236,7 @@ class TlsSession : public detail::CheckSession<TlsSession> {
     if (main.connect_time) {
       measurements.push_back({"connect_ms", to_milliseconds(*main.connect_time), "ms"});
     }
-    if (main.ending != HandshakeResult::Ending::accepted) {
+    if (main.ending != TlsHandshakeResult::Ending::accepted) {
       failures.push_back("handshake failed: " + main.reason);
       details += fmt::format("handshake: failed: {}\n", main.reason);
     } else if (main.peer) {
@@ -466,7 +258,7 @@ class TlsSession : public detail::CheckSession<TlsSession> {
 
     // A pass needs every probe refused by the server; a failure found elsewhere stands.
     for (std::size_t index = 0; failures.empty() && index < probe_results_.size(); ++index) {
-      if (probe_results_[index].ending == HandshakeResult::Ending::inconclusive) {
+      if (probe_results_[index].ending == TlsHandshakeResult::Ending::inconclusive) {
         CheckResult result =
             CheckResult::error(inconclusive(probe_results_[index], target_->probes[index]));
         result.details = std::move(details);
@@ -548,12 +340,12 @@ class TlsSession : public detail::CheckSession<TlsSession> {
     std::vector<std::string> old_versions;
     for (std::size_t index = 0; index < probe_results_.size(); ++index) {
       const TlsProbe& probe = target_->probes[index];
-      const HandshakeResult& result = probe_results_[index];
-      if (result.ending == HandshakeResult::Ending::inconclusive) {
+      const TlsHandshakeResult& result = probe_results_[index];
+      if (result.ending == TlsHandshakeResult::Ending::inconclusive) {
         details += fmt::format("probe {}: inconclusive: {}\n", probe.what, result.reason);
         continue;
       }
-      if (result.ending != HandshakeResult::Ending::accepted) {
+      if (result.ending != TlsHandshakeResult::Ending::accepted) {
         details += fmt::format("probe {}: refused: {}\n", probe.what, result.reason);
         continue;
       }
@@ -593,9 +385,9 @@ class TlsSession : public detail::CheckSession<TlsSession> {
 
   std::shared_ptr<const TlsTarget> target_;
   Resolver resolver_;
-  std::vector<std::shared_ptr<Handshake>> handshakes_;
-  HandshakeResult main_result_;
-  std::vector<HandshakeResult> probe_results_;
+  std::vector<std::shared_ptr<TlsHandshake>> handshakes_;
+  TlsHandshakeResult main_result_;
+  std::vector<TlsHandshakeResult> probe_results_;
   std::size_t pending_ = 0;  // handshakes still running
 };
 
@@ -679,6 +471,104 @@ void add_cipher_probes(Fields& fields, TlsTarget& target, TlsProbe::Purpose purp
   }
 }
 
+// host, port and connect_to: where the connection goes.
+void read_endpoint(Fields& fields, TlsTarget& target) {
+  target.host = fields.string("host");
+  const std::optional<net::ip::address> address = parse_ip_literal(target.host);
+  if (!address && target.host.starts_with('[')) {
+    fields.error("host",
+                 fmt::format("expected an IPv6 address inside brackets, got \"{}\"", target.host));
+  } else if (!address && target.host.find(':') != std::string::npos) {
+    fields.error("host", fmt::format("expected a host name or IP address, got \"{}\" (the port "
+                                     "goes in `port`)",
+                                     target.host));
+  }
+  target.port = static_cast<std::uint16_t>(fields.integer("port", 443));
+  target.label = endpoint_label(target.host, target.port);
+
+  target.connect_host = target.host;
+  target.connect_port = target.port;
+  if (fields.has("connect_to")) {
+    const std::string connect_to = fields.string("connect_to");
+    if (const auto parsed = parse_connect_to(connect_to)) {
+      target.connect_host = parsed->first;
+      target.connect_port = parsed->second.value_or(target.port);
+      target.label += " via " + endpoint_label(target.connect_host, target.connect_port);
+    } else {
+      fields.error("connect_to", fmt::format("expected ADDRESS[:PORT] (10.0.0.5:8443, "
+                                             "[2001:db8::5]:8443, new-api.internal), got \"{}\"",
+                                             connect_to));
+    }
+  }
+}
+
+// sni: the name sent and verified, by default the host's (an address as OpenSSL writes it).
+void read_server_name(Fields& fields, TlsTarget& target) {
+  const std::optional<net::ip::address> address = parse_ip_literal(target.host);
+  target.server_name = address ? address->to_string() : target.host;
+  if (!fields.has("sni")) return;
+  const std::string sni = fields.string("sni");
+  if (sni.find_first_of(" /[]") != std::string::npos) {
+    fields.error("sni", fmt::format("expected a host name or IP address, got \"{}\"", sni));
+  } else {
+    target.server_name = sni;
+  }
+}
+
+void read_issuer(Fields& fields, TlsTarget& target) {
+  if (!fields.has("issuer_matches")) return;
+  target.issuer_pattern = fields.string("issuer_matches");
+  try {
+    target.issuer_regex.emplace(target.issuer_pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& error) {
+    fields.error("issuer_matches", fmt::format("expected a regular expression, got \"{}\": {}",
+                                               target.issuer_pattern, error.what()));
+  }
+}
+
+// A probe for each protocol version older than min_version (one of kVersionChoices).
+void add_version_probes(Fields& fields, TlsTarget& target) {
+  const int version = *parse_tls_version(fields.string("min_version"));
+  target.min_version = version;
+  for (const std::string_view name : kVersionChoices) {
+    const int older = *parse_tls_version(name);
+    if (older >= version) break;
+    TlsClientOptions probe{
+        .min_version = older, .max_version = older, .cipher_list = "ALL:@SECLEVEL=0"};
+    if (auto context = probe_context(fields, probe)) {
+      target.probes.push_back({.purpose = TlsProbe::Purpose::version,
+                               .version = older,
+                               .what = std::string(name),
+                               .context = std::move(context)});
+    }
+  }
+}
+
+// forbidden_ciphers and allowed_ciphers, and the probes that offer only what they rule out.
+void read_cipher_lists(Fields& fields, TlsTarget& target) {
+  if (fields.has("forbidden_ciphers")) {
+    target.forbidden_ciphers = fields.strings("forbidden_ciphers");
+    target.forbidden_names = expand_ciphers(fields, "forbidden_ciphers", target.forbidden_ciphers);
+    add_cipher_probes(fields, target, TlsProbe::Purpose::forbidden_ciphers, target.forbidden_names,
+                      "forbidden ciphers");
+  }
+  if (!fields.has("allowed_ciphers")) return;
+  target.allowed_ciphers = fields.strings("allowed_ciphers");
+  target.allowed_names = expand_ciphers(fields, "allowed_ciphers", target.allowed_ciphers);
+  if (target.allowed_ciphers.empty()) {
+    fields.error("allowed_ciphers", "expected at least one cipher, got an empty list");
+  }
+  std::vector<std::string> unlisted;
+  for (std::string& name : expand_cipher_string("ALL:COMPLEMENTOFALL")) {
+    if (!contains(target.allowed_names, name)) unlisted.push_back(std::move(name));
+  }
+  for (const std::string_view suite : kTls13Suites) {
+    if (!contains(target.allowed_names, suite)) unlisted.emplace_back(suite);
+  }
+  add_cipher_probes(fields, target, TlsProbe::Purpose::unlisted_ciphers, unlisted,
+                    "ciphers outside allowed_ciphers");
+}
+
 }  // namespace
 
 KindSpec TlsCheck::spec() {
@@ -694,7 +584,8 @@ KindSpec TlsCheck::spec() {
               {.name = "host",
                .required = true,
                .description = "Host name or IP address; an IPv6 address may be written in "
-                              "brackets ([::1])"},
+                              "brackets ([::1])",
+               .non_empty = true},
               {.name = "port",
                .type = FieldType::integer,
                .description = "TCP port",
@@ -707,7 +598,8 @@ KindSpec TlsCheck::spec() {
               {.name = "sni",
                .description = "The name sent in SNI and verified against the certificate "
                               "(default: host); an IP address sends no SNI and is verified as an "
-                              "address"},
+                              "address",
+               .non_empty = true},
               {.name = "ca_file",
                .description = "PEM file of the CA certificates to trust (default: the system's)"},
               {.name = "verify",
@@ -729,11 +621,13 @@ KindSpec TlsCheck::spec() {
                .type = FieldType::string_list,
                .description = "OpenSSL cipher names or strings (ECDHE-RSA-AES128-SHA, aNULL, "
                               "TLS_AES_128_GCM_SHA256) the server must not negotiate, also when "
-                              "a handshake offers only these"},
+                              "a handshake offers only these",
+               .non_empty = true},
               {.name = "allowed_ciphers",
                .type = FieldType::string_list,
                .description = "The only ciphers the server may negotiate, also when a "
-                              "handshake offers only others"},
+                              "handshake offers only others",
+               .non_empty = true},
               {.name = "min_key_bits",
                .type = FieldType::integer,
                .description = "Smallest public key size of the certificate, in bits",
@@ -749,68 +643,13 @@ KindSpec TlsCheck::spec() {
 
 TlsCheck::TlsCheck(Fields& fields) {
   auto target = std::make_shared<TlsTarget>();
-
-  target->host = fields.string("host");
-  const std::optional<net::ip::address> address = parse_ip_literal(target->host);
-  if (fields.has("host") && target->host.empty()) {
-    fields.error("host", "expected a host name or IP address, got an empty string");
-  } else if (!address && target->host.starts_with('[')) {
-    fields.error("host",
-                 fmt::format("expected an IPv6 address inside brackets, got \"{}\"", target->host));
-  } else if (!address && target->host.find(':') != std::string::npos) {
-    fields.error("host", fmt::format("expected a host name or IP address, got \"{}\" (the port "
-                                     "goes in `port`)",
-                                     target->host));
-  }
-
-  const std::int64_t port = fields.integer("port", 443);
-  if (port < kMinPort || port > kMaxPort) {
-    fields.error("port",
-                 fmt::format("expected a port from {} to {}, got {}", kMinPort, kMaxPort, port));
-  }
-  target->port = static_cast<std::uint16_t>(std::clamp(port, std::int64_t{0}, kMaxPort));
-  target->label = endpoint_label(target->host, target->port);
-
-  target->connect_host = target->host;
-  target->connect_port = target->port;
-  if (fields.has("connect_to")) {
-    const std::string connect_to = fields.string("connect_to");
-    if (const auto parsed = parse_connect_to(connect_to)) {
-      target->connect_host = parsed->first;
-      target->connect_port = parsed->second.value_or(target->port);
-      target->label += " via " + endpoint_label(target->connect_host, target->connect_port);
-    } else {
-      fields.error("connect_to", fmt::format("expected ADDRESS[:PORT] (10.0.0.5:8443, "
-                                             "[2001:db8::5]:8443, new-api.internal), got \"{}\"",
-                                             connect_to));
-    }
-  }
-
+  read_endpoint(fields, *target);
   target->resolver = read_resolver_field(fields);
-
-  target->server_name = address ? address->to_string() : target->host;
-  if (fields.has("sni")) {
-    const std::string sni = fields.string("sni");
-    if (sni.empty() || sni.find_first_of(" /[]") != std::string::npos) {
-      fields.error("sni", fmt::format("expected a host name or IP address, got \"{}\"", sni));
-    } else {
-      target->server_name = sni;
-    }
-  }
-
+  read_server_name(fields, *target);
   target->verify = fields.boolean("verify", true);
   if (fields.has("min_days_valid")) target->min_days_valid = fields.integer("min_days_valid");
   if (fields.has("min_key_bits")) target->min_key_bits = fields.integer("min_key_bits");
-
-  if (fields.has("issuer_matches")) {
-    target->issuer_pattern = fields.string("issuer_matches");
-    try {
-      target->issuer_regex.emplace(target->issuer_pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& error) {
-      fields.error("issuer_matches", fmt::format("expected a regular expression, got \"{}\": {}",
-                                                 target->issuer_pattern, error.what()));
-    }
-  }
+  read_issuer(fields, *target);
 
   // Verification never stops the main handshake: its result is read afterwards, so that a
   // certificate that does not verify is still described in full.
@@ -821,53 +660,8 @@ TlsCheck::TlsCheck(Fields& fields) {
     fields.error("ca_file", context.error().message);
   }
 
-  if (fields.has("min_version")) {
-    const std::string text = fields.string("min_version");
-    if (const auto version = parse_tls_version(text)) {
-      target->min_version = *version;
-      for (const std::string_view name : kVersionChoices) {
-        const int older = *parse_tls_version(name);
-        if (older >= *version) break;
-        TlsClientOptions probe{
-            .min_version = older, .max_version = older, .cipher_list = "ALL:@SECLEVEL=0"};
-        if (auto context = probe_context(fields, probe)) {
-          target->probes.push_back({.purpose = TlsProbe::Purpose::version,
-                                    .version = older,
-                                    .what = std::string(name),
-                                    .context = std::move(context)});
-        }
-      }
-    } else {
-      fields.error("min_version", fmt::format("expected one of TLSv1.0, TLSv1.1, TLSv1.2, "
-                                              "TLSv1.3, got \"{}\"",
-                                              text));
-    }
-  }
-
-  if (fields.has("forbidden_ciphers")) {
-    target->forbidden_ciphers = fields.strings("forbidden_ciphers");
-    target->forbidden_names =
-        expand_ciphers(fields, "forbidden_ciphers", target->forbidden_ciphers);
-    add_cipher_probes(fields, *target, TlsProbe::Purpose::forbidden_ciphers,
-                      target->forbidden_names, "forbidden ciphers");
-  }
-  if (fields.has("allowed_ciphers")) {
-    target->allowed_ciphers = fields.strings("allowed_ciphers");
-    target->allowed_names = expand_ciphers(fields, "allowed_ciphers", target->allowed_ciphers);
-    if (fields.has("allowed_ciphers") && target->allowed_ciphers.empty()) {
-      fields.error("allowed_ciphers", "expected at least one cipher, got an empty list");
-    }
-    std::vector<std::string> unlisted;
-    for (std::string& name : expand_cipher_string("ALL:COMPLEMENTOFALL")) {
-      if (!contains(target->allowed_names, name)) unlisted.push_back(std::move(name));
-    }
-    for (const std::string_view suite : kTls13Suites) {
-      if (!contains(target->allowed_names, suite)) unlisted.emplace_back(suite);
-    }
-    add_cipher_probes(fields, *target, TlsProbe::Purpose::unlisted_ciphers, unlisted,
-                      "ciphers outside allowed_ciphers");
-  }
-
+  if (fields.has("min_version")) add_version_probes(fields, *target);
+  read_cipher_lists(fields, *target);
   target_ = std::move(target);
 }
 

@@ -19,7 +19,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "checks/net/resolver.hpp"
+#include "checks/net/address.hpp"
 
 namespace cutover::dns {
 

@@ -124,6 +124,54 @@ std::string quote(std::string_view text) {
   return out + '"';
 }
 
+// SOA data: "primary mailbox serial refresh retry expire minimum".
+Expected<std::string> read_soa(Reader& reader, std::size_t end) {
+  auto primary = reader.name(end);
+  if (!primary) return primary.error();
+  auto mailbox = reader.name(end);
+  if (!mailbox) return mailbox.error();
+  if (reader.left(end) != 20) {
+    return error(fmt::format("expected 20 bytes of serial and timers after the names, got {}",
+                             reader.left(end)));
+  }
+  std::string text = primary.value() + " " + mailbox.value();
+  for (int i = 0; i < 5; ++i)
+    text += fmt::format(" {}", reader.u32());
+  return text;
+}
+
+// TXT data: the strings concatenated, bytes as sent.
+Expected<std::string> read_txt(Reader& reader, std::size_t end) {
+  if (reader.left(end) == 0) return error("expected at least one string, got no data");
+  std::string text;
+  while (reader.left(end) > 0) {
+    const std::size_t size = reader.u8();
+    if (!reader.has(size, end)) {
+      return error(
+          fmt::format("string of {} bytes runs past the data ({} left)", size, reader.left(end)));
+    }
+    const auto bytes = reader.bytes(size);
+    text.append(bytes.begin(), bytes.end());
+  }
+  return text;
+}
+
+// CAA data: "flags tag \"value\"".
+Expected<std::string> read_caa(Reader& reader, std::size_t end) {
+  const std::size_t length = reader.left(end);
+  if (length < 2) return error(fmt::format("expected flags and a tag, got {} bytes", length));
+  const std::uint8_t flags = reader.u8();
+  const std::size_t tag_length = reader.u8();
+  if (tag_length == 0 || !reader.has(tag_length, end)) {
+    return error(fmt::format("tag of {} bytes does not fit the data ({} left)", tag_length,
+                             reader.left(end)));
+  }
+  const auto tag = reader.bytes(tag_length);
+  const auto value = reader.bytes(reader.left(end));
+  return fmt::format("{} {} {}", flags, canonical_name(std::string(tag.begin(), tag.end())),
+                     quote(std::string(value.begin(), value.end())));
+}
+
 // The record data between the reader's offset and `end`, as canonical text.
 Expected<std::string> read_data(Reader& reader, int type, std::size_t end) {
   const std::size_t length = reader.left(end);
@@ -169,47 +217,12 @@ Expected<std::string> read_data(Reader& reader, int type, std::size_t end) {
       const std::uint16_t port = reader.u16();
       return last_name(fmt::format("{} {} {} ", priority, weight, port));
     }
-    case ns_t_soa: {
-      auto primary = reader.name(end);
-      if (!primary) return primary.error();
-      auto mailbox = reader.name(end);
-      if (!mailbox) return mailbox.error();
-      if (reader.left(end) != 20) {
-        return error(fmt::format("expected 20 bytes of serial and timers after the names, got {}",
-                                 reader.left(end)));
-      }
-      std::string text = primary.value() + " " + mailbox.value();
-      for (int i = 0; i < 5; ++i)
-        text += fmt::format(" {}", reader.u32());
-      return text;
-    }
-    case ns_t_txt: {
-      if (length == 0) return error("expected at least one string, got no data");
-      std::string text;
-      while (reader.left(end) > 0) {
-        const std::size_t size = reader.u8();
-        if (!reader.has(size, end)) {
-          return error(fmt::format("string of {} bytes runs past the data ({} left)", size,
-                                   reader.left(end)));
-        }
-        const auto bytes = reader.bytes(size);
-        text.append(bytes.begin(), bytes.end());
-      }
-      return text;
-    }
-    case ns_t_caa: {
-      if (length < 2) return error(fmt::format("expected flags and a tag, got {} bytes", length));
-      const std::uint8_t flags = reader.u8();
-      const std::size_t tag_length = reader.u8();
-      if (tag_length == 0 || !reader.has(tag_length, end)) {
-        return error(fmt::format("tag of {} bytes does not fit the data ({} left)", tag_length,
-                                 reader.left(end)));
-      }
-      const auto tag = reader.bytes(tag_length);
-      const auto value = reader.bytes(reader.left(end));
-      return fmt::format("{} {} {}", flags, canonical_name(std::string(tag.begin(), tag.end())),
-                         quote(std::string(value.begin(), value.end())));
-    }
+    case ns_t_soa:
+      return read_soa(reader, end);
+    case ns_t_txt:
+      return read_txt(reader, end);
+    case ns_t_caa:
+      return read_caa(reader, end);
     default:
       return fmt::format("\\# {} {}", length, to_hex(reader.bytes(length)));
   }

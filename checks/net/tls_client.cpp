@@ -14,7 +14,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
 
-#include "checks/net/resolver.hpp"
+#include "checks/net/address.hpp"
 
 namespace cutover {
 

@@ -22,6 +22,7 @@
 
 #include "checks/builtin.hpp"
 #include "harness/registry.hpp"
+#include "harness/suite.hpp"
 #include "loopback/dns_servers.hpp"
 #include "loopback/process.hpp"
 #include "loopback/temp_dir.hpp"
@@ -80,6 +81,21 @@ Strings construction_errors(FieldMap values) {
 
 std::string error_line(const std::string& message) {
   return "suite.yaml:7:5: error: " + message;
+}
+
+// The loader's messages about one dns check whose fields are `fields`, one "key: value" a line.
+Strings load_errors(const Strings& fields) {
+  Registry registry;
+  register_builtin_checks(registry);
+  std::string text = "suite: s\nchecks:\n  - name: c\n    kind: dns\n";
+  for (const std::string& field : fields)
+    text += "    " + field + "\n";
+  auto loaded = load_suite_text(text, "suite.yaml", registry);
+  Strings errors;
+  if (loaded) return errors;
+  for (const Diagnostic& diagnostic : loaded.error())
+    errors.push_back(to_string(diagnostic));
+  return errors;
 }
 
 class DnsCheckTest : public ::testing::Test {
@@ -973,10 +989,11 @@ TEST(DnsCheck, Describe) {
 }
 
 TEST(DnsCheck, QueryErrors) {
-  EXPECT_EQ(construction_errors({{"type", std::string("A")}}),
-            Strings{error_line("query: missing: the name to look up")});
-  EXPECT_EQ(construction_errors({{"query", std::string()}}),
-            Strings{error_line("query: expected a domain name, got an empty string")});
+  EXPECT_EQ(load_errors({"type: A"}),
+            Strings{"suite.yaml:3:5: error: check 'c': missing required field 'query' of kind "
+                    "'dns'"});
+  EXPECT_EQ(load_errors({"query: ''"}),
+            Strings{"suite.yaml:5:12: error: query: expected a non-empty string, got ''"});
   EXPECT_EQ(construction_errors({{"query", std::string("a..example.test")}}),
             Strings{error_line(R"(query: "a..example.test" is not a domain name: empty label)")});
   EXPECT_EQ(
@@ -987,11 +1004,9 @@ TEST(DnsCheck, QueryErrors) {
       construction_errors({{"query", std::string("10.0.0.1")}}),
       Strings{error_line(
           R"(query: "10.0.0.1" is an IP address; type PTR looks one up in reverse, type A needs a name)")});
-  EXPECT_EQ(
-      construction_errors(
-          {{"query", std::string("app.example.test")}, {"type", std::string("ANY")}}),
-      Strings{error_line(
-          R"(type: expected one of A, AAAA, CNAME, MX, TXT, SRV, NS, SOA, CAA, PTR, got "ANY")")});
+  EXPECT_EQ(load_errors({"query: app.example.test", "type: ANY"}),
+            Strings{"suite.yaml:6:11: error: type: expected one of A, AAAA, CNAME, MX, TXT, SRV, "
+                    "NS, SOA, CAA, PTR, got 'ANY'"});
 }
 
 TEST(DnsCheck, ServerErrors) {
@@ -1067,12 +1082,17 @@ TEST(DnsCheck, AgreeNeedsTwoServers) {
 }
 
 TEST(DnsCheck, RangeErrors) {
-  FieldMap values = query("app.example.test", {"127.0.0.1"});
-  values["tries"] = std::int64_t{0};
-  values["min_answers"] = std::int64_t{-1};
-  EXPECT_EQ(construction_errors(values),
-            (Strings{error_line("tries: expected 1 to 10, got 0"),
-                     error_line("min_answers: expected 0 to 65535, got -1")}));
+  EXPECT_EQ(
+      load_errors({"query: app.example.test", "tries: 0", "min_answers: -1"}),
+      (Strings{
+          "suite.yaml:6:12: error: tries: expected an integer from 1 to 10, got '0'",
+          "suite.yaml:7:18: error: min_answers: expected an integer from 0 to 65535, got '-1'"}));
+  EXPECT_EQ(load_errors({"query: app.example.test", "tries: 11", "min_answers: 65536"}),
+            (Strings{"suite.yaml:6:12: error: tries: expected an integer from 1 to 10, got '11'",
+                     "suite.yaml:7:18: error: min_answers: expected an integer from 0 to 65535, "
+                     "got '65536'"}));
+  EXPECT_EQ(load_errors({"query: app.example.test", "servers: ['127.0.0.1', '']"}),
+            Strings{"suite.yaml:6:14: error: servers: expected non-empty strings, got ''"});
 }
 
 TEST(DnsCheck, SpecDeclaresFieldsForValidation) {

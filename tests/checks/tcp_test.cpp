@@ -448,17 +448,6 @@ TEST(BuiltinChecks, RegistersTcp) {
   EXPECT_EQ(kind->factory(fields)->describe(), "127.0.0.1:8443 expect open");
 }
 
-TEST(Resolver, ParsesIpLiterals) {
-  EXPECT_EQ(parse_ip_literal("10.0.0.1"), boost::asio::ip::make_address("10.0.0.1"));
-  EXPECT_EQ(parse_ip_literal("::1"), boost::asio::ip::make_address("::1"));
-  EXPECT_EQ(parse_ip_literal("[::1]"), boost::asio::ip::make_address("::1"));
-  EXPECT_EQ(parse_ip_literal("localhost"), std::nullopt);
-  EXPECT_EQ(parse_ip_literal("[10.0.0.1]"), std::nullopt);
-  EXPECT_EQ(parse_ip_literal("[::1"), std::nullopt);
-  EXPECT_EQ(parse_ip_literal(""), std::nullopt);
-  EXPECT_EQ(parse_ip_literal(std::string(200, '1')), std::nullopt);
-}
-
 TEST(Resolver, LiteralsResolveWithoutALookupAndNeverInline) {
   boost::asio::io_context io;
   Resolver resolver(io);

@@ -23,6 +23,7 @@
 #include "checks/builtin.hpp"
 #include "checks/net/tls_client.hpp"
 #include "harness/registry.hpp"
+#include "harness/suite.hpp"
 #include "loopback/certificates.hpp"
 #include "loopback/dns_servers.hpp"
 #include "loopback/http_servers.hpp"
@@ -55,6 +56,21 @@ std::unique_ptr<TlsCheck> make_check(FieldMap values) {
 
 std::vector<std::string> construction_errors(FieldMap values) {
   return test::construction_errors<TlsCheck>(std::move(values));
+}
+
+// The loader's messages about one tls check whose fields are `fields`, one "key: value" a line.
+std::vector<std::string> load_errors(const std::vector<std::string>& fields) {
+  Registry registry;
+  register_builtin_checks(registry);
+  std::string text = "suite: s\nchecks:\n  - name: c\n    kind: tls\n";
+  for (const std::string& field : fields)
+    text += "    " + field + "\n";
+  auto loaded = load_suite_text(text, "suite.yaml", registry);
+  std::vector<std::string> errors;
+  if (loaded) return errors;
+  for (const Diagnostic& diagnostic : loaded.error())
+    errors.push_back(to_string(diagnostic));
+  return errors;
 }
 
 Completed run_check(FieldMap values, Duration timeout = kTimeout) {
@@ -573,9 +589,6 @@ TEST(TlsCheckFields, MistakesAreFieldErrors) {
   EXPECT_EQ(construction_errors({{"host", kHost}, {"ca_file", std::string("/nonexistent.pem")}}),
             std::vector<std::string>{"suite.yaml:7:5: error: could not load CA file "
                                      "/nonexistent.pem: No such file or directory"});
-  EXPECT_EQ(construction_errors({{"host", kHost}, {"min_version", std::string("SSLv3")}}),
-            std::vector<std::string>{"suite.yaml:7:5: error: expected one of TLSv1.0, TLSv1.1, "
-                                     "TLSv1.2, TLSv1.3, got \"SSLv3\""});
   EXPECT_EQ(construction_errors({{"host", kHost}, {"issuer_matches", std::string("(")}}).size(),
             1u);
   const std::vector<std::string> unknown = construction_errors(
@@ -588,6 +601,23 @@ TEST(TlsCheckFields, MistakesAreFieldErrors) {
   EXPECT_EQ(construction_errors({{"host", std::string("api.example.test:443")}}),
             std::vector<std::string>{"suite.yaml:7:5: error: expected a host name or IP address, "
                                      "got \"api.example.test:443\" (the port goes in `port`)"});
+}
+
+TEST(TlsCheckFields, TheLoaderChecksWhatTheSpecDeclares) {
+  EXPECT_EQ(load_errors({"host: api.example.test", "min_version: SSLv3"}),
+            std::vector<std::string>{"suite.yaml:6:18: error: min_version: expected one of "
+                                     "TLSv1.0, TLSv1.1, TLSv1.2, TLSv1.3, got 'SSLv3'"});
+  EXPECT_EQ(load_errors({"host: ''", "port: 0"}),
+            (std::vector<std::string>{
+                "suite.yaml:5:11: error: host: expected a non-empty string, got ''",
+                "suite.yaml:6:11: error: port: expected an integer from 1 to 65535, got '0'"}));
+  EXPECT_EQ(load_errors({"host: api.example.test", "sni: ''", "allowed_ciphers: ['']"}),
+            (std::vector<std::string>{
+                "suite.yaml:6:10: error: sni: expected a non-empty string, got ''",
+                "suite.yaml:7:22: error: allowed_ciphers: expected non-empty strings, got ''"}));
+  EXPECT_EQ(load_errors({"host: api.example.test", "allowed_ciphers: []"}),
+            std::vector<std::string>{"suite.yaml:6:22: error: expected at least one cipher, got "
+                                     "an empty list"});
 }
 
 TEST(TlsCheckFields, CiphersThisClientCannotOfferAreFieldErrors) {
