@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "harness/text.hpp"
+#include "reports/outcome_label.hpp"
 
 namespace cutover {
 namespace {
@@ -25,20 +26,6 @@ constexpr std::string_view kEraseLine = "\r\x1b[2K";
 constexpr std::size_t kStatusWidth = 5;  // "ERROR"
 constexpr std::size_t kSlowest = 5;
 constexpr std::string_view kIndent = "    ";
-
-std::string_view status_word(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::passed:
-      return "PASS";
-    case Outcome::failed:
-      return "FAIL";
-    case Outcome::error:
-      return "ERROR";
-    case Outcome::skipped:
-      return "SKIP";
-  }
-  return "?";
-}
 
 std::string_view status_colour(Outcome outcome) {
   switch (outcome) {
@@ -146,7 +133,7 @@ void ConsoleReporter::check_finished(const PlannedCheck& check, const Result& re
     return;
   }
 
-  const std::string_view word = status_word(result.outcome);
+  const std::string_view word = outcome_label(result.outcome);
   std::string& text = line_;
   text.clear();
   append_painted(text, word, status_colour(result.outcome));
@@ -174,7 +161,7 @@ void ConsoleReporter::check_finished(const PlannedCheck& check, const Result& re
     if (result.attempts.size() > 1) {
       for (std::size_t i = 0; i < result.attempts.size(); ++i) {
         const Attempt& attempt = result.attempts[i];
-        text += fmt::format("{}attempt {}: {} ({})", kIndent, i + 1, status_word(attempt.outcome),
+        text += fmt::format("{}attempt {}: {} ({})", kIndent, i + 1, outcome_label(attempt.outcome),
                             short_duration(attempt.duration));
         if (const std::string message = one_line(attempt.message); !message.empty()) {
           text += ": " + message;

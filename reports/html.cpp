@@ -15,182 +15,22 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include "harness/atomic_file.hpp"
 #include "harness/diagnostics.hpp"
 #include "harness/text.hpp"
+#include "reports/html_assets.hpp"
+#include "reports/html_escape.hpp"
+#include "reports/outcome_label.hpp"
 
 namespace cutover {
-namespace detail {
-
-// What the page shows of one check; copied at check_finished, as the plan may be gone by
-// run_finished.
-struct HtmlEntry {
-  std::string suite;
-  std::string phase;
-  std::size_t order = 0;
-  std::string name;
-  std::string kind;
-  std::string description;
-  std::string location;
-  std::vector<std::string> tags;
-  std::vector<std::string> needs;
-  Result result;
-};
-
-}  // namespace detail
-
 namespace {
 
 using detail::HtmlEntry;
-
-// Styles: light and dark from the system setting, and a clean print. The page stays readable
-// without them (a strict CSP blocks inline styles).
-constexpr std::string_view kStyle = R"css(
-:root{--bg:#fff;--fg:#1f2328;--mute:#59636e;--line:#d1d9e0;--panel:#f6f8fa;--pass:#1a7f37;--fail:#cf222e;--error:#bc4c00;--skip:#6e7781;--flaky:#8250df;--bar:#0969da;color-scheme:light dark}
-@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--mute:#9198a1;--line:#3d444d;--panel:#151b23;--pass:#3fb950;--fail:#f85149;--error:#db6d28;--skip:#9198a1;--flaky:#a371f7;--bar:#4493f8}}
-*{box-sizing:border-box}
-body{margin:0 auto;max-width:1440px;padding:1rem 1.5rem 3rem;background:var(--bg);color:var(--fg);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-a{color:var(--bar)}
-h2{margin:2rem 0 .5rem;font-size:1.3rem}
-h2 small,.mute,td small{color:var(--mute);font-weight:normal}
-.verdict{margin:0;font-size:3.2rem;font-weight:800;letter-spacing:.02em;line-height:1.1}
-.v-pass .verdict{color:var(--pass)}.v-fail .verdict{color:var(--fail)}
-.lede{margin:.2rem 0 1rem;font-size:1.1rem}
-.counts{display:flex;flex-wrap:wrap;gap:2rem;list-style:none;margin:0 0 1rem;padding:0}
-.counts b{display:block;font-size:1.8rem;line-height:1.1}
-.counts .passed b,tr.passed .st{color:var(--pass)}.counts .failed b,tr.failed .st{color:var(--fail)}
-.counts .error b,tr.error .st{color:var(--error)}.counts .skipped b,tr.skipped .st{color:var(--skip)}
-.counts .flaky b,.fl{color:var(--flaky)}
-.top{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:0 2rem}
-@media (max-width:900px){.top{grid-template-columns:1fr}}
-dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:0}
-dl.meta dt{color:var(--mute)}dl.meta dd{margin:0}
-table{border-collapse:collapse;width:100%}
-th,td{padding:.3rem .5rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
-th{font-weight:600;color:var(--mute)}
-.phases th,.phases td{border:0;padding:.15rem .5rem}
-.pb{display:flex;width:100%;min-width:8rem;height:.8rem;margin-top:.25rem;background:var(--panel);border-radius:3px;overflow:hidden}
-.pb span{display:block;height:100%}
-.pb .passed{background:var(--pass)}.pb .failed{background:var(--fail)}.pb .error{background:var(--error)}.pb .skipped{background:var(--skip)}
-details.env{margin:1rem 0;padding:.5rem .8rem;background:var(--panel);border-radius:6px}
-details.env table{margin:.5rem 0}
-#controls{position:sticky;top:0;z-index:1;display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:1rem 0;padding:.6rem .8rem;background:var(--panel);border:1px solid var(--line);border-radius:6px}
-#controls fieldset{border:0;margin:0;padding:0;display:flex;gap:.8rem}
-#controls input[type=search]{flex:1;min-width:16rem;padding:.3rem .5rem;font:inherit}
-#controls output{color:var(--mute)}
-.checks{table-layout:fixed}
-.checks th:nth-child(1){width:5.5rem}.checks th:nth-child(2){width:22%}.checks th:nth-child(3){width:11rem}.checks th:nth-child(4){width:9rem}
-.checks td.s{font-weight:700;white-space:nowrap}
-.checks td.n,.checks td.k{overflow-wrap:anywhere}
-.checks td.d{white-space:nowrap;font-variant-numeric:tabular-nums}
-.checks td.m{overflow-wrap:anywhere}
-.checks th.d{cursor:pointer;white-space:nowrap}
-.tg{display:inline-block;margin:0 .25rem 0 0;padding:0 .35rem;border:1px solid var(--line);border-radius:1rem;font-size:.8rem;color:var(--mute)}
-.tl{display:block;position:relative;height:5px;margin:.2rem 0;background:var(--panel)}
-.tl i{position:absolute;top:0;bottom:0;min-width:2px;background:var(--bar)}
-summary{cursor:pointer}
-td.m details>div{margin:.4rem 0 .6rem}
-td.m table{width:auto;margin:.4rem 0}
-td.m dl{display:grid;grid-template-columns:max-content 1fr;gap:0 1rem;margin:.3rem 0}
-td.m dt{color:var(--mute)}td.m dd{margin:0}
-.ms th{font-weight:normal}
-pre{margin:.4rem 0;padding:.5rem .7rem;max-height:32rem;overflow:auto;background:var(--panel);border-radius:4px;font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre}
-[hidden]{display:none!important}
-@media print{#controls,.tl{display:none}body{max-width:none;padding:0;color:#000;background:#fff}tr{break-inside:avoid}pre{max-height:none;white-space:pre-wrap}a{color:inherit;text-decoration:none}}
-)css";
-
-// The behaviour: filters, search, sorting by duration and the view's state in location.hash.
-// Everything it changes is visible without it: it only hides rows and reorders them.
-constexpr std::string_view kScript = R"js(
-(()=>{
-const $=(s,e)=>(e||document).querySelector(s),$$=(s,e)=>[...(e||document).querySelectorAll(s)];
-const form=$('#controls'),q=form.elements.q,outs=$$('input[name=o]',form);
-const rows=[];
-for(const sec of $$('section.phase'))for(const el of $$('table.checks>tbody>tr',sec)){const c=el.cells;
- rows.push({el,i:rows.length,o:el.className,p:sec.dataset.p,k:c[2].textContent,
-  t:[...c[1].getElementsByClassName('tg')].map(e=>e.textContent),f:el.hasAttribute('data-f'),d:+el.dataset.d,
-  get s(){return this.text||(this.text=(c[1].textContent+' '+c[2].textContent+' '+(c[4].querySelector('summary')||c[4]).textContent).toLowerCase());}});}
-let sort='',sorted='';
-const terms=text=>{const out=[],re=/(-?)(?:(phase|tag|kind|is|outcome):)?(?:"([^"]*)"?|(\S+))/gi;let m;
- while((m=re.exec(text))){const v=(m[3]!==undefined?m[3]:m[4]||'').toLowerCase();
-  if(v||m[2])out.push({neg:!!m[1],key:(m[2]||'').toLowerCase(),v});}return out;};
-const test=(r,x)=>{const v=x.v;switch(x.key){
- case 'phase':return r.p.toLowerCase()===v;
- case 'tag':return r.t.some(t=>t.toLowerCase()===v);
- case 'kind':{const k=r.k.toLowerCase();return k===v||k.startsWith(v+'.');}
- case 'is':case 'outcome':return v==='flaky'?r.f:r.o===v;
- default:return r.s.includes(v);}};
-const state=()=>({o:outs.filter(e=>e.checked).map(e=>e.value),p:form.elements.p.value,
- t:form.elements.t.value,k:form.elements.k.value,q:q.value.trim()});
-function apply(){
- const st=state(),ts=terms(st.q),counts={passed:0,failed:0,error:0,skipped:0};let shown=0;
- for(const r of rows){
-  const match=(!st.p||r.p===st.p)&&(!st.t||r.t.includes(st.t))&&(!st.k||r.k===st.k)&&ts.every(x=>test(r,x)!==x.neg);
-  if(match)counts[r.o]++;
-  const visible=match&&(!st.o.length||st.o.includes(r.o));
-  if(r.el.hidden===visible)r.el.hidden=!visible;if(visible)shown++;}
- for(const o in counts){const c=$('#controls [data-c='+o+']');if(c)c.textContent=counts[o];}
- for(const sec of $$('section.phase')){const n=$$('table.checks>tbody>tr:not([hidden])',sec).length;
-  sec.hidden=!n;$('.shown',sec).textContent=n;}
- $('#shown').textContent=shown+' of '+rows.length+' checks shown';
- document.body.dataset.shown=shown;}
-function order(){
- if(sort===sorted)return;sorted=sort;
- for(const tb of $$('table.checks>tbody')){
-  const rs=rows.filter(r=>r.el.parentNode===tb).sort((a,b)=>sort?b.d-a.d||a.i-b.i:a.i-b.i);
-  tb.replaceChildren(...rs.map(r=>r.el));}
- for(const th of $$('table.checks th.d'))th.setAttribute('aria-sort',sort?'descending':'none');}
-function save(){
- const st=state(),ps=new URLSearchParams();
- if(st.o.length)ps.set('o',st.o.join(','));
- for(const k of ['p','t','k','q'])if(st[k])ps.set(k,st[k]);
- if(sort)ps.set('s',sort);
- const h=ps.toString();history.replaceState(null,'',h?'#'+h:location.pathname+location.search);}
-function load(){
- let h=location.hash.slice(1);try{h=decodeURIComponent(h);}catch(e){}
- const target=h&&document.getElementById(h);
- if(target){target.hidden=false;const sec=target.closest('section');if(sec)sec.hidden=false;
-  if(/^c\d+$/.test(h)){const d=target.querySelector('details');if(d)d.open=true;}
-  target.scrollIntoView();return;}
- const ps=new URLSearchParams(location.hash.slice(1)),o=(ps.get('o')||'').split(',');
- for(const e of outs)e.checked=o.includes(e.value);
- for(const k of ['p','t','k','q'])form.elements[k].value=ps.get(k)||'';
- sort=ps.get('s')==='d'?'d':'';
- order();apply();}
-let timer=0;
-form.addEventListener('input',e=>{clearTimeout(timer);
- timer=setTimeout(()=>{apply();save();},e.target===q?120:0);});
-form.addEventListener('submit',e=>e.preventDefault());
-const toggle=()=>{sort=sort?'':'d';order();save();};
-for(const th of $$('table.checks th.d')){th.tabIndex=0;th.addEventListener('click',toggle);
- th.addEventListener('keydown',e=>{if(e.key==='Enter'||e.key===' '){e.preventDefault();toggle();}});}
-window.addEventListener('hashchange',load);
-const t=$('time[datetime]');
-if(t)$('#local').textContent=' ('+new Date(t.dateTime).toLocaleString()+' local)';
-form.hidden=false;
-apply();load();
-})();
-)js";
-
-constexpr std::string_view kPolicy =
-    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+using detail::kHtmlPolicy;
+using detail::kHtmlScript;
+using detail::kHtmlStyle;
 
 constexpr std::array<Outcome, 4> kOutcomes = {Outcome::failed, Outcome::error, Outcome::skipped,
                                               Outcome::passed};
-
-std::string_view status_label(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::passed:
-      return "PASS";
-    case Outcome::failed:
-      return "FAIL";
-    case Outcome::error:
-      return "ERROR";
-    case Outcome::skipped:
-      return "SKIP";
-  }
-  return "?";
-}
 
 // Failed and error checks first, then skipped, then passed.
 int outcome_rank(Outcome outcome) {
@@ -245,9 +85,8 @@ class Page {
 
   void raw(std::string_view markup) { out += markup; }
 
-  // Escapes the five characters that matter in text and attribute values, after clean_text
-  // (invalid UTF-8, colour codes); other control characters become U+FFFD, as HTML parsers
-  // would treat them as errors.
+  // Escaped for any place in the page, text or attribute value, after clean_text (invalid
+  // UTF-8, colour codes) where the text is not plain ASCII.
   void text(std::string_view raw) {
     const bool plain = std::none_of(raw.begin(), raw.end(), [](char c) {
       const auto byte = static_cast<unsigned char>(c);
@@ -258,36 +97,7 @@ class Page {
       cleaned = clean_text(raw);
       raw = cleaned;
     }
-    for (const char c : raw) {
-      switch (c) {
-        case '&':
-          out += "&amp;";
-          break;
-        case '<':
-          out += "&lt;";
-          break;
-        case '>':
-          out += "&gt;";
-          break;
-        case '"':
-          out += "&quot;";
-          break;
-        case '\'':
-          out += "&#39;";
-          break;
-        case '\t':
-        case '\n':
-        case '\r':
-          out += c;
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-            out += "\xEF\xBF\xBD";
-          } else {
-            out += c;
-          }
-      }
-    }
+    append_html_escaped(out, raw, HtmlEscape::anywhere);
   }
 
   template <typename... Args>
@@ -496,7 +306,7 @@ void write_options(Page& page, std::string_view name, std::string_view label,
 }
 
 // Hidden until the script shows it: without scripts the controls would do nothing.
-void write_controls(Page& page, const std::vector<const HtmlEntry*>& entries,
+void write_controls(Page& page, const std::vector<HtmlEntry*>& entries,
                     const std::vector<PhaseGroup>& groups) {
   page.raw("<form id=\"controls\" hidden><fieldset><legend hidden>Outcome</legend>");
   for (const Outcome outcome : kOutcomes) {
@@ -616,7 +426,7 @@ void write_expansion(Page& page, const HtmlEntry& entry, const Anchors& anchors)
 
 // The run's span, for the timeline: the summary's duration, or longer if a check ended later.
 Duration run_span(const RunInfo& info, const RunSummary& summary,
-                  const std::vector<const HtmlEntry*>& entries) {
+                  const std::vector<HtmlEntry*>& entries) {
   Duration span = summary.duration;
   for (const HtmlEntry* entry : entries) {
     if (entry->result.outcome == Outcome::skipped) continue;
@@ -635,7 +445,7 @@ void write_row(Page& page, const HtmlEntry& entry, std::size_t number, const Anc
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(result.duration);
   page.format("<tr id=\"c{}\" class=\"{}\" data-d=\"{}\"{}><td class=\"s\">{}", number,
               to_string(result.outcome), micros.count(), result.flaky() ? " data-f" : "",
-              status_label(result.outcome));
+              outcome_label(result.outcome));
   if (result.flaky()) page.raw(" <small class=\"fl\">flaky</small>");
   page.format("<td class=\"n\"><a href=\"#c{}\">", number);
   page.text(entry.name);
@@ -672,38 +482,11 @@ void write_row(Page& page, const HtmlEntry& entry, std::size_t number, const Anc
   page.raw("</details>\n");
 }
 
-}  // namespace
-
-HtmlReporter::HtmlReporter(std::filesystem::path path) : path_(std::move(path)) {}
-
-HtmlReporter::~HtmlReporter() = default;
-
-void HtmlReporter::run_started(const RunInfo& info) {
-  order_.reserve(info.selected_checks);
-  entries_.reserve(info.selected_checks);
-}
-
-void HtmlReporter::check_started(const PlannedCheck& check) {
-  order_.see(check);
-}
-
-void HtmlReporter::check_finished(const PlannedCheck& check, const Result& result) {
-  entries_.push_back({check.suite, check.phase, order_.see(check), check.name, check.kind,
-                      check.description,
-                      check.location.file.empty() ? std::string() : to_string(check.location),
-                      check.tags, check.needs, result});
-}
-
-void HtmlReporter::run_finished(const RunInfo& info, const RunSummary& summary) {
-  std::vector<const HtmlEntry*> ordered;
-  ordered.reserve(entries_.size());
-  for (const HtmlEntry& entry : entries_) {
-    ordered.push_back(&entry);
-  }
-  ReportOrder::sort(ordered, info);
-
-  // A section per phase, in run order (phases RunInfo does not list after, as first seen);
-  // within one, failed and error checks first, passed last, each group in report order.
+// A section per phase, in run order (phases RunInfo does not list after, as first seen);
+// within one, failed and error checks first, passed last, each group in report order. Numbers
+// the checks in page order in `anchors`.
+std::vector<PhaseGroup> group_by_phase(const RunInfo& info, const std::vector<HtmlEntry*>& ordered,
+                                       Anchors& anchors) {
   std::vector<PhaseGroup> groups;
   for (const std::string& phase : info.phases) {
     groups.push_back({phase, {}, {}});
@@ -716,7 +499,6 @@ void HtmlReporter::run_finished(const RunInfo& info, const RunSummary& summary) 
     group->counts.add(entry->result);
   }
   std::erase_if(groups, [](const PhaseGroup& group) { return group.entries.empty(); });
-  Anchors anchors;
   std::size_t number = 0;
   for (PhaseGroup& group : groups) {
     std::stable_sort(group.entries.begin(), group.entries.end(),
@@ -727,15 +509,17 @@ void HtmlReporter::run_finished(const RunInfo& info, const RunSummary& summary) 
       anchors.add(*entry, ++number);
     }
   }
+  return groups;
+}
 
-  Page page;
-  page.out.reserve(entries_.size() * 700 + 32'768);
+// From the doctype to the opening <body>: the title says the verdict, as a browser tab shows.
+void write_head(Page& page, const RunInfo& info, const RunSummary& summary) {
   const bool passed = summary.all_passed() && !summary.interrupted;
   page.format(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">"
       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>",
-      kPolicy);
+      kHtmlPolicy);
   page.raw(is_gate(info) ? (passed ? "READY" : "NOT READY") : (passed ? "PASSED" : "FAILED"));
   page.raw(" · cutover · ");
   for (std::size_t i = 0; i < info.suites.size(); ++i) {
@@ -743,38 +527,74 @@ void HtmlReporter::run_finished(const RunInfo& info, const RunSummary& summary) 
     page.text(info.suites[i].name);
   }
   page.raw("</title><style>");
-  page.raw(kStyle);
+  page.raw(kHtmlStyle);
   page.raw("</style></head><body>\n");
+}
+
+// A phase's section: its heading with counts, and the table of its checks. `number` is the
+// last check number used before it.
+void write_phase(Page& page, const PhaseGroup& group, std::size_t& number, const Anchors& anchors,
+                 const RunInfo& info, Duration span) {
+  page.raw("<section class=\"phase\" id=\"phase-");
+  page.text(group.phase);
+  page.raw("\" data-p=\"");
+  page.text(group.phase);
+  page.raw("\"><h2>Phase ");
+  page.text(group.phase);
+  page.format(" <small><span class=\"shown\">{0}</span> of {0} shown · ", group.entries.size());
+  write_counts_text(page, group.counts);
+  page.raw(
+      "</small></h2><table class=\"checks\"><thead><tr><th>Status</th><th>Check</th>"
+      "<th>Kind</th><th class=\"d\" title=\"Sort by duration\">Duration</th><th>Message</th>"
+      "</tr></thead><tbody>\n");
+  for (const HtmlEntry* entry : group.entries) {
+    write_row(page, *entry, ++number, anchors, info, span);
+  }
+  page.raw("</tbody></table></section>\n");
+}
+
+}  // namespace
+
+HtmlReporter::HtmlReporter(std::filesystem::path path) : CollectingReporter(std::move(path)) {}
+
+HtmlReporter::~HtmlReporter() = default;
+
+HtmlEntry HtmlReporter::make_entry(const PlannedCheck& check, const Result& result,
+                                   std::size_t order) {
+  return {check.suite,
+          check.phase,
+          order,
+          check.name,
+          check.kind,
+          check.description,
+          check.location.file.empty() ? std::string() : to_string(check.location),
+          check.tags,
+          check.needs,
+          result};
+}
+
+void HtmlReporter::write(std::ostream& out, const RunInfo& info, const RunSummary& summary,
+                         const std::vector<HtmlEntry*>& ordered) {
+  Anchors anchors;
+  const std::vector<PhaseGroup> groups = group_by_phase(info, ordered, anchors);
+
+  Page page;
+  page.out.reserve(ordered.size() * 700 + 32'768);
+  write_head(page, info, summary);
   write_header(page, info, summary, groups);
   write_environment(page, info, summary);
   write_controls(page, ordered, groups);
   page.raw("<main>\n");
   const Duration span = run_span(info, summary, ordered);
-  number = 0;
+  std::size_t number = 0;
   for (const PhaseGroup& group : groups) {
-    page.raw("<section class=\"phase\" id=\"phase-");
-    page.text(group.phase);
-    page.raw("\" data-p=\"");
-    page.text(group.phase);
-    page.raw("\"><h2>Phase ");
-    page.text(group.phase);
-    page.format(" <small><span class=\"shown\">{0}</span> of {0} shown · ", group.entries.size());
-    write_counts_text(page, group.counts);
-    page.raw(
-        "</small></h2><table class=\"checks\"><thead><tr><th>Status</th><th>Check</th>"
-        "<th>Kind</th><th class=\"d\" title=\"Sort by duration\">Duration</th><th>Message</th>"
-        "</tr></thead><tbody>\n");
-    for (const HtmlEntry* entry : group.entries) {
-      write_row(page, *entry, ++number, anchors, info, span);
-    }
-    page.raw("</tbody></table></section>\n");
+    write_phase(page, group, number, anchors, info, span);
   }
   if (groups.empty()) page.raw("<p>No checks ran.</p>");
   page.raw("</main><script>");
-  page.raw(kScript);
+  page.raw(kHtmlScript);
   page.raw("</script></body></html>\n");
-
-  write_file_atomically(path_, page.out);
+  out << page.out;
 }
 
 }  // namespace cutover

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <ostream>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -14,19 +15,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "harness/atomic_file.hpp"
 #include "harness/diagnostics.hpp"
 #include "harness/text.hpp"
 
 namespace cutover {
 namespace detail {
-
-struct JsonEntry {
-  std::string suite;
-  std::string phase;
-  std::size_t order = 0;  // when the check was first seen: started, or finished unstarted
-  std::string_view text;  // the check's object, pretty-printed at its place in "checks"
-};
 
 // The checks' texts, packed into large blocks: one allocation per check, of a kilobyte or so,
 // cost more than writing the text. A block never grows past the size it was reserved with, so
@@ -340,51 +333,36 @@ Json run_to_json(const RunInfo& info, const RunSummary& summary) {
 }  // namespace
 
 JsonReporter::JsonReporter(std::filesystem::path path)
-    : path_(std::move(path)),
+    : CollectingReporter(std::move(path)),
       utc_(std::make_unique<UtcText>()),
       texts_(std::make_unique<detail::JsonTexts>()) {}
 
 JsonReporter::~JsonReporter() = default;
 
-void JsonReporter::run_started(const RunInfo& info) {
-  order_.reserve(info.selected_checks);
-  entries_.reserve(info.selected_checks);
-}
-
-void JsonReporter::check_started(const PlannedCheck& check) {
-  order_.see(check);
-}
-
-void JsonReporter::check_finished(const PlannedCheck& check, const Result& result) {
+JsonEntry JsonReporter::make_entry(const PlannedCheck& check, const Result& result,
+                                   std::size_t order) {
   scratch_.clear();
   write_check(scratch_, *utc_, check, result);
-  entries_.push_back({check.suite, check.phase, order_.see(check), texts_->store(scratch_)});
+  return {check.suite, check.phase, order, texts_->store(scratch_)};
 }
 
-void JsonReporter::run_finished(const RunInfo& info, const RunSummary& summary) {
-  std::vector<const JsonEntry*> ordered;
-  for (const JsonEntry& entry : entries_) {
-    ordered.push_back(&entry);
-  }
-  ReportOrder::sort(ordered, info);
-
+void JsonReporter::write(std::ostream& out, const RunInfo& info, const RunSummary& summary,
+                         const std::vector<JsonEntry*>& ordered) {
   // The same bytes as `out << std::setw(2) << document` with "checks" as the last member: the
   // rest of the document without its closing "\n}", then the checks' texts.
   std::string head = run_to_json(info, summary).dump(2);
   head.resize(head.size() - 2);
-  write_file_atomically(path_, [&head, &ordered](std::ostream& out) {
-    out << head << ",\n  \"checks\": [";
-    if (ordered.empty()) {
-      out << "]\n}\n";
-      return;
-    }
-    const char* separator = "\n";
-    for (const JsonEntry* entry : ordered) {
-      out << separator << entry->text;
-      separator = ",\n";
-    }
-    out << "\n  ]\n}\n";
-  });
+  out << head << ",\n  \"checks\": [";
+  if (ordered.empty()) {
+    out << "]\n}\n";
+    return;
+  }
+  const char* separator = "\n";
+  for (const JsonEntry* entry : ordered) {
+    out << separator << entry->text;
+    separator = ",\n";
+  }
+  out << "\n  ]\n}\n";
 }
 
 }  // namespace cutover

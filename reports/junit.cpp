@@ -3,30 +3,18 @@
 #include <algorithm>
 #include <ctime>
 #include <optional>
+#include <ostream>
 #include <set>
+#include <span>
 #include <tuple>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <tinyxml2.h>
 
-#include "harness/atomic_file.hpp"
 #include "harness/text.hpp"
 
 namespace cutover {
-namespace detail {
-
-struct JunitEntry {
-  std::string suite;
-  std::string phase;
-  std::string name;
-  std::string kind;
-  std::size_t order = 0;  // when the check was first seen: started, or finished unstarted
-  Result result;
-};
-
-}  // namespace detail
-
 namespace {
 
 using detail::JunitEntry;
@@ -124,11 +112,12 @@ struct Counts {
   }
 };
 
+using Properties = std::vector<std::pair<std::string, std::string>>;
+
 // Run metadata, repeated in every <testsuite>: the schema allows <properties> nowhere else.
 // Selection properties appear only when the selection was given.
-std::vector<std::pair<std::string, std::string>> run_properties(const RunInfo& info,
-                                                                const RunSummary& summary) {
-  std::vector<std::pair<std::string, std::string>> properties{
+Properties run_properties(const RunInfo& info, const RunSummary& summary) {
+  Properties properties{
       {"cutover.version", info.tool_version},
       {"cutover.hostname", info.hostname},
       {"cutover.phases", join(info.phases)},
@@ -212,16 +201,86 @@ void add_testcase(XMLElement& testsuite, const JunitEntry& entry, const std::str
   }
 }
 
-std::string render(const RunInfo& info, const RunSummary& summary,
-                   std::vector<const JunitEntry*> entries) {
-  ReportOrder::sort(entries, info);
+// One <testsuite>: the checks of one suite and phase, in report order.
+void add_testsuite(XMLElement& root, const RunInfo& info, const Properties& properties,
+                   std::span<JunitEntry* const> group) {
+  const JunitEntry& first = *group.front();
+  const std::string classname =
+      first.phase.empty() ? first.suite : fmt::format("{}.{}", first.suite, first.phase);
 
+  Counts counts;
+  std::optional<std::chrono::system_clock::time_point> started;
+  std::chrono::system_clock::time_point ended;
+  for (const JunitEntry* entry : group) {
+    const Result& result = entry->result;
+    counts.add(result.outcome);
+    if (result.outcome == Outcome::skipped) {
+      continue;
+    }
+    started = started ? std::min(*started, result.started) : result.started;
+    ended = std::max(ended, result.started + result.duration);
+  }
+
+  XMLElement& testsuite = add(root, "testsuite");
+  set(testsuite, "name", classname);
+  set(testsuite, "tests", counts.tests);
+  set(testsuite, "failures", counts.failures);
+  set(testsuite, "errors", counts.errors);
+  set(testsuite, "skipped", counts.skipped);
+  // Checks run concurrently: the group's time is how long it ran, not the sum of its checks.
+  testsuite.SetAttribute("time", format_seconds(started ? ended - *started : Duration{}).c_str());
+  testsuite.SetAttribute("timestamp", utc_timestamp(started.value_or(info.started)).c_str());
+  set(testsuite, "hostname", info.hostname);
+  const auto suite = std::find_if(info.suites.begin(), info.suites.end(),
+                                  [&](const SuiteInfo& s) { return s.name == first.suite; });
+  if (suite != info.suites.end() && !suite->file.empty()) {
+    set(testsuite, "file", suite->file);
+  }
+
+  XMLElement& property_list = add(testsuite, "properties");
+  for (const auto& [name, value] : properties) {
+    XMLElement& property = add(property_list, "property");
+    set(property, "name", name);
+    set(property, "value", value);
+  }
+  if (suite != info.suites.end() && !suite->description.empty()) {
+    XMLElement& property = add(property_list, "property");
+    set(property, "name", "cutover.suite_description");
+    set(property, "value", suite->description);
+  }
+
+  // GitLab keeps only the first of testcases sharing a classname and name.
+  std::set<std::string> used;
+  for (const JunitEntry* entry : group) {
+    const std::string name = xml_line(entry->name);
+    std::string unique = name;
+    for (int n = 2; used.contains(unique); ++n) {
+      unique = fmt::format("{} ({})", name, n);
+    }
+    used.insert(unique);
+    add_testcase(testsuite, *entry, classname, unique);
+  }
+}
+
+}  // namespace
+
+JunitReporter::JunitReporter(std::filesystem::path path) : CollectingReporter(std::move(path)) {}
+
+JunitReporter::~JunitReporter() = default;
+
+JunitEntry JunitReporter::make_entry(const PlannedCheck& check, const Result& result,
+                                     std::size_t order) {
+  return {check.suite, check.phase, check.name, check.kind, order, result};
+}
+
+void JunitReporter::write(std::ostream& out, const RunInfo& info, const RunSummary& summary,
+                          const std::vector<JunitEntry*>& ordered) {
   tinyxml2::XMLDocument document;
   document.InsertEndChild(document.NewDeclaration());
   XMLElement& root = *document.NewElement("testsuites");
   document.InsertEndChild(&root);
   Counts total;
-  for (const JunitEntry* entry : entries) {
+  for (const JunitEntry* entry : ordered) {
     total.add(entry->result.outcome);
   }
   root.SetAttribute("name", "cutover");
@@ -230,95 +289,19 @@ std::string render(const RunInfo& info, const RunSummary& summary,
   set(root, "errors", total.errors);
   root.SetAttribute("time", format_seconds(summary.duration).c_str());
 
-  const auto properties = run_properties(info, summary);
-  for (auto begin = entries.begin(); begin != entries.end();) {
-    const JunitEntry& first = **begin;
-    const auto end = std::find_if(begin, entries.end(), [&](const JunitEntry* entry) {
-      return entry->suite != first.suite || entry->phase != first.phase;
+  // ReportOrder keeps each (suite, phase) together: one <testsuite> each.
+  const Properties properties = run_properties(info, summary);
+  for (auto begin = ordered.begin(); begin != ordered.end();) {
+    const auto end = std::find_if(begin, ordered.end(), [&](const JunitEntry* entry) {
+      return entry->suite != (*begin)->suite || entry->phase != (*begin)->phase;
     });
-    const std::string classname =
-        first.phase.empty() ? first.suite : fmt::format("{}.{}", first.suite, first.phase);
-
-    Counts counts;
-    std::optional<std::chrono::system_clock::time_point> started;
-    std::chrono::system_clock::time_point ended;
-    for (auto it = begin; it != end; ++it) {
-      const Result& result = (*it)->result;
-      counts.add(result.outcome);
-      if (result.outcome == Outcome::skipped) {
-        continue;
-      }
-      started = started ? std::min(*started, result.started) : result.started;
-      ended = std::max(ended, result.started + result.duration);
-    }
-
-    XMLElement& testsuite = add(root, "testsuite");
-    set(testsuite, "name", classname);
-    set(testsuite, "tests", counts.tests);
-    set(testsuite, "failures", counts.failures);
-    set(testsuite, "errors", counts.errors);
-    set(testsuite, "skipped", counts.skipped);
-    // Checks run concurrently: the group's time is how long it ran, not the sum of its checks.
-    testsuite.SetAttribute("time", format_seconds(started ? ended - *started : Duration{}).c_str());
-    testsuite.SetAttribute("timestamp", utc_timestamp(started.value_or(info.started)).c_str());
-    set(testsuite, "hostname", info.hostname);
-    const auto suite = std::find_if(info.suites.begin(), info.suites.end(),
-                                    [&](const SuiteInfo& s) { return s.name == first.suite; });
-    if (suite != info.suites.end() && !suite->file.empty()) {
-      set(testsuite, "file", suite->file);
-    }
-
-    XMLElement& property_list = add(testsuite, "properties");
-    for (const auto& [name, value] : properties) {
-      XMLElement& property = add(property_list, "property");
-      set(property, "name", name);
-      set(property, "value", value);
-    }
-    if (suite != info.suites.end() && !suite->description.empty()) {
-      XMLElement& property = add(property_list, "property");
-      set(property, "name", "cutover.suite_description");
-      set(property, "value", suite->description);
-    }
-
-    // GitLab keeps only the first of testcases sharing a classname and name.
-    std::set<std::string> used;
-    for (auto it = begin; it != end; ++it) {
-      const std::string name = xml_line((*it)->name);
-      std::string unique = name;
-      for (int n = 2; used.contains(unique); ++n) {
-        unique = fmt::format("{} ({})", name, n);
-      }
-      used.insert(unique);
-      add_testcase(testsuite, **it, classname, unique);
-    }
+    add_testsuite(root, info, properties, std::span(begin, end));
     begin = end;
   }
 
   tinyxml2::XMLPrinter printer;
   document.Print(&printer);
-  return std::string(printer.CStr()) + "\n";
-}
-
-}  // namespace
-
-JunitReporter::JunitReporter(std::filesystem::path path) : path_(std::move(path)) {}
-
-JunitReporter::~JunitReporter() = default;
-
-void JunitReporter::check_started(const PlannedCheck& check) {
-  order_.see(check);
-}
-
-void JunitReporter::check_finished(const PlannedCheck& check, const Result& result) {
-  entries_.push_back({check.suite, check.phase, check.name, check.kind, order_.see(check), result});
-}
-
-void JunitReporter::run_finished(const RunInfo& info, const RunSummary& summary) {
-  std::vector<const JunitEntry*> entries;
-  for (const JunitEntry& entry : entries_) {
-    entries.push_back(&entry);
-  }
-  write_file_atomically(path_, render(info, summary, std::move(entries)));
+  out << printer.CStr() << "\n";
 }
 
 }  // namespace cutover

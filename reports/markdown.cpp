@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
@@ -9,25 +10,10 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include "harness/atomic_file.hpp"
 #include "harness/text.hpp"
+#include "reports/html_escape.hpp"
 
 namespace cutover {
-namespace detail {
-
-struct MarkdownEntry {
-  std::string suite;
-  std::string phase;
-  std::size_t order = 0;
-  std::string name;
-  std::string kind;
-  Outcome outcome = Outcome::failed;
-  std::string message;
-  std::string details;
-};
-
-}  // namespace detail
-
 namespace {
 
 using detail::MarkdownEntry;
@@ -38,24 +24,6 @@ constexpr std::size_t kMessageLimit = 1000;
 constexpr std::size_t kDetailsLimit = 8 * 1024;
 // Room kept for the line that says how many checks were left out.
 constexpr std::size_t kNoteReserve = 256;
-
-void append_html_escaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
 
 // Text for one table cell, shown literally: a pipe would end the cell and a line break the row;
 // Markdown emphasis, code and links would change the text, and raw HTML would be rendered.
@@ -78,7 +46,7 @@ std::string cell(std::string_view raw) {
       case '&':
       case '<':
       case '>':
-        append_html_escaped(out, std::string_view(&c, 1));
+        append_html_escaped(out, std::string_view(&c, 1), HtmlEscape::element_text);
         break;
       case '\n':
         out += "<br>";
@@ -136,16 +104,18 @@ std::string details_block(const MarkdownEntry& entry) {
   if (entry.details.empty()) return "";
   std::string out = "<details><summary>";
   // One line: a blank line would end the HTML block and let the rest render as Markdown.
-  append_html_escaped(out, one_line(entry.suite + " / " + entry.phase + " / " + entry.name));
+  append_html_escaped(out, one_line(entry.suite + " / " + entry.phase + " / " + entry.name),
+                      HtmlEscape::element_text);
   out += "</summary>\n\n<pre>\n";
-  append_html_escaped(out, truncate_middle(clean_text(entry.details), kDetailsLimit));
+  append_html_escaped(out, truncate_middle(clean_text(entry.details), kDetailsLimit),
+                      HtmlEscape::element_text);
   out += "</pre>\n\n</details>\n";
   return out;
 }
 
 // `used`: bytes the file already holds (other steps' summaries): GitHub's limit is per file.
 std::string render(const RunInfo& info, const RunSummary& summary,
-                   const std::vector<const MarkdownEntry*>& failing, std::size_t used) {
+                   const std::vector<MarkdownEntry*>& failing, std::size_t used) {
   std::string out = header(info, summary);
   if (failing.empty()) return out;
 
@@ -182,43 +152,44 @@ std::string render(const RunInfo& info, const RunSummary& summary,
 }  // namespace
 
 MarkdownReporter::MarkdownReporter(std::filesystem::path path, Mode mode)
-    : path_(std::move(path)), mode_(mode) {}
+    : CollectingReporter(std::move(path)), mode_(mode) {}
 
 MarkdownReporter::~MarkdownReporter() = default;
 
-void MarkdownReporter::check_started(const PlannedCheck& check) {
-  order_.see(check);
+bool MarkdownReporter::keeps(const Result& result) const {
+  return result.outcome == Outcome::failed || result.outcome == Outcome::error;
 }
 
-void MarkdownReporter::check_finished(const PlannedCheck& check, const Result& result) {
-  const std::size_t order = order_.see(check);
-  if (result.outcome != Outcome::failed && result.outcome != Outcome::error) return;
-  entries_.push_back({check.suite, check.phase, order, check.name, check.kind, result.outcome,
-                      result.message, result.details});
+MarkdownEntry MarkdownReporter::make_entry(const PlannedCheck& check, const Result& result,
+                                           std::size_t order) {
+  return {check.suite, check.phase,    order,          check.name,
+          check.kind,  result.outcome, result.message, result.details};
 }
 
-void MarkdownReporter::run_finished(const RunInfo& info, const RunSummary& summary) {
-  std::vector<const MarkdownEntry*> failing;
-  for (const MarkdownEntry& entry : entries_) {
-    failing.push_back(&entry);
-  }
-  ReportOrder::sort(failing, info);
+void MarkdownReporter::write(std::ostream& out, const RunInfo& info, const RunSummary& summary,
+                             const std::vector<MarkdownEntry*>& failing) {
   std::size_t used = 0;
   if (mode_ == Mode::append) {
     std::error_code error;
-    const auto size = std::filesystem::file_size(path_, error);
+    const auto size = std::filesystem::file_size(path(), error);
     if (!error) used = static_cast<std::size_t>(size) + 1;
   }
-  const std::string text = render(info, summary, failing, used);
+  out << render(info, summary, failing, used);
+}
+
+void MarkdownReporter::save(const std::function<void(std::ostream&)>& write_report) {
   if (mode_ == Mode::replace) {
-    write_file_atomically(path_, text);
+    CollectingReporter::save(write_report);
     return;
   }
+  // Rendered first: the size of what the file holds limits what the summary shows.
+  std::ostringstream text;
+  write_report(text);
   // Other steps' summaries come before ours: a blank line keeps the blocks apart.
-  std::ofstream out(path_, std::ios::binary | std::ios::app);
-  out << "\n" << text;
+  std::ofstream out(path(), std::ios::binary | std::ios::app);
+  out << "\n" << text.view();
   out.flush();
-  if (!out) throw std::runtime_error("cannot append the Markdown summary to " + path_.string());
+  if (!out) throw std::runtime_error("cannot append the Markdown summary to " + path().string());
 }
 
 }  // namespace cutover

@@ -2,14 +2,29 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
 #include "harness/reporter.hpp"
+#include "harness/result.hpp"
+#include "reports/collecting.hpp"
 
 namespace cutover {
 namespace detail {
-struct MarkdownEntry;
+
+struct MarkdownEntry {
+  std::string suite;
+  std::string phase;
+  std::size_t order = 0;
+  std::string name;
+  std::string kind;
+  Outcome outcome = Outcome::failed;
+  std::string message;
+  std::string details;
+};
+
 }  // namespace detail
 
 // GitHub's limit for one step summary; the report stays below it.
@@ -19,22 +34,24 @@ inline constexpr std::size_t kMarkdownLimit = std::size_t{1} << 20;
 // the counts, and a table of the failed and error checks with their details collapsed. Written
 // at run_finished, either replacing the file (atomically) or appended to it (for
 // $GITHUB_STEP_SUMMARY, which several steps share).
-class MarkdownReporter : public Reporter {
+class MarkdownReporter : public CollectingReporter<detail::MarkdownEntry> {
  public:
   enum class Mode { replace, append };
 
   explicit MarkdownReporter(std::filesystem::path path, Mode mode = Mode::replace);
   ~MarkdownReporter() override;
 
-  void check_started(const PlannedCheck& check) override;
-  void check_finished(const PlannedCheck& check, const Result& result) override;
-  void run_finished(const RunInfo& info, const RunSummary& summary) override;
+ protected:
+  // Only failed and error checks are listed.
+  bool keeps(const Result& result) const override;
+  detail::MarkdownEntry make_entry(const PlannedCheck& check, const Result& result,
+                                   std::size_t order) override;
+  void write(std::ostream& out, const RunInfo& info, const RunSummary& summary,
+             const std::vector<detail::MarkdownEntry*>& failing) override;
+  void save(const std::function<void(std::ostream&)>& write_report) override;
 
  private:
-  std::filesystem::path path_;
   Mode mode_;
-  ReportOrder order_;
-  std::vector<detail::MarkdownEntry> entries_;  // failed and error checks only
 };
 
 }  // namespace cutover

@@ -7,27 +7,15 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
 
-#include "harness/atomic_file.hpp"
 #include "harness/text.hpp"
 
 namespace cutover {
-namespace detail {
-
-struct PrometheusEntry {
-  std::string suite;
-  std::string phase;
-  std::size_t order = 0;
-  std::string labels;  // suite, phase, check and kind, escaped: `suite="db",phase="pre",...`
-  Result result;
-};
-
-}  // namespace detail
-
 namespace {
 
 using detail::PrometheusEntry;
@@ -121,38 +109,8 @@ class Exposition {
   std::string out_;
 };
 
-}  // namespace
-
-PrometheusReporter::PrometheusReporter(std::filesystem::path path) : path_(std::move(path)) {}
-
-PrometheusReporter::~PrometheusReporter() = default;
-
-void PrometheusReporter::check_started(const PlannedCheck& check) {
-  order_.see(check);
-}
-
-void PrometheusReporter::check_finished(const PlannedCheck& check, const Result& result) {
-  std::string labels =
-      fmt::format("suite=\"{}\",phase=\"{}\",check=\"{}\",kind=\"{}\"", label_value(check.suite),
-                  label_value(check.phase), label_value(check.name), label_value(check.kind));
-  entries_.push_back({check.suite, check.phase, order_.see(check), std::move(labels), result});
-}
-
-void PrometheusReporter::run_finished(const RunInfo& info, const RunSummary& summary) {
-  std::vector<PrometheusEntry*> ordered;
-  for (PrometheusEntry& entry : entries_) {
-    ordered.push_back(&entry);
-  }
-  ReportOrder::sort(ordered, info);
-  // Names that differ only in what cleaning or masking removed give one label set twice, and the
-  // textfile collector rejects a file with a repeated series: the later ones get a `copy` label.
-  std::map<std::string, int> seen;
-  for (PrometheusEntry* entry : ordered) {
-    if (const int copy = ++seen[entry->labels]; copy > 1)
-      entry->labels += fmt::format(",copy=\"{}\"", copy);
-  }
-
-  Exposition out;
+// Per check: outcome, duration, attempts and measured values.
+void write_check_metrics(Exposition& out, const std::vector<PrometheusEntry*>& ordered) {
   out.family("cutover_check_passed", "1 when the check passed, else 0.");
   for (const PrometheusEntry* entry : ordered) {
     out.sample("cutover_check_passed", entry->labels,
@@ -187,7 +145,12 @@ void PrometheusReporter::run_finished(const RunInfo& info, const RunSummary& sum
                  measurement.value);
     }
   }
+}
 
+// Per run: counts, success, times; `path` is the file being replaced, which holds the last
+// success time a failed run carries over.
+void write_run_metrics(Exposition& out, const RunInfo& info, const RunSummary& summary,
+                       const std::filesystem::path& path) {
   out.family("cutover_run_checks", "Checks of the run by outcome.");
   for (Outcome outcome : kOutcomes) {
     out.sample("cutover_run_checks", fmt::format("outcome=\"{}\"", to_string(outcome)),
@@ -211,13 +174,42 @@ void PrometheusReporter::run_finished(const RunInfo& info, const RunSummary& sum
   if (success) {
     last_success = number(unix_seconds(info.started + summary.duration));
   } else {
-    last_success = previous_last_success(path_);
+    last_success = previous_last_success(path);
   }
   if (last_success) {
     out.family(kLastSuccess, "When the last run in which every check passed ended, in Unix time.");
     out.sample(kLastSuccess, "", *last_success);
   }
-  write_file_atomically(path_, out.text());
+}
+
+}  // namespace
+
+PrometheusReporter::PrometheusReporter(std::filesystem::path path)
+    : CollectingReporter(std::move(path)) {}
+
+PrometheusReporter::~PrometheusReporter() = default;
+
+PrometheusEntry PrometheusReporter::make_entry(const PlannedCheck& check, const Result& result,
+                                               std::size_t order) {
+  std::string labels =
+      fmt::format("suite=\"{}\",phase=\"{}\",check=\"{}\",kind=\"{}\"", label_value(check.suite),
+                  label_value(check.phase), label_value(check.name), label_value(check.kind));
+  return {check.suite, check.phase, order, std::move(labels), result};
+}
+
+void PrometheusReporter::write(std::ostream& out, const RunInfo& info, const RunSummary& summary,
+                               const std::vector<PrometheusEntry*>& ordered) {
+  // Names that differ only in what cleaning or masking removed give one label set twice, and the
+  // textfile collector rejects a file with a repeated series: the later ones get a `copy` label.
+  std::map<std::string, int> seen;
+  for (PrometheusEntry* entry : ordered) {
+    if (const int copy = ++seen[entry->labels]; copy > 1)
+      entry->labels += fmt::format(",copy=\"{}\"", copy);
+  }
+  Exposition exposition;
+  write_check_metrics(exposition, ordered);
+  write_run_metrics(exposition, info, summary, path());
+  out << exposition.text();
 }
 
 }  // namespace cutover

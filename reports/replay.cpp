@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -43,6 +44,41 @@ RunSummary summarize(const std::vector<RecordedCheck>& checks, bool interrupted,
   summary.interrupted = interrupted;
   summary.duration = duration;
   return summary;
+}
+
+// Why `shards` are not the shards of one run, if they are not. Every index of the same count
+// must be there exactly once, or a missing shard's checks would vanish from a report that passes.
+// Unsharded runs (1 of 1) combine freely.
+std::optional<Error> shard_set_error(const std::vector<ResultsFile>& shards,
+                                     const std::vector<std::string>& names) {
+  const int count = shards.front().info.shard_count;
+  std::vector<std::size_t> seen(static_cast<std::size_t>(std::max(count, 1)), shards.size());
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    const RunInfo& shard = shards[i].info;
+    if (shard.shard_count != count) {
+      return Error{fmt::format("{} is shard {} of {}, but {} is one of {}: not shards of one run",
+                               names.at(i), shard.shard_index + 1, shard.shard_count, names.front(),
+                               count)};
+    }
+    if (count == 1) continue;
+    const auto index = static_cast<std::size_t>(shard.shard_index);
+    if (index >= seen.size()) {
+      return Error{fmt::format("{}: shard index {} is out of range for {} shards", names.at(i),
+                               shard.shard_index, count)};
+    }
+    if (seen[index] != shards.size()) {
+      return Error{fmt::format("{} and {} are both shard {} of {}", names.at(seen[index]),
+                               names.at(i), shard.shard_index + 1, count)};
+    }
+    seen[index] = i;
+  }
+  for (std::size_t index = 0; index < seen.size() && count > 1; ++index) {
+    if (seen[index] == shards.size()) {
+      return Error{
+          fmt::format("shard {} of {} is missing: merge every shard of the run", index + 1, count)};
+    }
+  }
+  return std::nullopt;
 }
 
 // As `cutover run` would have ended: an interrupted run did not pass, whatever its counts.
@@ -142,35 +178,7 @@ int run_replay(const ReplayCommand& command, const std::vector<std::string>& arg
 Expected<ResultsFile> merge_results(const std::vector<ResultsFile>& shards,
                                     const std::vector<std::string>& names) {
   if (shards.empty()) return Error{"no results files to merge"};
-  // Shards of one run: every index of the same count exactly once, or a missing shard's checks
-  // would vanish from a report that passes. Unsharded runs (1 of 1) combine freely.
-  const int count = shards.front().info.shard_count;
-  std::vector<std::size_t> seen(static_cast<std::size_t>(std::max(count, 1)), shards.size());
-  for (std::size_t i = 0; i < shards.size(); ++i) {
-    const RunInfo& shard = shards[i].info;
-    if (shard.shard_count != count) {
-      return Error{fmt::format("{} is shard {} of {}, but {} is one of {}: not shards of one run",
-                               names.at(i), shard.shard_index + 1, shard.shard_count, names.front(),
-                               count)};
-    }
-    if (count == 1) continue;
-    const auto index = static_cast<std::size_t>(shard.shard_index);
-    if (index >= seen.size()) {
-      return Error{fmt::format("{}: shard index {} is out of range for {} shards", names.at(i),
-                               shard.shard_index, count)};
-    }
-    if (seen[index] != shards.size()) {
-      return Error{fmt::format("{} and {} are both shard {} of {}", names.at(seen[index]),
-                               names.at(i), shard.shard_index + 1, count)};
-    }
-    seen[index] = i;
-  }
-  for (std::size_t index = 0; index < seen.size() && count > 1; ++index) {
-    if (seen[index] == shards.size()) {
-      return Error{
-          fmt::format("shard {} of {} is missing: merge every shard of the run", index + 1, count)};
-    }
-  }
+  if (auto error = shard_set_error(shards, names)) return std::move(*error);
   ResultsFile merged;
   RunInfo& info = merged.info;
   info = shards.front().info;

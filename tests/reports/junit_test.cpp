@@ -1,14 +1,17 @@
 #include "reports/junit.hpp"
 
-#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 
 #include <gtest/gtest.h>
 #include <tinyxml2.h>
 
 #include "loopback/temp_dir.hpp"
 #include "reports/builtin.hpp"
+#include "tests/reports/junit_schema.hpp"
 
 namespace cutover {
 namespace {
@@ -183,6 +186,7 @@ class JunitReporterTest : public ::testing::Test {
     ASSERT_NE(root_, nullptr);
     suites_ = children(root_, "testsuite");
     ASSERT_EQ(suites_.size(), 3u);
+    EXPECT_EQ(test::junit_schema_errors(path_), "");
   }
 
   loopback::TempDir folder_;
@@ -192,12 +196,10 @@ class JunitReporterTest : public ::testing::Test {
   std::vector<const XMLElement*> suites_;
 };
 
+// write() checks every report against the schemas; this test names that check.
 TEST_F(JunitReporterTest, ValidatesAgainstTheJenkinsSchema) {
   write();
-  const std::string command = "xmllint --noout --schema '" CUTOVER_SHARED_DIR
-                              "/junit/jenkins-xunit-junit-10.xsd' '" +
-                              path_.string() + "'";
-  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  EXPECT_EQ(test::junit_schema_errors(path_), "");
 }
 
 TEST_F(JunitReporterTest, CountsAndTimesEverySuite) {
@@ -373,10 +375,46 @@ TEST(JunitReporter, WritesAnEmptyRunThatStillValidates) {
   tinyxml2::XMLDocument document;
   ASSERT_EQ(document.LoadFile(path.c_str()), tinyxml2::XML_SUCCESS);
   EXPECT_EQ(attribute(document.FirstChildElement("testsuites"), "tests"), "0");
-  const std::string command = "xmllint --noout --schema '" CUTOVER_SHARED_DIR
-                              "/junit/jenkins-xunit-junit-10.xsd' '" +
-                              path.string() + "'";
-  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  EXPECT_EQ(test::junit_schema_errors(path), "");
+}
+
+// The schema the tests hold reports to must itself refuse what JUnit readers refuse.
+class JunitSchemaTest : public ::testing::Test {
+ protected:
+  std::string errors_for(std::string_view testcase_content, std::string_view time = "0.001") {
+    const std::filesystem::path path = folder_.path() / "case.xml";
+    std::ofstream(path) << "<?xml version=\"1.0\"?>\n<testsuites name=\"cutover\" tests=\"1\" "
+                           "failures=\"0\" errors=\"0\" time=\"1.000\"><testsuite name=\"s\" "
+                           "tests=\"1\" failures=\"0\" errors=\"0\" time=\"1.000\" "
+                           "timestamp=\"2026-11-25T22:01:02\"><properties><property name=\"a\" "
+                           "value=\"b\"/></properties><testcase name=\"c\" time=\""
+                        << time << "\">" << testcase_content
+                        << "</testcase></testsuite></testsuites>\n";
+    return test::junit_schema_errors(path);
+  }
+
+  loopback::TempDir folder_;
+};
+
+TEST_F(JunitSchemaTest, AcceptsAFlakyCaseWithOutput) {
+  EXPECT_EQ(errors_for("<flakyFailure message=\"m\" type=\"tcp\"><stackTrace>t</stackTrace>"
+                       "</flakyFailure><system-out>o</system-out>"),
+            "");
+}
+
+TEST_F(JunitSchemaTest, RejectsATimeWithFourDecimals) {
+  EXPECT_NE(errors_for("", "0.0001").find("pattern"), std::string::npos);
+}
+
+TEST_F(JunitSchemaTest, RejectsPropertiesInsideATestcase) {
+  EXPECT_NE(errors_for("<properties><property name=\"a\" value=\"b\"/></properties>")
+                .find("'properties': This element is not expected"),
+            std::string::npos);
+}
+
+TEST_F(JunitSchemaTest, RejectsARerunWithoutItsType) {
+  EXPECT_NE(errors_for("<rerunFailure message=\"m\"/>").find("'type' is required"),
+            std::string::npos);
 }
 
 }  // namespace

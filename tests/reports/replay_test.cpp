@@ -12,6 +12,7 @@
 #include "loopback/temp_dir.hpp"
 #include "reports/json.hpp"
 #include "reports/results_file.hpp"
+#include "tests/reports/junit_schema.hpp"
 #include "tests/support/run_cutover.hpp"
 
 namespace cutover {
@@ -352,6 +353,7 @@ TEST_F(MergeCommand, MergedShardsEqualAnUnshardedRun) {
                                                second["run"]["started"].get<std::string>()));
 
   EXPECT_NE(loopback::read_file(path("merged.xml")).find("<testsuites"), std::string::npos);
+  EXPECT_EQ(test::junit_schema_errors(path("merged.xml")), "");
   EXPECT_NE(loopback::read_file(path("merged.md")).find("| failed | beta | post | closed | tcp |"),
             std::string::npos)
       << loopback::read_file(path("merged.md"));

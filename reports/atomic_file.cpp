@@ -1,4 +1,4 @@
-#include "harness/atomic_file.hpp"
+#include "reports/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
