@@ -1,6 +1,5 @@
 #include "checks/tcp.hpp"
 
-#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -221,7 +220,8 @@ KindSpec TcpCheck::spec() {
               {.name = "host",
                .required = true,
                .description = "Host name or IP address; an IPv6 address may be written in "
-                              "brackets ([::1])"},
+                              "brackets ([::1])",
+               .non_empty = true},
               {.name = "port",
                .type = FieldType::integer,
                .required = true,
@@ -250,9 +250,7 @@ TcpCheck::TcpCheck(Fields& fields) {
   target->host = fields.string("host");
   const std::optional<net::ip::address> address = parse_ip_literal(target->host);
   target->literal = address.has_value();
-  if (fields.has("host") && target->host.empty()) {
-    fields.error("host", "expected a host name or IP address, got an empty string");
-  } else if (!address && target->host.starts_with('[')) {
+  if (!address && target->host.starts_with('[')) {
     fields.error("host",
                  fmt::format("expected an IPv6 address inside brackets, got \"{}\"", target->host));
   } else if (!address && target->host.find(':') != std::string::npos) {
@@ -261,34 +259,16 @@ TcpCheck::TcpCheck(Fields& fields) {
                                      target->host));
   }
 
-  // The suite loader checks the range declared in spec(); this covers Fields built in C++.
-  const std::int64_t port = fields.integer("port");
-  if (fields.has("port") && (port < kMinPort || port > kMaxPort)) {
-    fields.error("port",
-                 fmt::format("expected a port from {} to {}, got {}", kMinPort, kMaxPort, port));
-  }
-  target->port = static_cast<std::uint16_t>(std::clamp(port, std::int64_t{0}, kMaxPort));
-
-  const std::string expect = fields.string("expect", "open");
-  if (const auto state = parse_state(expect)) {
-    target->expect = *state;
-  } else {
-    fields.error(
-        "expect",
-        fmt::format("expected one of open, closed, refused, filtered, got \"{}\"", expect));
-  }
+  target->port = static_cast<std::uint16_t>(fields.integer("port"));
+  target->expect = parse_state(fields.string("expect", "open")).value_or(TcpState::open);
 
   if (fields.has("max_latency")) {
-    const Duration max_latency = fields.duration("max_latency");
     if (target->expect != TcpState::open) {
       fields.error("max_latency",
                    fmt::format("max_latency applies to expect open only, this check expects {}",
                                to_string(target->expect)));
-    } else if (max_latency <= Duration::zero()) {
-      fields.error("max_latency", fmt::format("expected a positive duration, got {}",
-                                              format_duration(max_latency)));
     } else {
-      target->max_latency = max_latency;
+      target->max_latency = fields.duration("max_latency");
     }
   }
 

@@ -131,11 +131,13 @@ KindSpec FileContainsCheck::spec() {
               {.name = "path",
                .required = true,
                .description = "File to read on the machine that runs cutover; a relative path "
-                              "starts from the working directory"},
+                              "starts from the working directory",
+               .non_empty = true},
               {.name = "pattern",
                .required = true,
                .description = "Text to look for within each line, or a regular expression with "
-                              "match: regex"},
+                              "match: regex",
+               .non_empty = true},
               {.name = "match",
                .type = FieldType::choice,
                .description = "text: the pattern is plain text. regex: an ECMAScript regular "
@@ -151,39 +153,27 @@ KindSpec FileContainsCheck::spec() {
   };
 }
 
-// Only the fields are validated here, when the suite loads. Whether the file exists is for the
-// run to find out: suites are often checked with --dry-run on a machine that does not have it.
+// The loader has checked what spec() declares (required, non-empty, choices); the constructor
+// adds what a declaration cannot say: whether the pattern is a valid regular expression. Whether
+// the file exists is for the run to find out: suites are often checked with --dry-run on a
+// machine that does not have it.
 FileContainsCheck::FileContainsCheck(Fields& fields) {
   auto target = std::make_shared<detail::FileContainsTarget>();
 
   target->path = fields.string("path");
-  if (fields.has("path") && target->path.empty())
-    fields.error("path", "expected a file path, got an empty string");
-
   target->pattern = fields.string("pattern");
-  if (fields.has("pattern") && target->pattern.empty()) {
-    fields.error("pattern",
-                 "expected text to look for, got an empty string (it would match every line)");
-  }
 
-  // The loader checks choices against spec(); these cover Fields built in C++.
-  const std::string match = fields.string("match", "text");
-  if (match == "regex" && !target->pattern.empty()) {
+  const bool regex = fields.string("match", "text") == "regex";
+  if (regex) {
     try {
       target->regex.emplace(target->pattern);
     } catch (const std::regex_error& e) {
       fields.error("pattern", fmt::format("expected a regular expression, got \"{}\": {}",
                                           target->pattern, e.what()));
     }
-  } else if (match != "text" && match != "regex") {
-    fields.error("match", fmt::format("expected text or regex, got \"{}\"", match));
   }
-  target->label = fmt::format("{}\"{}\"", match == "regex" ? "regex " : "", target->pattern);
-
-  const std::string expect = fields.string("expect", "present");
-  if (expect != "present" && expect != "absent")
-    fields.error("expect", fmt::format("expected present or absent, got \"{}\"", expect));
-  target->expect_present = expect != "absent";
+  target->label = fmt::format("{}\"{}\"", regex ? "regex " : "", target->pattern);
+  target->expect_present = fields.string("expect", "present") == "present";
 
   target_ = std::move(target);
 }

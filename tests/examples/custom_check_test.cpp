@@ -280,12 +280,10 @@ TEST_F(FileContainsTest, RejectsEmptyValuesWhenTheSuiteLoads) {
   std::vector<std::string> errors;
   for (const Diagnostic& diagnostic : loaded.error())
     errors.push_back(to_string(diagnostic));
-  EXPECT_EQ(errors,
-            (std::vector<std::string>{
-                "s.yaml:5:11: error: check 'empty': expected a file path, got an empty string",
-                "s.yaml:6:14: error: check 'empty': expected text to look for, got an empty "
-                "string (it would match every line)",
-            }));
+  EXPECT_EQ(errors, (std::vector<std::string>{
+                        "s.yaml:5:11: error: path: expected a non-empty string, got ''",
+                        "s.yaml:6:14: error: pattern: expected a non-empty string, got ''",
+                    }));
 }
 
 TEST_F(FileContainsTest, DescribesItselfForDryRuns) {
