@@ -1,7 +1,6 @@
 #include "checks/postgres/checksum_sql.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <set>
 
 #include <fmt/format.h>
@@ -12,17 +11,6 @@
 namespace cutover::postgres::checksum {
 
 namespace {
-
-using Int128 = __int128;
-
-constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
-constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
-
-std::int64_t clamp64(Int128 value) {
-  if (value > kInt64Max) return kInt64Max;
-  if (value < kInt64Min) return kInt64Min;
-  return static_cast<std::int64_t>(value);
-}
 
 bool is_float(const std::string& base) {
   return base == "float4" || base == "float8";
@@ -109,17 +97,10 @@ const Column* find_column(const std::vector<Column>& columns, std::string_view n
   return nullptr;
 }
 
-TableInfo describe_table(Session& session, const Table& table, const std::string& where,
-                         std::int64_t segment_rows) {
-  pqxx::read_transaction transaction(session.connection());
-  TableInfo info;
-  const std::string name = quote_literal(table.sql());
-  const pqxx::result exists = transaction.exec(
-      "SELECT to_regclass(" + name + ") IS NOT NULL, current_setting('server_version_num')::int");
-  info.server_version = exists[0][1].as<int>();
-  if (!exists[0][0].as<bool>()) return info;
-  info.exists = true;
+namespace {
 
+// The table's columns in name order, with their types and how they hash.
+std::vector<Column> read_columns(pqxx::read_transaction& transaction, const std::string& name) {
   const pqxx::result columns = transaction.exec(fmt::format(
       "SELECT a.attname, format_type(a.atttypid, a.atttypmod), bt.typname, bt.typcategory, "
       "bt.typnamespace = 'pg_catalog'::regnamespace AND bt.typname IN ({1}), "
@@ -132,17 +113,21 @@ TableInfo describe_table(Session& session, const Table& table, const std::string
       "WHERE a.attrelid = {0}::regclass AND a.attnum > 0 AND NOT a.attisdropped "
       "ORDER BY a.attname COLLATE \"C\"",
       name, kNativeTypes));
+  std::vector<Column> result;
   for (const auto& row : columns) {
-    info.columns.push_back({.name = row[0].as<std::string>(),
-                            .type = row[1].as<std::string>(),
-                            .base = row[2].as<std::string>(),
-                            .category = row[3].as<std::string>().front(),
-                            .hashable = row[4].as<bool>(),
-                            .collatable = row[5].as<bool>()});
+    result.push_back({.name = row[0].as<std::string>(),
+                      .type = row[1].as<std::string>(),
+                      .base = row[2].as<std::string>(),
+                      .category = row[3].as<std::string>().front(),
+                      .hashable = row[4].as<bool>(),
+                      .collatable = row[5].as<bool>()});
   }
+  return result;
+}
 
-  // The primary key, else the unique key of fewest columns that are all NOT NULL, with no
-  // expression or predicate.
+// The primary key, else the unique key of fewest columns that are all NOT NULL, with no
+// expression or predicate; empty when there is none.
+std::vector<std::string> read_key(pqxx::read_transaction& transaction, const std::string& name) {
   const pqxx::result key = transaction.exec(fmt::format(
       "SELECT array_to_string(ARRAY(SELECT a.attname FROM unnest(i.indkey[0:i.indnkeyatts - 1]) "
       "WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
@@ -154,16 +139,20 @@ TableInfo describe_table(Session& session, const Table& table, const std::string
       "a.attrelid = i.indrelid AND a.attnum = k.n WHERE NOT a.attnotnull) "
       "ORDER BY i.indisprimary DESC, i.indnkeyatts, i.indexrelid LIMIT 1",
       name));
-  if (!key.empty()) {
-    std::string names = key[0][0].as<std::string>();
-    std::size_t start = 0;
-    while (start <= names.size()) {
-      const std::size_t end = std::min(names.find('\n', start), names.size());
-      info.key.push_back(names.substr(start, end - start));
-      start = end + 1;
-    }
+  std::vector<std::string> result;
+  if (key.empty()) return result;
+  std::string names = key[0][0].as<std::string>();
+  std::size_t start = 0;
+  while (start <= names.size()) {
+    const std::size_t end = std::min(names.find('\n', start), names.size());
+    result.push_back(names.substr(start, end - start));
+    start = end + 1;
   }
+  return result;
+}
 
+// The estimated rows and the pages of the table (of its largest partition when partitioned).
+void read_size(pqxx::read_transaction& transaction, const std::string& name, TableInfo& info) {
   // pg_partition_tree lists nothing for a table that is not partitioned.
   const pqxx::row size = transaction.exec1(
       fmt::format("SELECT CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum({1}), 0) "
@@ -176,6 +165,44 @@ TableInfo describe_table(Session& session, const Table& table, const std::string
                   name, estimate("l"), estimate("c")));
   info.estimated_rows = size[0].as<double>();
   info.pages = size[1].as<std::int64_t>();
+}
+
+// A sample of the first key column for segment bounds, in "C" order as width_bucket will
+// compare them. SYSTEM sampling picks whole pages: too few values, and it samples more.
+std::vector<std::string> read_sample(pqxx::read_transaction& transaction, const Table& table,
+                                     const Column* first, const std::string& key_sql,
+                                     const std::string& where, double rows, double wanted) {
+  std::vector<std::string> sample;
+  const std::string collate = first && first->collatable ? " COLLATE \"C\"" : "";
+  for (double percent = std::max(0.001, 100.0 * wanted / rows);; percent *= 10) {
+    percent = std::min(percent, 100.0);
+    const pqxx::result result = transaction.exec(fmt::format(
+        "SELECT DISTINCT {0}{1} AS k FROM {2} TABLESAMPLE SYSTEM ({3}) WHERE {0} IS NOT NULL "
+        "AND ({4}) ORDER BY 1",
+        key_sql, collate, table.sql(), percent, where));
+    sample.clear();
+    for (const auto& row : result)
+      sample.push_back(row[0].as<std::string>());
+    if (static_cast<double>(sample.size()) * 2 >= wanted || percent >= 100.0) break;
+  }
+  return sample;
+}
+
+}  // namespace
+
+TableInfo describe_table(Session& session, const Table& table, const std::string& where,
+                         std::int64_t segment_rows) {
+  pqxx::read_transaction transaction(session.connection());
+  TableInfo info;
+  const std::string name = quote_literal(table.sql());
+  const pqxx::result exists = transaction.exec(
+      "SELECT to_regclass(" + name + ") IS NOT NULL, current_setting('server_version_num')::int");
+  info.server_version = exists[0][1].as<int>();
+  if (!exists[0][0].as<bool>()) return info;
+  info.exists = true;
+  info.columns = read_columns(transaction, name);
+  info.key = read_key(transaction, name);
+  read_size(transaction, name, info);
 
   if (info.key.empty()) return info;
   const Column* first = find_column(info.columns, info.key.front());
@@ -189,23 +216,10 @@ TableInfo describe_table(Session& session, const Table& table, const std::string
     }
     return info;
   }
-  // A sample of the first key column for segment bounds, in "C" order as width_bucket will
-  // compare them. SYSTEM sampling picks whole pages: too few values, and it samples more.
   const double rows = info.estimated_rows;
   if (rows <= static_cast<double>(segment_rows)) return info;
   const double wanted = kSamplePerSegment * rows / static_cast<double>(segment_rows);
-  const std::string collate = first && first->collatable ? " COLLATE \"C\"" : "";
-  for (double percent = std::max(0.001, 100.0 * wanted / rows);; percent *= 10) {
-    percent = std::min(percent, 100.0);
-    const pqxx::result sample = transaction.exec(fmt::format(
-        "SELECT DISTINCT {0}{1} AS k FROM {2} TABLESAMPLE SYSTEM ({3}) WHERE {0} IS NOT NULL "
-        "AND ({4}) ORDER BY 1",
-        key_sql, collate, table.sql(), percent, where));
-    info.sample.clear();
-    for (const auto& row : sample)
-      info.sample.push_back(row[0].as<std::string>());
-    if (static_cast<double>(info.sample.size()) * 2 >= wanted || percent >= 100.0) break;
-  }
+  info.sample = read_sample(transaction, table, first, key_sql, where, rows, wanted);
   return info;
 }
 
@@ -330,15 +344,6 @@ std::string hash_counts_sql(const TablePlan& plan, bool target_side,
       "OFFSET 0) s WHERE {3} = ANY('{{{4}}}'::bigint[]) GROUP BY 1",
       plan.row_hash, plan.table, plan.where, bucket_sql(plan, target_side),
       fmt::join(buckets, ","));
-}
-
-std::pair<std::int64_t, std::int64_t> integer_segment(const TablePlan& plan, std::int64_t bucket) {
-  // Truncating division: bucket 0 holds offset-(width-1) .. offset+width-1.
-  const Int128 width = plan.width;
-  const Int128 start = static_cast<Int128>(bucket) * width + plan.offset;
-  if (bucket > 0) return {clamp64(start), clamp64(start + width - 1)};
-  if (bucket < 0) return {clamp64(start - width + 1), clamp64(start)};
-  return {clamp64(start - width + 1), clamp64(start + width - 1)};
 }
 
 std::string segment_condition(const TablePlan& plan, bool target_side,

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "checks/database/segments.hpp"
 #include "checks/postgres/pool.hpp"
 #include "checks/postgres/tables.hpp"
 
@@ -68,12 +69,8 @@ constexpr int kSamplePerSegment = 20;
 TableInfo describe_table(Session& session, const Table& table, const std::string& where,
                          std::int64_t segment_rows);
 
-// How rows are assigned to segments.
-enum class Bucketing {
-  integer,  // a one-column integer key: bucket = key / width, refined by key range
-  ordered,  // any other key: width_bucket of its first column over sampled bounds ("C" order)
-  hashed,   // no key: buckets by the top bits of the row hash; rows cannot be localised
-};
+// How rows are assigned to segments (the compare core's, see checks/database/segments.hpp).
+using Bucketing = database::Bucketing;
 
 // The compare of one table, the same on both sides but for per-side types.
 struct TablePlan {
@@ -119,9 +116,6 @@ std::string rows_sql(const TablePlan& plan, const std::string& condition);
 // Keyless tables: each distinct row hash and how many rows have it, in the given segments.
 std::string hash_counts_sql(const TablePlan& plan, bool target_side,
                             const std::vector<std::int64_t>& buckets);
-
-// The key range [first, last] of a top-level integer segment.
-std::pair<std::int64_t, std::int64_t> integer_segment(const TablePlan& plan, std::int64_t bucket);
 
 // The condition selecting rows of the given segments.
 std::string segment_condition(const TablePlan& plan, bool target_side,

@@ -10,6 +10,9 @@
 #include <pqxx/connection>
 #include <pqxx/transaction>
 
+#include "checks/builtin.hpp"
+#include "harness/registry.hpp"
+#include "harness/suite.hpp"
 #include "loopback/postgres_cluster.hpp"
 #include "tests/support/check_runner.hpp"
 
@@ -587,17 +590,41 @@ TEST(PostgresChecksumFields, MistakesArePlaced) {
       errors(
           {{"tables", Strings{"t"}}, {"columns", Strings{"a"}}, {"exclude_columns", Strings{"b"}}}),
       Strings{"suite.yaml:7:5: error: give columns or exclude_columns, not both"});
-  EXPECT_EQ(errors({{"tables", Strings{"t"}},
-                    {"float_digits", std::int64_t{18}},
-                    {"timestamp_precision", std::int64_t{7}},
-                    {"segment_rows", std::int64_t{10}},
-                    {"max_diffs", std::int64_t{-1}}}),
-            (Strings{"suite.yaml:7:5: error: float_digits: expected a whole number from 1 to 17, "
-                     "got 18",
-                     "suite.yaml:7:5: error: timestamp_precision: expected a whole number from 0 "
-                     "to 6, got 7",
-                     "suite.yaml:7:5: error: segment_rows: expected 100 to 100000000, got 10",
-                     "suite.yaml:7:5: error: max_diffs: expected 0 to 100000, got -1"}));
+}
+
+// Ranges and empty table names are declared in the KindSpec: the loader reports them.
+TEST(PostgresChecksumFields, LoaderChecksDeclaredRanges) {
+  Registry registry;
+  register_builtin_checks(registry);
+  const auto loaded = load_suite_text(R"(suite: s
+databases:
+  db: { dsn: "host=127.0.0.1 dbname=x" }
+checks:
+  - name: c
+    kind: postgres.checksum
+    source: db
+    target: db
+    tables: [t, ""]
+    float_digits: 18
+    timestamp_precision: 7
+    segment_rows: 10
+    max_diffs: -1
+)",
+                                      "suite.yaml", registry);
+  ASSERT_FALSE(loaded.has_value());
+  Strings errors;
+  for (const Diagnostic& diagnostic : loaded.error())
+    errors.push_back(to_string(diagnostic));
+  EXPECT_EQ(errors,
+            (Strings{"suite.yaml:9:13: error: tables: expected non-empty strings, got ''",
+                     "suite.yaml:10:19: error: float_digits: expected an integer from 1 to 17, "
+                     "got '18'",
+                     "suite.yaml:11:26: error: timestamp_precision: expected an integer from 0 "
+                     "to 6, got '7'",
+                     "suite.yaml:12:19: error: segment_rows: expected an integer from 100 to "
+                     "100000000, got '10'",
+                     "suite.yaml:13:16: error: max_diffs: expected an integer from 0 to 100000, "
+                     "got '-1'"}));
 }
 
 TEST(PostgresChecksumFields, DescribeNamesTheTables) {
