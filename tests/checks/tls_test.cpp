@@ -616,8 +616,8 @@ TEST(TlsCheckFields, TheLoaderChecksWhatTheSpecDeclares) {
                 "suite.yaml:6:10: error: sni: expected a non-empty string, got ''",
                 "suite.yaml:7:22: error: allowed_ciphers: expected non-empty strings, got ''"}));
   EXPECT_EQ(load_errors({"host: api.example.test", "allowed_ciphers: []"}),
-            std::vector<std::string>{"suite.yaml:6:22: error: expected at least one cipher, got "
-                                     "an empty list"});
+            std::vector<std::string>{"suite.yaml:6:22: error: check 'c': expected at least one "
+                                     "cipher, got an empty list"});
 }
 
 TEST(TlsCheckFields, CiphersThisClientCannotOfferAreFieldErrors) {
