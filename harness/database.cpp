@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <fmt/format.h>
+
 namespace cutover {
 namespace {
 
@@ -105,6 +107,29 @@ void uri_passwords(std::string_view dsn, std::vector<std::string>& out) {
 }
 
 }  // namespace
+
+Expected<Engine> engine_of(std::string_view dsn) {
+  const std::size_t scheme_end = dsn.find("://");
+  // libpq's key/value form has no scheme (a value may hold "://", after an '=').
+  if (scheme_end == std::string_view::npos ||
+      dsn.substr(0, scheme_end).find('=') != std::string_view::npos) {
+    return Engine::postgres;
+  }
+  const std::string_view scheme = dsn.substr(0, scheme_end);
+  if (scheme == "postgresql" || scheme == "postgres") return Engine::postgres;
+  return outcome::failure(Error{fmt::format(
+      "unsupported database scheme '{}://': expected a PostgreSQL DSN (postgresql://..., "
+      "postgres://..., or libpq's key=value form like 'host=db dbname=shop')",
+      scheme)});
+}
+
+std::string_view engine_name(Engine engine) {
+  switch (engine) {
+    case Engine::postgres:
+      return "PostgreSQL";
+  }
+  return "unknown";
+}
 
 std::vector<std::string> dsn_passwords(std::string_view dsn) {
   std::vector<std::string> out;

@@ -5,15 +5,29 @@
 #include <vector>
 
 #include "harness/diagnostics.hpp"
+#include "harness/expected.hpp"
 
 namespace cutover {
+
+// The database server software a DSN reaches; the check kinds of one engine refuse a database of
+// another. MySQL and MariaDB (mysql://) come later.
+enum class Engine { postgres };
+
+// The engine a DSN names by its form: postgresql:// or postgres:// URIs, and libpq's key=value
+// form, are PostgreSQL. Any other scheme is an error naming the supported forms, for the loader
+// to report against `databases.<name>.dsn`.
+Expected<Engine> engine_of(std::string_view dsn);
+
+// "PostgreSQL": the engine's name in messages.
+std::string_view engine_name(Engine engine);
 
 // A database a suite declares once under `databases:` and its checks name (`source: src`).
 // The harness only carries it; the check kinds of its engine connect to it.
 struct Database {
   std::string name;
   std::string dsn;  // a connection string or URI, variables substituted; may hold a password
-  int max_connections = 4;  // connections a run opens to it at most
+  Engine engine = Engine::postgres;  // from the DSN, engine_of()
+  int max_connections = 4;           // connections a run opens to it at most
   SourceLocation location;
 };
 

@@ -17,6 +17,7 @@
 #include <pqxx/result>
 #include <pqxx/transaction>
 
+#include "checks/database/attempt.hpp"
 #include "checks/postgres/pool.hpp"
 #include "checks/postgres/tables.hpp"
 #include "harness/text.hpp"
@@ -163,22 +164,21 @@ struct Change {
 
 // One attempt: a reading, readings of the sessions every 500ms on a timer, a last reading when
 // the window ends. One job at a time, so one pooled connection.
-class WatchAttempt : public std::enable_shared_from_this<WatchAttempt> {
+class WatchAttempt : public database::Attempt<WatchAttempt> {
+  friend Attempt;
+
  public:
   WatchAttempt(std::shared_ptr<const FrozenTarget> target, CheckContext& context, Completion done)
-      : target_(std::move(target)), context_(context), done_(std::move(done)), timer_(context.io) {}
+      : Attempt(context, std::move(done)), target_(std::move(target)), timer_(context.io) {}
 
   void start() {
-    context_.cancellation->on_cancel([weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->cancelled();
-    });
-    if (stopped_) return;
-    const OwnBudget budget = own_budget(context_);
+    if (!watch()) return;
+    const OwnBudget budget = own_budget(job_context());
     started_ = Clock::now();
     budget_end_ = budget.end;
     const Duration left = budget.end - started_;
     if (left < target_->window + kLeastRoom) {
-      boost::asio::post(context_.io, [self = shared_from_this(), left] {
+      boost::asio::post(job_context().io, [self = shared_from_this(), left] {
         self->finish(CheckResult::error(fmt::format(
             "the window of {} does not fit in the {} left of the attempt's budget (the readings "
             "need {} more): shorten window or raise timeout",
@@ -190,30 +190,29 @@ class WatchAttempt : public std::enable_shared_from_this<WatchAttempt> {
       return;
     }
     postgres::run<Reading>(
-        context_, target_->database,
+        job_context(), target_->database,
         [target = target_](postgres::Session& session) { return read_counters(session, *target); },
-        [self = shared_from_this()](Expected<Reading> reading) {
-          if (self->finished_) return;
-          if (!reading) return self->finish(CheckResult::error(reading.error().message));
+        then([](WatchAttempt& self, Expected<Reading> reading) {
+          if (!reading) return self.finish(CheckResult::error(reading.error().message));
           if (!reading.value().track_counts) {
-            return self->finish(CheckResult::error(
+            return self.finish(CheckResult::error(
                 fmt::format("track_counts is off on '{}': PostgreSQL keeps no write counters to "
                             "compare",
-                            self->target_->database->name)));
+                            self.target_->database->name)));
           }
-          self->window_start_ = Clock::now();
-          if (self->window_start_ + self->target_->window + kLastReadingRoom > self->budget_end_) {
-            return self->finish(CheckResult::error(fmt::format(
+          self.window_start_ = Clock::now();
+          if (self.window_start_ + self.target_->window + kLastReadingRoom > self.budget_end_) {
+            return self.finish(CheckResult::error(fmt::format(
                 "the first reading took {}: the window of {} no longer fits in the attempt's "
                 "budget; raise timeout",
                 format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(
-                    self->window_start_ - self->started_)),
-                format_duration(self->target_->window))));
+                    self.window_start_ - self.started_)),
+                format_duration(self.target_->window))));
           }
-          self->first_ = std::move(reading).value();
-          self->sessions_ = self->first_->sessions;
-          self->tick();
-        });
+          self.first_ = std::move(reading).value();
+          self.sessions_ = self.first_->sessions;
+          self.tick();
+        }));
   }
 
  private:
@@ -222,50 +221,42 @@ class WatchAttempt : public std::enable_shared_from_this<WatchAttempt> {
     const Clock::time_point end = window_start_ + target_->window;
     timer_.expires_at(std::min(Clock::now() + kSampleEvery, end));
     timer_.async_wait([self = shared_from_this(), end](boost::system::error_code error) {
-      if (error || self->finished_) return;
+      if (error || self->stopped()) return;
       if (Clock::now() >= end) return self->read_last();
       postgres::run<Sessions>(
-          self->context_, self->target_->database,
+          self->job_context(), self->target_->database,
           [target = self->target_](postgres::Session& session) {
             return sample_sessions(session, *target);
           },
-          [self](Expected<Sessions> sessions) {
-            if (self->finished_) return;
-            if (!sessions) return self->finish(CheckResult::error(sessions.error().message));
-            merge(self->sessions_, sessions.value());
-            self->tick();
-          });
+          self->then([](WatchAttempt& self, Expected<Sessions> sessions) {
+            if (!sessions) return self.finish(CheckResult::error(sessions.error().message));
+            merge(self.sessions_, sessions.value());
+            self.tick();
+          }));
     });
   }
 
   void read_last() {
     postgres::run<Reading>(
-        context_, target_->database,
+        job_context(), target_->database,
         [target = target_](postgres::Session& session) { return read_counters(session, *target); },
-        [self = shared_from_this()](Expected<Reading> reading) {
-          if (self->finished_) return;
-          if (!reading) return self->finish(CheckResult::error(reading.error().message));
-          self->elapsed_ = Clock::now() - self->window_start_;
-          self->report(*self->first_, reading.value());
-        });
+        then([](WatchAttempt& self, Expected<Reading> reading) {
+          if (!reading) return self.finish(CheckResult::error(reading.error().message));
+          self.elapsed_ = Clock::now() - self.window_start_;
+          self.report(*self.first_, reading.value());
+        }));
   }
 
-  // Stops the wait at once; answers from the event loop, never inside start().
-  void cancelled() {
-    if (finished_ || stopped_) return;
-    stopped_ = true;
-    timer_.cancel();
-    std::string message = "cancelled";
-    if (first_) {
-      const auto into =
-          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - window_start_);
-      message = fmt::format("cancelled {} into the window of {}", format_duration(into),
-                            format_duration(target_->window));
-    }
-    boost::asio::post(context_.io, [self = shared_from_this(), message = std::move(message)] {
-      self->finish(CheckResult::error(message));
-    });
+  // The scheduler cancelled the attempt: says how far into the window it got.
+  std::optional<CheckResult> cancelled_result() {
+    if (!first_) return CheckResult::error("cancelled");
+    const auto into =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - window_start_);
+    return CheckResult::error(fmt::format("cancelled {} into the window of {}",
+                                          format_duration(into), format_duration(target_->window)));
   }
+
+  void stop_work() { timer_.cancel(); }
 
   void report(const Reading& first, const Reading& last) {
     merge(sessions_, last.sessions);
@@ -280,7 +271,7 @@ class WatchAttempt : public std::enable_shared_from_this<WatchAttempt> {
         for (const std::string& table : {name, counters.root}) {
           if (!seen.insert(table).second) continue;
           const auto dot = table.find('.');
-          known.push_back({table.substr(0, dot), table.substr(dot + 1), false});
+          known.push_back({{table.substr(0, dot), table.substr(dot + 1), false}});
         }
       }
     }
@@ -416,16 +407,7 @@ class WatchAttempt : public std::enable_shared_from_this<WatchAttempt> {
     finish(std::move(result));
   }
 
-  void finish(CheckResult result) {
-    if (finished_) return;
-    finished_ = true;
-    timer_.cancel();
-    done_(std::move(result));
-  }
-
   std::shared_ptr<const FrozenTarget> target_;
-  CheckContext context_;  // a copy: the scheduler's lives only during start()
-  Completion done_;
   boost::asio::steady_timer timer_;
   std::optional<Reading> first_;
   Sessions sessions_;
@@ -433,8 +415,6 @@ class WatchAttempt : public std::enable_shared_from_this<WatchAttempt> {
   Clock::time_point budget_end_{};
   Clock::time_point window_start_{};
   Duration elapsed_{};
-  bool stopped_ = false;  // cancelled: the answer is on its way
-  bool finished_ = false;
 };
 
 }  // namespace
@@ -458,21 +438,23 @@ KindSpec PostgresFrozenCheck::spec() {
           {.name = "tables",
            .type = FieldType::string_list,
            .description = "tables whose writes count: name (schema public), schema.name, or globs "
-                          "like sales.* (partitions count with their table); default every table"},
+                          "like sales.* (partitions count with their table); default every table",
+           .non_empty = true},
           {.name = "exclude",
            .type = FieldType::string_list,
-           .description = "globs of schema.name whose writes do not count"},
+           .description = "globs of schema.name whose writes do not count",
+           .non_empty = true},
           {.name = "roles",
            .type = FieldType::string_list,
            .description = "roles (pg_stat_activity.usename) that must have no session connected "
-                          "to the database at any moment of the window (sampled every 500ms)"},
+                          "to the database at any moment of the window (sampled every 500ms)",
+           .non_empty = true},
           {.name = "max_wal_bytes",
            .type = FieldType::integer,
            .description = "fail when the WAL position advances more than this many bytes during "
                           "the window (cluster-wide: other databases and maintenance count); "
                           "default: reported only",
-           .min = 0,
-           .max = std::numeric_limits<std::int64_t>::max()},
+           .min = 0},
       }};
 }
 
@@ -481,9 +463,7 @@ PostgresFrozenCheck::PostgresFrozenCheck(Fields& fields) {
   target->database = fields.database("database");
   if (!target->database) fields.error("database", "database: give the database to watch");
   target->window = fields.duration("window", kDefaultWindow);
-  if (target->window <= Duration::zero()) {
-    fields.error("window", "window: expected a duration above zero, like 5s");
-  } else if (target->window + kReadingRoom > fields.timeout()) {
+  if (target->window + kReadingRoom > fields.timeout()) {
     fields.error("window",
                  fmt::format("window: {} leaves less than {} of the check's timeout ({}) for the "
                              "readings: shorten window or raise timeout to {}",
@@ -491,32 +471,12 @@ PostgresFrozenCheck::PostgresFrozenCheck(Fields& fields) {
                              format_duration(fields.timeout()),
                              format_duration(target->window + kReadingRoom)));
   }
-  for (const std::string& table : fields.strings("tables")) {
-    if (table.empty()) {
-      fields.error("tables", "tables: expected table names, got an empty one");
-      continue;
-    }
+  for (const std::string& table : fields.strings("tables"))
     target->tables.push_back(postgres::qualified(table));
-  }
-  for (const std::string& glob : fields.strings("exclude")) {
-    if (glob.empty()) {
-      fields.error("exclude", "exclude: expected globs, got an empty one");
-      continue;
-    }
+  for (const std::string& glob : fields.strings("exclude"))
     target->exclude.push_back(postgres::qualified(glob));
-  }
-  for (const std::string& role : fields.strings("roles")) {
-    if (role.empty()) {
-      fields.error("roles", "roles: expected role names, got an empty one");
-      continue;
-    }
-    target->roles.push_back(role);
-  }
-  if (fields.has("max_wal_bytes")) {
-    target->max_wal_bytes = fields.integer("max_wal_bytes");
-    if (*target->max_wal_bytes < 0)
-      fields.error("max_wal_bytes", "max_wal_bytes: expected a number of bytes from 0");
-  }
+  target->roles = fields.strings("roles");
+  if (fields.has("max_wal_bytes")) target->max_wal_bytes = fields.integer("max_wal_bytes");
   target_ = std::move(target);
 }
 

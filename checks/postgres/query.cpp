@@ -15,6 +15,7 @@
 #include <pqxx/result>
 #include <pqxx/transaction>
 
+#include "checks/database/attempt.hpp"
 #include "checks/postgres/pool.hpp"
 #include "harness/text.hpp"
 
@@ -280,36 +281,37 @@ CheckResult judge(const QueryTarget& target, const QueryResult& result,
   return outcome;
 }
 
-// One attempt: the query on its database, and on `same_as` at the same time.
-class QueryAttempt : public std::enable_shared_from_this<QueryAttempt> {
- public:
-  QueryAttempt(std::shared_ptr<const QueryTarget> target, Completion done)
-      : target_(std::move(target)), done_(std::move(done)) {}
+// One attempt: the query on its database, and on `same_as` at the same time. A failure on one
+// side stops the query on the other too.
+class QueryAttempt : public database::Attempt<QueryAttempt> {
+  friend Attempt;
 
-  void start(CheckContext& context) {
+ public:
+  QueryAttempt(std::shared_ptr<const QueryTarget> target, CheckContext& context, Completion done)
+      : Attempt(context, std::move(done)), target_(std::move(target)) {}
+
+  void start() {
+    if (!watch()) return;
     const bool both = target_->same_as != nullptr;
     pending_ = both ? 2 : 1;
-    // The jobs answer to a cancellation of their own, so that a failure on one side stops the
-    // query on the other too; the attempt's cancellation passes through to it.
-    context.cancellation->on_cancel([jobs = jobs_] { jobs->cancel(); });
-    CheckContext jobs{context.io, context.blocking, context.deadline, context.timeout, jobs_};
-    run(jobs, 0, target_->database);
-    if (both) run(jobs, 1, target_->same_as);
+    run(0, target_->database);
+    if (both) run(1, target_->same_as);
   }
 
  private:
-  void run(CheckContext& context, std::size_t side,
-           const std::shared_ptr<const Database>& database) {
+  // Cancelled, the jobs answer, each with the stage its query was stopped in.
+  std::optional<CheckResult> cancelled_result() { return std::nullopt; }
+
+  void run(std::size_t side, const std::shared_ptr<const Database>& database) {
     postgres::run<QueryResult>(
-        context, database,
+        job_context(), database,
         [target = target_](postgres::Session& session) { return run_query(target->sql, session); },
-        [self = shared_from_this(), side](Expected<QueryResult> result) {
-          self->on_result(side, std::move(result));
-        });
+        then([side](QueryAttempt& self, Expected<QueryResult> result) {
+          self.on_result(side, std::move(result));
+        }));
   }
 
   void on_result(std::size_t side, Expected<QueryResult> result) {
-    if (done_ == nullptr) return;
     if (!result) {
       // With two databases, the message says which one failed.
       const std::string& name = side == 0 ? target_->database->name : target_->same_as->name;
@@ -322,16 +324,7 @@ class QueryAttempt : public std::enable_shared_from_this<QueryAttempt> {
     finish(judge(*target_, *results_[0], results_[1]));
   }
 
-  void finish(CheckResult result) {
-    auto done = std::move(done_);
-    done_ = nullptr;
-    done(std::move(result));
-    jobs_->cancel();
-  }
-
   std::shared_ptr<const QueryTarget> target_;
-  Completion done_;
-  std::shared_ptr<Cancellation> jobs_ = std::make_shared<Cancellation>();
   std::size_t pending_ = 0;
   std::array<std::optional<QueryResult>, 2> results_;
 };
@@ -417,10 +410,6 @@ PostgresQueryCheck::PostgresQueryCheck(Fields& fields) {
     fields.error("expect_max", fmt::format("expected a bound at least expect_min ({}), got {}",
                                            *target->expect_min, *target->expect_max));
   }
-  if (target->rows && (*target->rows < 0 || *target->rows > static_cast<std::int64_t>(kMaxRows))) {
-    fields.error("rows",
-                 fmt::format("expected a row count from 0 to {}, got {}", kMaxRows, *target->rows));
-  }
   if (target->on_value() && target->rows && *target->rows != 1) {
     fields.error("rows", fmt::format("expect, expect_null, expect_min and expect_max read a "
                                      "one-row result, but rows is {}",
@@ -442,7 +431,7 @@ PostgresQueryCheck::PostgresQueryCheck(Fields& fields) {
 PostgresQueryCheck::~PostgresQueryCheck() = default;
 
 void PostgresQueryCheck::start(CheckContext& context, Completion done) {
-  std::make_shared<QueryAttempt>(target_, std::move(done))->start(context);
+  std::make_shared<QueryAttempt>(target_, context, std::move(done))->start();
 }
 
 std::string PostgresQueryCheck::describe() const {

@@ -12,6 +12,7 @@
 #include <pqxx/result>
 #include <pqxx/transaction>
 
+#include "checks/database/attempt.hpp"
 #include "checks/postgres/pool.hpp"
 
 namespace cutover {
@@ -254,39 +255,34 @@ StandbyState read_standby(postgres::Session& session, const std::string& source_
 }
 
 // One attempt in physical mode: the source's WAL position, then the standby's replay position.
-class StandbyAttempt : public std::enable_shared_from_this<StandbyAttempt> {
+class StandbyAttempt : public database::Attempt<StandbyAttempt> {
  public:
   StandbyAttempt(std::shared_ptr<const ReplicationTarget> target, CheckContext& context,
                  Completion done)
-      : target_(std::move(target)), context_(context), done_(std::move(done)) {}
+      : Attempt(context, std::move(done)), target_(std::move(target)) {}
 
   void start() {
-    context_.cancellation->on_cancel([weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->finish(CheckResult::error("cancelled"));
-    });
-    if (finished_) return;
+    if (!watch()) return;
     postgres::run<std::string>(
-        context_, target_->source, read_primary,
-        [self = shared_from_this()](Expected<std::string> lsn) {
-          if (self->finished_) return;
-          if (!lsn) return self->finish(CheckResult::error("source: " + lsn.error().message));
-          self->source_lsn_ = std::move(lsn).value();
-          self->read_target();
-        });
+        job_context(), target_->source, read_primary,
+        then([](StandbyAttempt& self, Expected<std::string> lsn) {
+          if (!lsn) return self.finish(CheckResult::error("source: " + lsn.error().message));
+          self.source_lsn_ = std::move(lsn).value();
+          self.read_target();
+        }));
   }
 
  private:
   void read_target() {
     postgres::run<StandbyState>(
-        context_, target_->target,
+        job_context(), target_->target,
         [lsn = source_lsn_, max = target_->max_lag_bytes](postgres::Session& session) {
           return read_standby(session, lsn, max);
         },
-        [self = shared_from_this()](Expected<StandbyState> state) {
-          if (self->finished_) return;
-          if (!state) return self->finish(CheckResult::error("target: " + state.error().message));
-          self->report(state.value());
-        });
+        then([](StandbyAttempt& self, Expected<StandbyState> state) {
+          if (!state) return self.finish(CheckResult::error("target: " + state.error().message));
+          self.report(state.value());
+        }));
   }
 
   void report(const StandbyState& s) {
@@ -339,59 +335,45 @@ class StandbyAttempt : public std::enable_shared_from_this<StandbyAttempt> {
     finish(std::move(result));
   }
 
-  void finish(CheckResult result) {
-    if (finished_) return;
-    finished_ = true;
-    done_(std::move(result));
-  }
-
   std::shared_ptr<const ReplicationTarget> target_;
-  CheckContext context_;  // a copy: the scheduler's lives only during start()
-  Completion done_;
   std::string source_lsn_;
-  bool finished_ = false;
 };
 
 // One attempt: the subscription on the target (which names the slot), then the slot on the
 // source.
-class ReplicationAttempt : public std::enable_shared_from_this<ReplicationAttempt> {
+class ReplicationAttempt : public database::Attempt<ReplicationAttempt> {
  public:
   ReplicationAttempt(std::shared_ptr<const ReplicationTarget> target, CheckContext& context,
                      Completion done)
-      : target_(std::move(target)), context_(context), done_(std::move(done)) {}
+      : Attempt(context, std::move(done)), target_(std::move(target)) {}
 
   void start() {
-    context_.cancellation->on_cancel([weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->finish(CheckResult::error("cancelled"));
-    });
-    if (finished_) return;
+    if (!watch()) return;
     postgres::run<TargetState>(
-        context_, target_->target,
+        job_context(), target_->target,
         [wanted = target_->subscription, name = target_->target->name](postgres::Session& session) {
           return read_target(session, wanted, name);
         },
-        [self = shared_from_this()](Expected<TargetState> state) {
-          if (self->finished_) return;
-          if (!state) return self->finish(CheckResult::error("target: " + state.error().message));
-          self->target_state_ = std::move(state).value();
-          self->read_slot();
-        });
+        then([](ReplicationAttempt& self, Expected<TargetState> state) {
+          if (!state) return self.finish(CheckResult::error("target: " + state.error().message));
+          self.target_state_ = std::move(state).value();
+          self.read_slot();
+        }));
   }
 
  private:
   void read_slot() {
     if (!target_state_.slot) return report();
     postgres::run<SourceState>(
-        context_, target_->source,
+        job_context(), target_->source,
         [slot = *target_state_.slot, max = target_->max_lag_bytes](postgres::Session& session) {
           return read_source(session, slot, max);
         },
-        [self = shared_from_this()](Expected<SourceState> state) {
-          if (self->finished_) return;
-          if (!state) return self->finish(CheckResult::error("source: " + state.error().message));
-          self->source_state_ = std::move(state).value();
-          self->report();
-        });
+        then([](ReplicationAttempt& self, Expected<SourceState> state) {
+          if (!state) return self.finish(CheckResult::error("source: " + state.error().message));
+          self.source_state_ = std::move(state).value();
+          self.report();
+        }));
   }
 
   void report() {
@@ -484,18 +466,9 @@ class ReplicationAttempt : public std::enable_shared_from_this<ReplicationAttemp
     finish(std::move(result));
   }
 
-  void finish(CheckResult result) {
-    if (finished_) return;
-    finished_ = true;
-    done_(std::move(result));
-  }
-
   std::shared_ptr<const ReplicationTarget> target_;
-  CheckContext context_;  // a copy: the scheduler's lives only during start()
-  Completion done_;
   TargetState target_state_;
   SourceState source_state_;
-  bool finished_ = false;
 };
 
 }  // namespace
@@ -528,13 +501,15 @@ KindSpec PostgresReplicationCheck::spec() {
                .default_value = "logical"},
               {.name = "subscription",
                .description = "logical: the subscription's name on the target; by default the "
-                              "only subscription of the target's database"},
+                              "only subscription of the target's database",
+               .non_empty = true},
               {.name = "max_lag_bytes",
                .type = FieldType::integer,
                .description = "WAL written on the source up to the check that the slot may "
                               "leave unconfirmed (confirmed_flush_lsn); physical: that the "
                               "standby may not have replayed (pg_last_wal_replay_lsn)",
-               .default_value = "0"},
+               .default_value = "0",
+               .min = 0},
               {.name = "max_lag",
                .type = FieldType::duration,
                .description = "lag in time: 0 when no WAL is pending, else how long ago the "
@@ -556,22 +531,9 @@ PostgresReplicationCheck::PostgresReplicationCheck(Fields& fields) {
     fields.error("subscription",
                  "subscription: only with mode logical; a physical standby has no subscription");
   }
-  if (fields.has("subscription")) {
-    target->subscription = fields.string("subscription");
-    if (target->subscription.empty())
-      fields.error("subscription", "subscription: expected a subscription name, got nothing");
-  }
+  if (fields.has("subscription")) target->subscription = fields.string("subscription");
   target->max_lag_bytes = fields.integer("max_lag_bytes", 0);
-  if (target->max_lag_bytes < 0) {
-    fields.error("max_lag_bytes",
-                 fmt::format("max_lag_bytes: expected a number of bytes from 0, got {}",
-                             target->max_lag_bytes));
-  }
-  if (fields.has("max_lag")) {
-    target->max_lag = fields.duration("max_lag");
-    if (*target->max_lag < Duration::zero())
-      fields.error("max_lag", "max_lag: expected a duration from 0");
-  }
+  if (fields.has("max_lag")) target->max_lag = fields.duration("max_lag");
   target_ = std::move(target);
 }
 

@@ -216,10 +216,12 @@ KindSpec PostgresRowCountCheck::spec() {
           {.name = "tables",
            .type = FieldType::string_list,
            .description = "tables to compare: name (schema public), schema.name, or globs like "
-                          "sales.* (partitions of a partitioned table are counted with it)"},
+                          "sales.* (partitions of a partitioned table are counted with it)",
+           .non_empty = true},
           {.name = "exclude",
            .type = FieldType::string_list,
-           .description = "globs of schema.name left out of what tables matched"},
+           .description = "globs of schema.name left out of what tables matched",
+           .non_empty = true},
           {.name = "database",
            .type = FieldType::database,
            .description = "one database whose counts must equal expect (instead of source and "
@@ -266,13 +268,8 @@ PostgresRowCountCheck::PostgresRowCountCheck(Fields& fields) {
     if (fields.has("expect")) {
       fields.error("expect", "expect: only with database; source and target are compared");
     }
-    for (const std::string& table : fields.strings("tables")) {
-      if (table.empty()) {
-        fields.error("tables", "tables: expected table names, got an empty one");
-        continue;
-      }
+    for (const std::string& table : fields.strings("tables"))
       target->tables.push_back(qualified(table));
-    }
     if (target->tables.empty()) {
       fields.error("tables", "tables: expected at least one table name or glob (like sales.*)");
     }

@@ -1,7 +1,5 @@
 #include "checks/postgres/schema.hpp"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
@@ -17,6 +15,7 @@
 #include <pqxx/result>
 #include <pqxx/transaction>
 
+#include "checks/database/attempt.hpp"
 #include "checks/postgres/pool.hpp"
 #include "checks/postgres/tables.hpp"
 #include "harness/text.hpp"
@@ -37,6 +36,7 @@ struct SchemaTarget {
 
 namespace {
 
+using database::matches;
 using detail::SchemaTarget;
 
 // Differences named in the message; the details list them all.
@@ -66,10 +66,6 @@ struct Catalog {
   std::vector<std::string> sequence_problems;  // target only
   std::size_t sequences_checked = 0;
 };
-
-bool matches(const std::string& pattern, const std::string& name) {
-  return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
-}
 
 // Whitespace runs as one space, none at the ends: view definitions come indented.
 std::string collapse_whitespace(std::string_view text) {
@@ -342,8 +338,8 @@ class CatalogReader {
       const pqxx::row position = transaction_.exec1(
           fmt::format("SELECT last_value, is_called, (SELECT max({}) FROM {})::text FROM {}",
                       postgres::quote_identifier(row[4].as<std::string>()),
-                      postgres::Table{table_schema, row[3].as<std::string>()}.sql(),
-                      postgres::Table{schema, row[1].as<std::string>()}.sql()));
+                      postgres::Table{{table_schema, row[3].as<std::string>()}}.sql(),
+                      postgres::Table{{schema, row[1].as<std::string>()}}.sql()));
       ++catalog_.sequences_checked;
       const std::int64_t last = position[0].as<std::int64_t>();
       const std::optional<std::int64_t> highest = to_integer(position[2]);
@@ -413,33 +409,29 @@ void compare(const Catalog& source, const Catalog& target, std::vector<std::stri
 }
 
 // One attempt: read both catalogs at once, then compare.
-class SchemaAttempt : public std::enable_shared_from_this<SchemaAttempt> {
+class SchemaAttempt : public database::Attempt<SchemaAttempt> {
  public:
   SchemaAttempt(std::shared_ptr<const SchemaTarget> target, CheckContext& context, Completion done)
-      : target_(std::move(target)), context_(context), done_(std::move(done)) {}
+      : Attempt(context, std::move(done)), target_(std::move(target)) {}
 
   void start() {
-    context_.cancellation->on_cancel([weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->finish(CheckResult::error("cancelled"));
-    });
-    if (finished_) return;
+    if (!watch()) return;
     pending_ = 2;
     for (std::size_t i = 0; i < 2; ++i) {
       const bool positions = i == 1 && target_->check_sequences;
       postgres::run<Catalog>(
-          context_, i == 0 ? target_->source : target_->target,
+          job_context(), i == 0 ? target_->source : target_->target,
           [target = target_, positions](postgres::Session& session) {
             return read_catalog(session, *target, positions);
           },
-          [self = shared_from_this(), i](Expected<Catalog> catalog) {
-            if (self->finished_) return;
+          then([i](SchemaAttempt& self, Expected<Catalog> catalog) {
             if (!catalog) {
-              return self->finish(CheckResult::error(
+              return self.finish(CheckResult::error(
                   fmt::format("{}: {}", i == 0 ? "source" : "target", catalog.error().message)));
             }
-            self->catalogs_[i] = std::move(catalog).value();
-            if (--self->pending_ == 0) self->report();
-          });
+            self.catalogs_[i] = std::move(catalog).value();
+            if (--self.pending_ == 0) self.report();
+          }));
     }
   }
 
@@ -505,18 +497,9 @@ class SchemaAttempt : public std::enable_shared_from_this<SchemaAttempt> {
     finish(std::move(result));
   }
 
-  void finish(CheckResult result) {
-    if (finished_) return;
-    finished_ = true;
-    done_(std::move(result));
-  }
-
   std::shared_ptr<const SchemaTarget> target_;
-  CheckContext context_;  // a copy: the scheduler's lives only during start()
-  Completion done_;
   std::optional<Catalog> catalogs_[2];
   std::size_t pending_ = 0;
-  bool finished_ = false;
 };
 
 }  // namespace
@@ -538,13 +521,15 @@ KindSpec PostgresSchemaCheck::spec() {
            .type = FieldType::string_list,
            .description = "schemas to compare, names or globs like sales_* (extensions are "
                           "compared database-wide); a glob no schema matches fails",
-           .default_value = "[public]"},
+           .default_value = "[public]",
+           .non_empty = true},
           {.name = "ignore",
            .type = FieldType::string_list,
            .description = "globs over kind:identity left out, kind one of schema, table, column, "
                           "constraint, index, view, sequence, extension (e.g. "
                           "column:public.orders.legacy_col, index:public.tmp_*; without kind: "
-                          "any); a table's columns, constraints, indexes and sequences go with it"},
+                          "any); a table's columns, constraints, indexes and sequences go with it",
+           .non_empty = true},
           {.name = "check_sequences",
            .type = FieldType::boolean,
            .description = "on the target, each sequence a column owns (serial, identity) must "
@@ -567,13 +552,10 @@ PostgresSchemaCheck::PostgresSchemaCheck(Fields& fields) {
       fields.has("schemas") ? fields.strings("schemas") : std::vector<std::string>{"public"};
   if (target->schemas.empty())
     fields.error("schemas", "schemas: expected at least one schema name or glob");
-  for (const std::string& schema : target->schemas) {
-    if (schema.empty()) fields.error("schemas", "schemas: expected schema names, got an empty one");
-  }
   for (const std::string& glob : fields.strings("ignore")) {
     const std::size_t colon = glob.find(':');
     const std::string kind = colon == std::string::npos ? "" : glob.substr(0, colon);
-    if (glob.empty() || colon + 1 == glob.size()) {
+    if (colon + 1 == glob.size()) {
       fields.error("ignore",
                    "ignore: expected globs like table:public.audit_log, got an empty one");
     } else if (colon != std::string::npos &&

@@ -27,5 +27,27 @@ TEST(DsnPasswords, UriForm) {
   EXPECT_EQ(dsn_passwords("postgresql://host/db"), Passwords{});
 }
 
+TEST(EngineOf, PostgresForms) {
+  for (const char* dsn :
+       {"postgresql://app@127.0.0.1:5432/db", "postgres://app@host/db",
+        "host=127.0.0.1 port=5432 dbname=db", "host=db options='-c search_path=a://b'", ""}) {
+    const Expected<Engine> engine = engine_of(dsn);
+    ASSERT_TRUE(engine) << dsn << ": " << engine.error().message;
+    EXPECT_EQ(engine.value(), Engine::postgres) << dsn;
+  }
+  EXPECT_EQ(engine_name(Engine::postgres), "PostgreSQL");
+}
+
+TEST(EngineOf, OtherSchemesNameTheSupportedForms) {
+  for (const char* scheme : {"mysql", "mariadb", "http"}) {
+    const Expected<Engine> engine = engine_of(std::string(scheme) + "://app:s3cret@host/db");
+    ASSERT_FALSE(engine) << scheme;
+    EXPECT_EQ(engine.error().message,
+              std::string("unsupported database scheme '") + scheme +
+                  "://': expected a PostgreSQL DSN (postgresql://..., postgres://..., or libpq's "
+                  "key=value form like 'host=db dbname=shop')");
+  }
+}
+
 }  // namespace
 }  // namespace cutover

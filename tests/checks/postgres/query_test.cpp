@@ -1,5 +1,6 @@
 #include "checks/postgres/query.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -19,6 +20,15 @@
 
 namespace cutover {
 namespace {
+
+// The declaration of `name` in `spec`: the loader refuses what it rules out, with its uniform
+// message, before the kind's constructor runs.
+const FieldSpec& declared(const KindSpec& spec, std::string_view name) {
+  const auto it = std::find_if(spec.fields.begin(), spec.fields.end(),
+                               [name](const FieldSpec& field) { return field.name == name; });
+  EXPECT_NE(it, spec.fields.end()) << name;
+  return *it;
+}
 
 using namespace std::chrono_literals;
 using loopback::declare;
@@ -446,10 +456,8 @@ TEST_F(PostgresQueryTest, MistakesInFieldsArePlaced) {
                 at + "expect_null: true and expect_min/expect_max cannot both hold"});
   EXPECT_EQ(errors({{"sql", std::string("SELECT 1")}, {"expect_min", 5.0}, {"expect_max", 1.5}}),
             std::vector<std::string>{at + "expected a bound at least expect_min (5), got 1.5"});
-  EXPECT_EQ(errors({{"sql", std::string("SELECT 1")}, {"rows", std::int64_t{-1}}}),
-            std::vector<std::string>{at + "expected a row count from 0 to 100000, got -1"});
-  EXPECT_EQ(errors({{"sql", std::string("SELECT 1")}, {"rows", std::int64_t{100001}}}),
-            std::vector<std::string>{at + "expected a row count from 0 to 100000, got 100001"});
+  EXPECT_EQ(declared(PostgresQueryCheck::spec(), "rows").min, 0);
+  EXPECT_EQ(declared(PostgresQueryCheck::spec(), "rows").max, 100000);
   EXPECT_EQ(errors({{"sql", std::string("SELECT 1")},
                     {"rows", std::int64_t{3}},
                     {"expect", std::string("1")}}),
