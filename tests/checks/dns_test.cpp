@@ -24,6 +24,7 @@
 #include "harness/registry.hpp"
 #include "harness/suite.hpp"
 #include "loopback/dns_servers.hpp"
+#include "loopback/nsd_server.hpp"
 #include "loopback/process.hpp"
 #include "loopback/temp_dir.hpp"
 #include "tests/support/check_runner.hpp"
