@@ -105,6 +105,7 @@ TEST(DatabaseLocalisation, BigIntegerSegmentsAreRefinedSmallOnesFetched) {
 TEST(DatabaseCompare, ResultNamesWhatDiffers) {
   std::vector<TableCompare> tables(2);
   tables[0] = {.name = "public.a", .exists = {true, true}, .planned = true};
+  tables[0].bucketing = Bucketing::integer;
   tables[0].rows = {3, 3};
   tables[0].segments = {Segments{{0, {3, 1}}}, Segments{{0, {3, 2}}}};
   tables[0].differences.missing = 1;
