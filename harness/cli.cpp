@@ -91,7 +91,9 @@ void print_kinds(const Registry& registry, bool markdown) {
         type += fmt::format(" {}..{}", field.min ? std::to_string(*field.min) : "",
                             field.max ? std::to_string(*field.max) : "");
       }
-      if (field.non_empty) type += ", not empty";
+      if (field.non_empty && field.type == FieldType::string) type = "non-empty string";
+      if (field.non_empty && field.type == FieldType::string_list)
+        type = "list of non-empty strings";
       if (markdown) {
         std::cout << fmt::format(
             "| `{}` | {} | {} | {} | {} |\n", field.name, type, field.required ? "yes" : "no",

@@ -17,6 +17,12 @@ bool read_dsn(ValueReader& reader, const Entry& setting, const FileContext& cont
                  what + ".dsn: expected a connection string or URI, got an empty string");
     return false;
   }
+  auto engine = engine_of(*dsn);
+  if (!engine) {
+    reader.error(setting.value, context, what + ".dsn: " + engine.error().message);
+    return false;
+  }
+  database.engine = engine.value();
   database.dsn = std::move(*dsn);
   for (std::string& password : dsn_passwords(database.dsn))
     redactor.add_secret(std::move(password));

@@ -410,10 +410,10 @@ TEST(TcpCheck, MaxLatencyWithAnotherExpectIsAFieldError) {
 TEST(TcpCheck, PortOutOfRangeIsAFieldError) {
   EXPECT_EQ(load_errors("host: 127.0.0.1, port: 0"),
             std::vector<std::string>{
-                "suite.yaml:3:46: error: port: expected an integer from 1 to 65535, got '0'"});
+                "suite.yaml:3:50: error: port: expected an integer from 1 to 65535, got '0'"});
   EXPECT_EQ(load_errors("host: 127.0.0.1, port: 70000"),
             std::vector<std::string>{
-                "suite.yaml:3:46: error: port: expected an integer from 1 to 65535, got '70000'"});
+                "suite.yaml:3:50: error: port: expected an integer from 1 to 65535, got '70000'"});
 }
 
 TEST(TcpCheck, MalformedHostsAreFieldErrors) {

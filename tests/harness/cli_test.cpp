@@ -321,7 +321,8 @@ TEST(Cli, KindsListsEveryKindWithItsFields) {
 
   result = run_cutover({"kinds", "--markdown"});
   EXPECT_NE(result.out.find("### `tcp`\n"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("| `host` | string | yes |"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("| `host` | non-empty string | yes |"), std::string::npos)
+      << result.out;
 }
 
 TEST(Cli, TheReadmeDocumentsEveryKindAsCutoverKindsPrintsIt) {

@@ -381,6 +381,20 @@ checks:
             "postgresql://app:***@h, ***, ***");
 }
 
+TEST_F(SuiteTest, ADatabaseOfAnEngineCutoverDoesNotSpeakIsALoadError) {
+  EXPECT_EQ(errors(R"(suite: s
+databases:
+  target: { dsn: "mysql://app@127.0.0.1/shop" }
+checks:
+  - { name: a, kind: probe, text: x, db: target }
+)"),
+            "suite.yaml:3:18: error: databases.target.dsn: unsupported database scheme "
+            "'mysql://': expected a PostgreSQL DSN (postgresql://..., postgres://..., or libpq's "
+            "key=value form like 'host=db dbname=shop')\n"
+            "suite.yaml:5:42: error: db: unknown database 'target': the suite declares none "
+            "(declare it under 'databases:' with its dsn)\n");
+}
+
 TEST_F(SuiteTest, DatabaseMistakesArePlaced) {
   EXPECT_EQ(
       errors(R"(suite: s
