@@ -84,21 +84,6 @@ std::string error_line(const std::string& message) {
   return "suite.yaml:7:5: error: " + message;
 }
 
-// The loader's messages about one dns check whose fields are `fields`, one "key: value" a line.
-Strings load_errors(const Strings& fields) {
-  Registry registry;
-  register_builtin_checks(registry);
-  std::string text = "suite: s\nchecks:\n  - name: c\n    kind: dns\n";
-  for (const std::string& field : fields)
-    text += "    " + field + "\n";
-  auto loaded = load_suite_text(text, "suite.yaml", registry);
-  Strings errors;
-  if (loaded) return errors;
-  for (const Diagnostic& diagnostic : loaded.error())
-    errors.push_back(to_string(diagnostic));
-  return errors;
-}
-
 class DnsCheckTest : public ::testing::Test {
  protected:
   loopback::DnsTestServer server_{example_records()};
@@ -990,10 +975,10 @@ TEST(DnsCheck, Describe) {
 }
 
 TEST(DnsCheck, QueryErrors) {
-  EXPECT_EQ(load_errors({"type: A"}),
+  EXPECT_EQ(test::load_errors("dns", {"type: A"}),
             Strings{"suite.yaml:3:5: error: check 'c': missing required field 'query' of kind "
                     "'dns'"});
-  EXPECT_EQ(load_errors({"query: ''"}),
+  EXPECT_EQ(test::load_errors("dns", {"query: ''"}),
             Strings{"suite.yaml:5:12: error: query: expected a non-empty string, got ''"});
   EXPECT_EQ(construction_errors({{"query", std::string("a..example.test")}}),
             Strings{error_line(R"(query: "a..example.test" is not a domain name: empty label)")});
@@ -1005,7 +990,7 @@ TEST(DnsCheck, QueryErrors) {
       construction_errors({{"query", std::string("10.0.0.1")}}),
       Strings{error_line(
           R"(query: "10.0.0.1" is an IP address; type PTR looks one up in reverse, type A needs a name)")});
-  EXPECT_EQ(load_errors({"query: app.example.test", "type: ANY"}),
+  EXPECT_EQ(test::load_errors("dns", {"query: app.example.test", "type: ANY"}),
             Strings{"suite.yaml:6:11: error: type: expected one of A, AAAA, CNAME, MX, TXT, SRV, "
                     "NS, SOA, CAA, PTR, got 'ANY'"});
 }
@@ -1084,15 +1069,16 @@ TEST(DnsCheck, AgreeNeedsTwoServers) {
 
 TEST(DnsCheck, RangeErrors) {
   EXPECT_EQ(
-      load_errors({"query: app.example.test", "tries: 0", "min_answers: -1"}),
+      test::load_errors("dns", {"query: app.example.test", "tries: 0", "min_answers: -1"}),
       (Strings{
           "suite.yaml:6:12: error: tries: expected an integer from 1 to 10, got '0'",
           "suite.yaml:7:18: error: min_answers: expected an integer from 0 to 65535, got '-1'"}));
-  EXPECT_EQ(load_errors({"query: app.example.test", "tries: 11", "min_answers: 65536"}),
-            (Strings{"suite.yaml:6:12: error: tries: expected an integer from 1 to 10, got '11'",
-                     "suite.yaml:7:18: error: min_answers: expected an integer from 0 to 65535, "
-                     "got '65536'"}));
-  EXPECT_EQ(load_errors({"query: app.example.test", "servers: ['127.0.0.1', '']"}),
+  EXPECT_EQ(
+      test::load_errors("dns", {"query: app.example.test", "tries: 11", "min_answers: 65536"}),
+      (Strings{"suite.yaml:6:12: error: tries: expected an integer from 1 to 10, got '11'",
+               "suite.yaml:7:18: error: min_answers: expected an integer from 0 to 65535, "
+               "got '65536'"}));
+  EXPECT_EQ(test::load_errors("dns", {"query: app.example.test", "servers: ['127.0.0.1', '']"}),
             Strings{"suite.yaml:6:14: error: servers: expected non-empty strings, got ''"});
 }
 

@@ -54,20 +54,6 @@ std::vector<std::string> construction_errors(FieldMap values) {
   return test::construction_errors<TcpCheck>(std::move(values));
 }
 
-// The mistakes the suite loader reports about one tcp check, written as `{ name: c, kind: tcp,
-// FIELDS }` on line 3 of suite.yaml.
-std::vector<std::string> load_errors(const std::string& fields) {
-  Registry registry;
-  register_builtin_checks(registry);
-  auto loaded = load_suite_text("suite: s\nchecks:\n  - { name: c, kind: tcp, " + fields + " }\n",
-                                "suite.yaml", registry);
-  std::vector<std::string> errors;
-  if (loaded) return errors;
-  for (const Diagnostic& diagnostic : loaded.error())
-    errors.push_back(to_string(diagnostic));
-  return errors;
-}
-
 Completed run_check(FieldMap values, Duration timeout = kTimeout) {
   return run_check(*make_check(std::move(values)), timeout);
 }
@@ -408,12 +394,12 @@ TEST(TcpCheck, MaxLatencyWithAnotherExpectIsAFieldError) {
 }
 
 TEST(TcpCheck, PortOutOfRangeIsAFieldError) {
-  EXPECT_EQ(load_errors("host: 127.0.0.1, port: 0"),
+  EXPECT_EQ(test::load_errors("tcp", {"host: 127.0.0.1", "port: 0"}),
             std::vector<std::string>{
-                "suite.yaml:3:50: error: port: expected an integer from 1 to 65535, got '0'"});
-  EXPECT_EQ(load_errors("host: 127.0.0.1, port: 70000"),
+                "suite.yaml:6:11: error: port: expected an integer from 1 to 65535, got '0'"});
+  EXPECT_EQ(test::load_errors("tcp", {"host: 127.0.0.1", "port: 70000"}),
             std::vector<std::string>{
-                "suite.yaml:3:50: error: port: expected an integer from 1 to 65535, got '70000'"});
+                "suite.yaml:6:11: error: port: expected an integer from 1 to 65535, got '70000'"});
 }
 
 TEST(TcpCheck, MalformedHostsAreFieldErrors) {
@@ -425,9 +411,9 @@ TEST(TcpCheck, MalformedHostsAreFieldErrors) {
       construction_errors(target("db.internal:5432", 5432)),
       std::vector<std::string>{
           R"(suite.yaml:7:5: error: expected a host name or IP address, got "db.internal:5432" (the port goes in `port`))"});
-  EXPECT_EQ(load_errors("host: '', port: 80"),
+  EXPECT_EQ(test::load_errors("tcp", {"host: ''", "port: 80"}),
             std::vector<std::string>{
-                "suite.yaml:3:33: error: host: expected a non-empty string, got ''"});
+                "suite.yaml:5:11: error: host: expected a non-empty string, got ''"});
 }
 
 TEST(TcpCheck, SpecDeclaresFieldsForValidation) {

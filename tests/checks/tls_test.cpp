@@ -58,21 +58,6 @@ std::vector<std::string> construction_errors(FieldMap values) {
   return test::construction_errors<TlsCheck>(std::move(values));
 }
 
-// The loader's messages about one tls check whose fields are `fields`, one "key: value" a line.
-std::vector<std::string> load_errors(const std::vector<std::string>& fields) {
-  Registry registry;
-  register_builtin_checks(registry);
-  std::string text = "suite: s\nchecks:\n  - name: c\n    kind: tls\n";
-  for (const std::string& field : fields)
-    text += "    " + field + "\n";
-  auto loaded = load_suite_text(text, "suite.yaml", registry);
-  std::vector<std::string> errors;
-  if (loaded) return errors;
-  for (const Diagnostic& diagnostic : loaded.error())
-    errors.push_back(to_string(diagnostic));
-  return errors;
-}
-
 Completed run_check(FieldMap values, Duration timeout = kTimeout) {
   return run_check(*make_check(std::move(values)), timeout);
 }
@@ -604,18 +589,19 @@ TEST(TlsCheckFields, MistakesAreFieldErrors) {
 }
 
 TEST(TlsCheckFields, TheLoaderChecksWhatTheSpecDeclares) {
-  EXPECT_EQ(load_errors({"host: api.example.test", "min_version: SSLv3"}),
+  EXPECT_EQ(test::load_errors("tls", {"host: api.example.test", "min_version: SSLv3"}),
             std::vector<std::string>{"suite.yaml:6:18: error: min_version: expected one of "
                                      "TLSv1.0, TLSv1.1, TLSv1.2, TLSv1.3, got 'SSLv3'"});
-  EXPECT_EQ(load_errors({"host: ''", "port: 0"}),
+  EXPECT_EQ(test::load_errors("tls", {"host: ''", "port: 0"}),
             (std::vector<std::string>{
                 "suite.yaml:5:11: error: host: expected a non-empty string, got ''",
                 "suite.yaml:6:11: error: port: expected an integer from 1 to 65535, got '0'"}));
-  EXPECT_EQ(load_errors({"host: api.example.test", "sni: ''", "allowed_ciphers: ['']"}),
-            (std::vector<std::string>{
-                "suite.yaml:6:10: error: sni: expected a non-empty string, got ''",
-                "suite.yaml:7:22: error: allowed_ciphers: expected non-empty strings, got ''"}));
-  EXPECT_EQ(load_errors({"host: api.example.test", "allowed_ciphers: []"}),
+  EXPECT_EQ(
+      test::load_errors("tls", {"host: api.example.test", "sni: ''", "allowed_ciphers: ['']"}),
+      (std::vector<std::string>{
+          "suite.yaml:6:10: error: sni: expected a non-empty string, got ''",
+          "suite.yaml:7:22: error: allowed_ciphers: expected non-empty strings, got ''"}));
+  EXPECT_EQ(test::load_errors("tls", {"host: api.example.test", "allowed_ciphers: []"}),
             std::vector<std::string>{"suite.yaml:6:22: error: check 'c': expected at least one "
                                      "cipher, got an empty list"});
 }

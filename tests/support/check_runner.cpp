@@ -7,10 +7,29 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "checks/builtin.hpp"
+#include "harness/registry.hpp"
+#include "harness/suite.hpp"
+
 namespace cutover::test {
 
 Fields make_fields(FieldMap values, Duration timeout) {
   return Fields(std::move(values), {}, SourceLocation{"suite.yaml", 7, 5}, timeout);
+}
+
+std::vector<std::string> load_errors(const std::string& kind,
+                                     const std::vector<std::string>& fields) {
+  Registry registry;
+  register_builtin_checks(registry);
+  std::string text = "suite: s\nchecks:\n  - name: c\n    kind: " + kind + "\n";
+  for (const std::string& field : fields)
+    text += "    " + field + "\n";
+  auto loaded = load_suite_text(text, "suite.yaml", registry);
+  std::vector<std::string> errors;
+  if (loaded) return errors;
+  for (const Diagnostic& diagnostic : loaded.error())
+    errors.push_back(to_string(diagnostic));
+  return errors;
 }
 
 Completed run_check(Check& check, Duration timeout, std::optional<Duration> cancel_after) {

@@ -46,6 +46,12 @@ std::vector<std::string> construction_errors(FieldMap values) {
   return errors;
 }
 
+// The loader's messages about one check of the built-in kind `kind` whose fields are `fields`,
+// one "key: value" a line (the check starts on line 3, its fields on line 5), as
+// "suite.yaml:5:11: error: ..." lines.
+std::vector<std::string> load_errors(const std::string& kind,
+                                     const std::vector<std::string>& fields);
+
 struct Completed {
   CheckResult result;
   int completions = 0;
