@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "checks/postgres/checksum_attempt.hpp"
+#include "checks/postgres/checksum_engine.hpp"
 #include "checks/postgres/checksum_target.hpp"
 #include "checks/postgres/tables.hpp"
 
@@ -127,7 +127,12 @@ PostgresChecksumCheck::PostgresChecksumCheck(Fields& fields) {
 PostgresChecksumCheck::~PostgresChecksumCheck() = default;
 
 void PostgresChecksumCheck::start(CheckContext& context, Completion done) {
-  postgres::checksum::start_attempt(target_, context, std::move(done));
+  database::start_checksum(postgres::checksum::make_engine(target_),
+                           {.tables = target_->tables,
+                            .exclude = target_->exclude,
+                            .max_diffs = target_->max_diffs,
+                            .recheck = target_->recheck},
+                           context, std::move(done));
 }
 
 std::string PostgresChecksumCheck::describe() const {

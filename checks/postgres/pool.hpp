@@ -13,12 +13,12 @@
 
 #include <pqxx/connection>
 
+#include "checks/database/pool.hpp"
 #include "harness/check.hpp"
 #include "harness/database.hpp"
 #include "harness/expected.hpp"
 
-// PostgreSQL work for check kinds: a small pool of connections per declared database, shared by
-// the checks of a run, used from the run's thread pool so the event loop never blocks.
+// PostgreSQL work for check kinds, on the engine-neutral pool (checks/database/pool.hpp).
 namespace cutover::postgres {
 
 // A pooled connection, ready for validation: read-only by default
@@ -27,12 +27,8 @@ namespace cutover::postgres {
 // postgres, extra_float_digits 3, bytea hex) so text renderings are the same on every server.
 class Session {
  public:
-  Session(pqxx::connection& connection, const Database& database,
-          std::chrono::steady_clock::time_point deadline, std::optional<Duration> connect_time)
-      : connection_(connection),
-        database_(database),
-        deadline_(deadline),
-        connect_time_(connect_time) {}
+  // The session of a job the pool runs on one of its PostgreSQL connections.
+  explicit Session(database::Job& job);
 
   pqxx::connection& connection() { return connection_; }
   const Database& database() const { return database_; }
@@ -60,48 +56,30 @@ class Session {
   std::optional<Duration> connect_time_;
 };
 
-struct RunOptions {
-  // The job gets a connection opened for it (closing an idle one when the pool is full), so
-  // Session::connect_time() measures a real connection.
-  bool fresh_connection = false;
-};
+using database::JobError;
+using database::RunOptions;
 
-namespace detail {
-using ErasedJob = std::function<void(Session&)>;
-using ErasedDone = std::function<void(std::optional<Error>)>;
-void run(CheckContext& context, const std::shared_ptr<const Database>& database, ErasedJob job,
-         ErasedDone done, RunOptions options);
-}  // namespace detail
+// The PostgreSQL client (libpqxx) behind database::run: connections with the settings above,
+// cancel requests, and libpq's and the server's errors read for the user.
+const database::Client& client();
 
-// Runs `job` on the run's thread pool with a connection to `database` (opened on first use, at
-// most max_connections at once; later jobs wait for a free one), then calls `done` on the event
-// loop, exactly once, with the job's value or with an Error saying what went wrong:
-//   "cannot connect to database 'source': ...",
-//   "query failed: relation \"x\" does not exist (SQLSTATE 42P01)",
-//   "lost the connection to database 'source' (closed by the server or the network)",
-// and at the attempt's own deadline (own_budget), by the stage the job is in:
-//   "timed out after 1.9s waiting for a free connection to database 'source' (max_connections 4)",
-//   "timed out after 1.9s waiting for a worker thread for database 'source' (all are busy)",
-//   "timed out after 1.9s connecting to database 'source'",
-//   "the server cancelled the query after 1.9s (statement_timeout)": a running query is cancelled
-//   on the server (statement_timeout, and a cancel request for jobs of several statements).
-// Server texts lose their "ERROR:"/"FATAL:" prefix and line breaks; the DSN's passwords are
-// masked. `done` is never called from inside run().
-//
-// When the attempt is cancelled (the scheduler's watchdog, Ctrl-C), a waiting job is dropped and
-// a running query is cancelled on the server, not abandoned: "cancelled while running a query on
-// database 'source'" (or "while waiting for a connection", "while connecting", "before the query
-// started"); `done` is still called once, which the scheduler counts as the attempt stopping.
-// libpq cannot interrupt a connect: that thread stays busy until connect_timeout (the budget,
-// at least 2s) while the job has answered. A connection that broke is closed; the next job opens
-// a new one. The caller's io_context keeps running while a job is in flight.
+// Runs `job` with a Session on a pooled connection to `database`, then calls `done` on the event
+// loop, exactly once, with the job's value or with an Error saying what went wrong. Every job
+// starts with statement_timeout set to what is left of the attempt's own budget. See
+// database::run for the pool, the stages, the deadline and the messages; libpq cannot interrupt
+// a connect, so its connect_timeout is the budget (at least 2s).
 template <typename T>
 void run(CheckContext& context, const std::shared_ptr<const Database>& database,
          std::function<T(Session&)> job, std::function<void(Expected<T>)> done,
          RunOptions options = {}) {
   auto value = std::make_shared<std::optional<T>>();
-  detail::run(
-      context, database, [value, job = std::move(job)](Session& session) { *value = job(session); },
+  database::run(
+      context, client(), database,
+      [value, job = std::move(job)](database::Job& handed) {
+        Session session(handed);
+        session.set_statement_timeout();
+        *value = job(session);
+      },
       [value, done = std::move(done)](std::optional<Error> error) {
         if (error) {
           done(outcome::failure(std::move(*error)));
@@ -111,11 +89,6 @@ void run(CheckContext& context, const std::shared_ptr<const Database>& database,
       },
       options);
 }
-
-// A job's own way to fail with a message for the user: run() reports it as the Error.
-struct JobError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 // A value as SQL would write it, so that 42, '42' and NULL read apart: NULL, numbers bare,
 // other text quoted.
