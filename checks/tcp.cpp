@@ -18,6 +18,7 @@
 #include "checks/net/address.hpp"
 #include "checks/net/resolver.hpp"
 #include "checks/net/session.hpp"
+#include "harness/duration.hpp"
 
 namespace cutover {
 
@@ -68,14 +69,6 @@ std::optional<TcpState> parse_state(std::string_view name) {
     if (candidate == name) return state;
   }
   return std::nullopt;
-}
-
-// Milliseconds with one decimal; two below 1ms, where loopback and LAN latencies would all
-// read "0.0ms".
-std::string format_latency(Duration latency) {
-  const double milliseconds = std::chrono::duration<double, std::milli>(latency).count();
-  if (milliseconds < 1) return fmt::format("{:.2f}ms", milliseconds);
-  return fmt::format("{:.1f}ms", milliseconds);
 }
 
 // One attempt: resolve, connect, compare what the port did with what was expected.
@@ -132,7 +125,7 @@ class TcpSession : public detail::CheckSession<TcpSession> {
         return finish(CheckResult::error(fmt::format(
             "no answer from {} in the {} left after resolving {}; too short to tell a filtered "
             "port from a slow one (raise the timeout)",
-            target_->label, format_latency(window), target_->host)));
+            target_->label, format_milliseconds(window), target_->host)));
       }
       return conclude(
           TcpState::filtered,
@@ -157,7 +150,7 @@ class TcpSession : public detail::CheckSession<TcpSession> {
     const std::string via =
         target_->literal ? std::string() : fmt::format(" ({})", endpoint.address().to_string());
     std::string found =
-        fmt::format("connected to {}{} in {}", target_->label, via, format_latency(latency));
+        fmt::format("connected to {}{} in {}", target_->label, via, format_milliseconds(latency));
     if (target_->expect == TcpState::open && target_->max_latency &&
         latency > *target_->max_latency) {
       found += fmt::format(", expected at most {}", format_duration(*target_->max_latency));
@@ -186,8 +179,7 @@ class TcpSession : public detail::CheckSession<TcpSession> {
   }
 
   static CheckResult with_latency(CheckResult result, Duration latency) {
-    result.measurements.push_back(
-        {"connect_ms", std::chrono::duration<double, std::milli>(latency).count(), "ms"});
+    result.measurements.push_back({"connect_ms", to_milliseconds(latency), "ms"});
     return result;
   }
 

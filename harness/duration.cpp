@@ -96,4 +96,14 @@ std::string format_seconds(Duration duration) {
   return fmt::format("{}.{:03}", milliseconds / 1000, milliseconds % 1000);
 }
 
+std::string format_milliseconds(Duration duration) {
+  const double milliseconds = to_milliseconds(duration);
+  if (milliseconds < 1) return fmt::format("{:.2f}ms", milliseconds);
+  return fmt::format("{:.1f}ms", milliseconds);
+}
+
+double to_milliseconds(Duration duration) {
+  return std::chrono::duration<double, std::milli>(duration).count();
+}
+
 }  // namespace cutover

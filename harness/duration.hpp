@@ -20,4 +20,11 @@ std::string format_duration(Duration duration);
 // Seconds with exactly three decimals, independent of the locale: "0.500".
 std::string format_seconds(Duration duration);
 
+// A measured time for messages: milliseconds with one decimal ("12.3ms"), two below 1ms
+// ("0.42ms"), where loopback and LAN latencies would all read "0.0ms".
+std::string format_milliseconds(Duration duration);
+
+// Milliseconds as a fraction, the unit of the `*_ms` measurements: 1.5 for 1500us.
+double to_milliseconds(Duration duration);
+
 }  // namespace cutover

@@ -269,12 +269,6 @@ std::optional<Duration> read_duration(const json& value, std::string_view key,
   return duration;
 }
 
-std::string format_milliseconds(Duration duration) {
-  const double milliseconds = std::chrono::duration<double, std::milli>(duration).count();
-  if (milliseconds < 1) return fmt::format("{:.2f}ms", milliseconds);
-  return fmt::format("{:.1f}ms", milliseconds);
-}
-
 std::string format_number(double number) {
   if (std::floor(number) == number && std::fabs(number) < 1e15) {
     return fmt::format("{}", static_cast<std::int64_t>(number));

@@ -63,5 +63,20 @@ TEST(FormatSeconds, HasExactlyThreeDecimalsAndNoLocale) {
   EXPECT_EQ(format_seconds(Duration(500'000)), "0.001");
 }
 
+TEST(FormatMilliseconds, HasOneDecimalAndTwoBelowOneMillisecond) {
+  EXPECT_EQ(format_milliseconds(0ns), "0.00ms");
+  EXPECT_EQ(format_milliseconds(420us), "0.42ms");
+  EXPECT_EQ(format_milliseconds(Duration(994'999)), "0.99ms");
+  EXPECT_EQ(format_milliseconds(1ms), "1.0ms");
+  EXPECT_EQ(format_milliseconds(12345us), "12.3ms");
+  EXPECT_EQ(format_milliseconds(2500ms), "2500.0ms");
+}
+
+TEST(ToMilliseconds, KeepsTheFraction) {
+  EXPECT_DOUBLE_EQ(to_milliseconds(1500us), 1.5);
+  EXPECT_DOUBLE_EQ(to_milliseconds(0ns), 0.0);
+  EXPECT_DOUBLE_EQ(to_milliseconds(2s), 2000.0);
+}
+
 }  // namespace
 }  // namespace cutover
