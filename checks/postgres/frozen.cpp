@@ -162,6 +162,225 @@ struct Change {
   }
 };
 
+// Which tables' writes count: every table, or those `tables` names; a partition counts with its
+// partitioned table.
+class TableFilter {
+ public:
+  TableFilter(const FrozenTarget& target, const Reading& first, const Reading& last)
+      : target_(target) {
+    std::vector<postgres::Table> known;
+    for (const Reading* reading : {&first, &last}) {
+      for (const auto& [name, counters] : reading->tables) {
+        for (const std::string& table : {name, counters.root}) {
+          if (!seen_.insert(table).second) continue;
+          const auto dot = table.find('.');
+          known.push_back({{table.substr(0, dot), table.substr(dot + 1), false}});
+        }
+      }
+    }
+    std::vector<std::string> patterns = target_.tables;
+    if (patterns.empty()) patterns.push_back("*.*");
+    selection_ = postgres::select_tables(patterns, target_.exclude, {&known});
+  }
+
+  // What `tables` names that neither reading has: globs that match no table, and missing tables.
+  std::vector<std::string> problems() const {
+    std::vector<std::string> problems;
+    if (target_.tables.empty()) return problems;
+    for (const std::string& glob : selection_.unmatched)
+      problems.push_back(fmt::format("no table matches '{}'", glob));
+    for (const std::string& name : selection_.names) {
+      if (!seen_.contains(name)) problems.push_back(fmt::format("no table {}", name));
+    }
+    return problems;
+  }
+
+  // A partition counts with its partitioned table, so excluding that excludes it too.
+  bool counts(const std::string& name, const Counters& counters) const {
+    if (counters.root != name &&
+        postgres::select_tables({counters.root}, target_.exclude, {}).names.empty()) {
+      return false;
+    }
+    return selection_.names.contains(name) || selection_.names.contains(counters.root);
+  }
+
+ private:
+  const FrozenTarget& target_;
+  std::set<std::string> seen_;  // every table of either reading, and their partitioned tables
+  postgres::TableSelection selection_;
+};
+
+// What changed between the first reading and the last.
+struct Difference {
+  std::vector<Change> changes;  // the counted tables written, created or dropped, by name
+  Change totals;                // the counted tables' writes summed
+  std::size_t watched = 0;      // counted tables at the last reading
+  std::int64_t database_writes = 0;
+  std::int64_t wal_bytes = 0;
+  bool reset = false;  // the statistics were reset in between: the counters cannot be compared
+};
+
+void add_writes(Change& into, const Change& change) {
+  into.inserts += change.inserts;
+  into.updates += change.updates;
+  into.deletes += change.deletes;
+}
+
+Difference compare(const Reading& first, const Reading& last, const TableFilter& filter) {
+  Difference difference;
+  difference.reset = first.stats_reset != last.stats_reset;
+  for (const auto& [name, after] : last.tables) {
+    if (!filter.counts(name, after)) continue;
+    ++difference.watched;
+    auto before = first.tables.find(name);
+    const bool created = before == first.tables.end();
+    const Counters zero;
+    const Counters& from = created ? zero : before->second;
+    Change change{name, created ? "created" : "", after.inserts - from.inserts,
+                  after.updates - from.updates, after.deletes - from.deletes};
+    if (change.inserts < 0 || change.updates < 0 || change.deletes < 0) difference.reset = true;
+    add_writes(difference.totals, change);
+    if (!change.event.empty() || change.inserts || change.updates || change.deletes)
+      difference.changes.push_back(std::move(change));
+  }
+  for (const auto& [name, before] : first.tables) {
+    if (filter.counts(name, before) && !last.tables.contains(name))
+      difference.changes.push_back({name, "dropped", 0, 0, 0});
+  }
+  std::sort(difference.changes.begin(), difference.changes.end(),
+            [](const Change& a, const Change& b) { return a.name < b.name; });
+  difference.database_writes = last.database_writes - first.database_writes;
+  difference.wal_bytes = last.wal - first.wal;
+  return difference;
+}
+
+std::size_t role_sessions(const Sessions& sessions) {
+  std::size_t count = 0;
+  for (const auto& [role, pids] : sessions.by_role)
+    count += pids.size();
+  return count;
+}
+
+// What breaks the freeze, in the order the message names it: the tables written (the first few),
+// the sessions of the roles listed, the open write transactions, the WAL past max_wal_bytes.
+std::vector<std::string> breaches(const FrozenTarget& target, const Difference& difference,
+                                  const Sessions& sessions) {
+  std::vector<std::string> parts;
+  const std::vector<Change>& changes = difference.changes;
+  for (std::size_t i = 0; i < changes.size() && i < kNamedInMessage; ++i)
+    parts.push_back(changes[i].describe());
+  if (changes.size() > kNamedInMessage) {
+    parts.push_back(
+        fmt::format("and {} more", plural(changes.size() - kNamedInMessage, "table", "tables")));
+  }
+  for (const auto& [role, pids] : sessions.by_role)
+    parts.push_back(
+        fmt::format("role {} had {}", role, plural(pids.size(), "session", "sessions")));
+  if (!sessions.writing.empty()) {
+    parts.push_back(fmt::format("{} an open write transaction",
+                                sessions.writing.size() == 1
+                                    ? std::string("1 session had")
+                                    : fmt::format("{} sessions had", sessions.writing.size())));
+  }
+  if (target.max_wal_bytes && difference.wal_bytes > *target.max_wal_bytes) {
+    parts.push_back(
+        fmt::format("WAL advanced {} bytes, more than max_wal_bytes {} (WAL is cluster-wide)",
+                    difference.wal_bytes, *target.max_wal_bytes));
+  }
+  return parts;
+}
+
+CheckResult verdict(const FrozenTarget& target, const Difference& difference,
+                    const Sessions& sessions) {
+  const std::string window = format_duration(target.window);
+  const std::vector<std::string> parts = breaches(target, difference, sessions);
+  if (!parts.empty())
+    return CheckResult::failed(fmt::format("during {}: {}", window, fmt::join(parts, "; ")));
+  std::string message =
+      fmt::format("no writes to {} of '{}' during {}",
+                  plural(difference.watched, "table", "tables"), target.database->name, window);
+  if (!target.roles.empty())
+    message += fmt::format(", and no sessions of {}", fmt::join(target.roles, ", "));
+  return CheckResult::passed(std::move(message));
+}
+
+// A table of the changed tables' writes, then the pids of the sessions found.
+std::string details(const Difference& difference, const Sessions& sessions) {
+  std::vector<std::string> details;
+  if (!difference.changes.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const Change& change : difference.changes) {
+      rows.push_back(
+          {change.event.empty() ? change.name : fmt::format("{} ({})", change.name, change.event),
+           fmt::to_string(change.inserts), fmt::to_string(change.updates),
+           fmt::to_string(change.deletes)});
+    }
+    details.push_back(text_table({"table", "inserts", "updates", "deletes"}, rows, "lrrr"));
+  }
+  for (const auto& [role, pids] : sessions.by_role)
+    details.push_back(fmt::format("role {}: pids {}", role, fmt::join(pids, ", ")));
+  if (!sessions.writing.empty()) {
+    details.push_back(
+        fmt::format("open write transactions: pids {}", fmt::join(sessions.writing, ", ")));
+  }
+  return fmt::format("{}", fmt::join(details, "\n"));
+}
+
+void add_measurements(CheckResult& result, Duration elapsed, const Difference& difference,
+                      const Sessions& sessions) {
+  const auto add = [&result](std::string name, double value, std::string unit) {
+    result.measurements.push_back({std::move(name), value, std::move(unit)});
+  };
+  add("window_ms", std::chrono::duration<double, std::milli>(elapsed).count(), "ms");
+  add("tables", static_cast<double>(difference.watched), "");
+  add("inserts", static_cast<double>(difference.totals.inserts), "rows");
+  add("updates", static_cast<double>(difference.totals.updates), "rows");
+  add("deletes", static_cast<double>(difference.totals.deletes), "rows");
+  add("database_rows_written", static_cast<double>(difference.database_writes), "rows");
+  add("wal_bytes", static_cast<double>(difference.wal_bytes), "bytes");
+  add("role_sessions", static_cast<double>(role_sessions(sessions)), "");
+  add("write_transactions", static_cast<double>(sessions.writing.size()), "");
+}
+
+// The check's result once the window has closed: `sessions` holds every sample of the window.
+CheckResult judge(const FrozenTarget& target, const Reading& first, const Reading& last,
+                  const Sessions& sessions, Duration elapsed) {
+  const TableFilter filter(target, first, last);
+  if (const std::vector<std::string> problems = filter.problems(); !problems.empty()) {
+    return CheckResult::failed(
+        fmt::format("{} (in '{}')", fmt::join(problems, "; "), target.database->name));
+  }
+  const Difference difference = compare(first, last, filter);
+  if (difference.reset) {
+    return CheckResult::error(
+        fmt::format("the statistics of '{}' were reset during the window (pg_stat_reset): the "
+                    "write counters cannot be compared; run the check again",
+                    target.database->name));
+  }
+  CheckResult result = verdict(target, difference, sessions);
+  result.details = details(difference, sessions);
+  add_measurements(result, elapsed, difference, sessions);
+  return result;
+}
+
+std::string window_does_not_fit(Duration window, Duration left) {
+  return fmt::format(
+      "the window of {} does not fit in the {} left of the attempt's budget (the readings need {} "
+      "more): shorten window or raise timeout",
+      format_duration(window),
+      format_duration(
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::max(left, Duration::zero()))),
+      format_duration(kLeastRoom));
+}
+
+std::string first_reading_too_slow(Duration window, Duration took) {
+  return fmt::format(
+      "the first reading took {}: the window of {} no longer fits in the attempt's budget; raise "
+      "timeout",
+      format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(took)),
+      format_duration(window));
+}
+
 // One attempt: a reading, readings of the sessions every 500ms on a timer, a last reading when
 // the window ends. One job at a time, so one pooled connection.
 class WatchAttempt : public database::Attempt<WatchAttempt> {
@@ -173,49 +392,49 @@ class WatchAttempt : public database::Attempt<WatchAttempt> {
 
   void start() {
     if (!watch()) return;
-    const OwnBudget budget = own_budget(job_context());
     started_ = Clock::now();
-    budget_end_ = budget.end;
-    const Duration left = budget.end - started_;
+    budget_end_ = own_budget(job_context()).end;
+    const Duration left = budget_end_ - started_;
     if (left < target_->window + kLeastRoom) {
       boost::asio::post(job_context().io, [self = shared_from_this(), left] {
-        self->finish(CheckResult::error(fmt::format(
-            "the window of {} does not fit in the {} left of the attempt's budget (the readings "
-            "need {} more): shorten window or raise timeout",
-            format_duration(self->target_->window),
-            format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::max(left, Duration::zero()))),
-            format_duration(kLeastRoom))));
+        self->finish(CheckResult::error(window_does_not_fit(self->target_->window, left)));
       });
       return;
     }
-    postgres::run<Reading>(
-        job_context(), target_->database,
-        [target = target_](postgres::Session& session) { return read_counters(session, *target); },
-        then([](WatchAttempt& self, Expected<Reading> reading) {
-          if (!reading) return self.finish(CheckResult::error(reading.error().message));
-          if (!reading.value().track_counts) {
-            return self.finish(CheckResult::error(
-                fmt::format("track_counts is off on '{}': PostgreSQL keeps no write counters to "
-                            "compare",
-                            self.target_->database->name)));
-          }
-          self.window_start_ = Clock::now();
-          if (self.window_start_ + self.target_->window + kLastReadingRoom > self.budget_end_) {
-            return self.finish(CheckResult::error(fmt::format(
-                "the first reading took {}: the window of {} no longer fits in the attempt's "
-                "budget; raise timeout",
-                format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(
-                    self.window_start_ - self.started_)),
-                format_duration(self.target_->window))));
-          }
-          self.first_ = std::move(reading).value();
-          self.sessions_ = self.first_->sessions;
-          self.tick();
-        }));
+    run<Reading>(read_counters,
+                 [](WatchAttempt& self, Reading first) { self.open_window(std::move(first)); });
   }
 
  private:
+  // Runs `job(session, target)` on the database, then `next(self, value)` on the event loop; a
+  // failed job ends the attempt.
+  template <typename T, typename Next>
+  void run(T (*job)(postgres::Session&, const FrozenTarget&), Next next) {
+    postgres::run<T>(
+        job_context(), target_->database,
+        [job, target = target_](postgres::Session& session) { return job(session, *target); },
+        then([next](WatchAttempt& self, Expected<T> value) {
+          if (!value) return self.finish(CheckResult::error(value.error().message));
+          next(self, std::move(value).value());
+        }));
+  }
+
+  void open_window(Reading first) {
+    if (!first.track_counts) {
+      return finish(CheckResult::error(
+          fmt::format("track_counts is off on '{}': PostgreSQL keeps no write counters to compare",
+                      target_->database->name)));
+    }
+    window_start_ = Clock::now();
+    if (window_start_ + target_->window + kLastReadingRoom > budget_end_) {
+      return finish(
+          CheckResult::error(first_reading_too_slow(target_->window, window_start_ - started_)));
+    }
+    first_ = std::move(first);
+    sessions_ = first_->sessions;
+    tick();
+  }
+
   // Waits for the next sample of the sessions, or for the window's end.
   void tick() {
     const Clock::time_point end = window_start_ + target_->window;
@@ -223,28 +442,19 @@ class WatchAttempt : public database::Attempt<WatchAttempt> {
     timer_.async_wait([self = shared_from_this(), end](boost::system::error_code error) {
       if (error || self->stopped()) return;
       if (Clock::now() >= end) return self->read_last();
-      postgres::run<Sessions>(
-          self->job_context(), self->target_->database,
-          [target = self->target_](postgres::Session& session) {
-            return sample_sessions(session, *target);
-          },
-          self->then([](WatchAttempt& self, Expected<Sessions> sessions) {
-            if (!sessions) return self.finish(CheckResult::error(sessions.error().message));
-            merge(self.sessions_, sessions.value());
-            self.tick();
-          }));
+      self->run<Sessions>(sample_sessions, [](WatchAttempt& self, Sessions sessions) {
+        merge(self.sessions_, sessions);
+        self.tick();
+      });
     });
   }
 
   void read_last() {
-    postgres::run<Reading>(
-        job_context(), target_->database,
-        [target = target_](postgres::Session& session) { return read_counters(session, *target); },
-        then([](WatchAttempt& self, Expected<Reading> reading) {
-          if (!reading) return self.finish(CheckResult::error(reading.error().message));
-          self.elapsed_ = Clock::now() - self.window_start_;
-          self.report(*self.first_, reading.value());
-        }));
+    run<Reading>(read_counters, [](WatchAttempt& self, Reading last) {
+      const Duration elapsed = Clock::now() - self.window_start_;
+      merge(self.sessions_, last.sessions);
+      self.finish(judge(*self.target_, *self.first_, last, self.sessions_, elapsed));
+    });
   }
 
   // The scheduler cancelled the attempt: says how far into the window it got.
@@ -258,155 +468,6 @@ class WatchAttempt : public database::Attempt<WatchAttempt> {
 
   void stop_work() { timer_.cancel(); }
 
-  void report(const Reading& first, const Reading& last) {
-    merge(sessions_, last.sessions);
-    const std::string window = format_duration(target_->window);
-    const std::string& database = target_->database->name;
-
-    // Which tables count: every table, or those `tables` names (a partition with its root).
-    std::vector<postgres::Table> known;
-    std::set<std::string> seen;
-    for (const Reading* reading : {&first, &last}) {
-      for (const auto& [name, counters] : reading->tables) {
-        for (const std::string& table : {name, counters.root}) {
-          if (!seen.insert(table).second) continue;
-          const auto dot = table.find('.');
-          known.push_back({{table.substr(0, dot), table.substr(dot + 1), false}});
-        }
-      }
-    }
-    std::vector<std::string> patterns = target_->tables;
-    if (patterns.empty()) patterns.push_back("*.*");
-    const postgres::TableSelection selection =
-        postgres::select_tables(patterns, target_->exclude, {&known});
-    std::vector<std::string> problems;
-    if (!target_->tables.empty()) {
-      for (const std::string& glob : selection.unmatched)
-        problems.push_back(fmt::format("no table matches '{}'", glob));
-      for (const std::string& name : selection.names) {
-        if (!seen.contains(name)) problems.push_back(fmt::format("no table {}", name));
-      }
-    }
-    if (!problems.empty()) {
-      return finish(
-          CheckResult::failed(fmt::format("{} (in '{}')", fmt::join(problems, "; "), database)));
-    }
-    // A partition counts with its partitioned table, so excluding that excludes it too.
-    const auto selected = [&](const std::string& name, const Counters& counters) {
-      if (counters.root != name &&
-          postgres::select_tables({counters.root}, target_->exclude, {}).names.empty()) {
-        return false;
-      }
-      return selection.names.contains(name) || selection.names.contains(counters.root);
-    };
-
-    bool reset = first.stats_reset != last.stats_reset;
-    std::vector<Change> changes;
-    std::size_t watched = 0;
-    Change totals;
-    for (const auto& [name, after] : last.tables) {
-      if (!selected(name, after)) continue;
-      ++watched;
-      auto before = first.tables.find(name);
-      Change change{name, before == first.tables.end() ? "created" : "", 0, 0, 0};
-      const Counters zero;
-      const Counters& from = before == first.tables.end() ? zero : before->second;
-      change.inserts = after.inserts - from.inserts;
-      change.updates = after.updates - from.updates;
-      change.deletes = after.deletes - from.deletes;
-      if (change.inserts < 0 || change.updates < 0 || change.deletes < 0) reset = true;
-      totals.inserts += change.inserts;
-      totals.updates += change.updates;
-      totals.deletes += change.deletes;
-      if (!change.event.empty() || change.inserts || change.updates || change.deletes)
-        changes.push_back(std::move(change));
-    }
-    for (const auto& [name, before] : first.tables) {
-      if (selected(name, before) && !last.tables.contains(name))
-        changes.push_back({name, "dropped", 0, 0, 0});
-    }
-    std::sort(changes.begin(), changes.end(),
-              [](const Change& a, const Change& b) { return a.name < b.name; });
-    if (reset) {
-      return finish(CheckResult::error(
-          fmt::format("the statistics of '{}' were reset during the window (pg_stat_reset): the "
-                      "write counters cannot be compared; run the check again",
-                      database)));
-    }
-
-    std::vector<std::string> parts;
-    for (std::size_t i = 0; i < changes.size() && i < kNamedInMessage; ++i)
-      parts.push_back(changes[i].describe());
-    if (changes.size() > kNamedInMessage) {
-      parts.push_back(
-          fmt::format("and {} more", plural(changes.size() - kNamedInMessage, "table", "tables")));
-    }
-    std::size_t role_sessions = 0;
-    for (const auto& [role, pids] : sessions_.by_role) {
-      role_sessions += pids.size();
-      parts.push_back(
-          fmt::format("role {} had {}", role, plural(pids.size(), "session", "sessions")));
-    }
-    if (!sessions_.writing.empty()) {
-      parts.push_back(fmt::format("{} an open write transaction",
-                                  sessions_.writing.size() == 1
-                                      ? std::string("1 session had")
-                                      : fmt::format("{} sessions had", sessions_.writing.size())));
-    }
-    const std::int64_t wal_bytes = last.wal - first.wal;
-    if (target_->max_wal_bytes && wal_bytes > *target_->max_wal_bytes) {
-      parts.push_back(
-          fmt::format("WAL advanced {} bytes, more than max_wal_bytes {} (WAL is "
-                      "cluster-wide)",
-                      wal_bytes, *target_->max_wal_bytes));
-    }
-
-    CheckResult result;
-    if (parts.empty()) {
-      std::string message = fmt::format("no writes to {} of '{}' during {}",
-                                        plural(watched, "table", "tables"), database, window);
-      if (!target_->roles.empty())
-        message += fmt::format(", and no sessions of {}", fmt::join(target_->roles, ", "));
-      result = CheckResult::passed(std::move(message));
-    } else {
-      result = CheckResult::failed(fmt::format("during {}: {}", window, fmt::join(parts, "; ")));
-    }
-
-    std::vector<std::string> details;
-    if (!changes.empty()) {
-      std::vector<std::vector<std::string>> rows;
-      for (const Change& change : changes) {
-        rows.push_back(
-            {change.event.empty() ? change.name : fmt::format("{} ({})", change.name, change.event),
-             fmt::to_string(change.inserts), fmt::to_string(change.updates),
-             fmt::to_string(change.deletes)});
-      }
-      details.push_back(text_table({"table", "inserts", "updates", "deletes"}, rows, "lrrr"));
-    }
-    for (const auto& [role, pids] : sessions_.by_role)
-      details.push_back(fmt::format("role {}: pids {}", role, fmt::join(pids, ", ")));
-    if (!sessions_.writing.empty()) {
-      details.push_back(
-          fmt::format("open write transactions: pids {}", fmt::join(sessions_.writing, ", ")));
-    }
-    result.details = fmt::format("{}", fmt::join(details, "\n"));
-
-    const auto add = [&result](std::string name, double value, std::string unit) {
-      result.measurements.push_back({std::move(name), value, std::move(unit)});
-    };
-    add("window_ms", std::chrono::duration<double, std::milli>(elapsed_).count(), "ms");
-    add("tables", static_cast<double>(watched), "");
-    add("inserts", static_cast<double>(totals.inserts), "rows");
-    add("updates", static_cast<double>(totals.updates), "rows");
-    add("deletes", static_cast<double>(totals.deletes), "rows");
-    add("database_rows_written", static_cast<double>(last.database_writes - first.database_writes),
-        "rows");
-    add("wal_bytes", static_cast<double>(wal_bytes), "bytes");
-    add("role_sessions", static_cast<double>(role_sessions), "");
-    add("write_transactions", static_cast<double>(sessions_.writing.size()), "");
-    finish(std::move(result));
-  }
-
   std::shared_ptr<const FrozenTarget> target_;
   boost::asio::steady_timer timer_;
   std::optional<Reading> first_;
@@ -414,7 +475,6 @@ class WatchAttempt : public database::Attempt<WatchAttempt> {
   Clock::time_point started_{};
   Clock::time_point budget_end_{};
   Clock::time_point window_start_{};
-  Duration elapsed_{};
 };
 
 }  // namespace
