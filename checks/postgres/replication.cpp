@@ -254,35 +254,86 @@ StandbyState read_standby(postgres::Session& session, const std::string& source_
   return state;
 }
 
+// Lag in time: none when no WAL is pending; otherwise `since_ms`, the age the server gives for
+// the last position it knows applied (at least 0).
+std::optional<std::int64_t> lag_in_time(std::optional<std::int64_t> lag_bytes,
+                                        std::optional<double> since_ms) {
+  if (lag_bytes && *lag_bytes == 0) return 0;
+  if (since_ms) return std::max<std::int64_t>(0, static_cast<std::int64_t>(*since_ms));
+  return std::nullopt;
+}
+
+// The max_lag rule, when given: `unknown` says why there is no lag in time to judge.
+void judge_lag_in_time(const ReplicationTarget& target, std::optional<std::int64_t> lag_ms,
+                       std::string unknown, std::vector<std::string>& problems) {
+  if (!target.max_lag) return;
+  if (!lag_ms) {
+    problems.push_back(std::move(unknown));
+  } else if (std::chrono::milliseconds(*lag_ms) > *target.max_lag) {
+    problems.push_back(
+        fmt::format("lag {}ms, at most {} allowed", *lag_ms, format_duration(*target.max_lag)));
+  }
+}
+
+// Passed with `caught_up` (and the lag in time, with max_lag), or failed with every problem.
+CheckResult verdict(const ReplicationTarget& target, const std::vector<std::string>& problems,
+                    std::string caught_up, std::optional<std::int64_t> lag_ms) {
+  if (!problems.empty()) return CheckResult::failed(fmt::format("{}", fmt::join(problems, "; ")));
+  if (target.max_lag && lag_ms) caught_up += fmt::format(", {}ms", *lag_ms);
+  return CheckResult::passed(std::move(caught_up));
+}
+
+void add_lag(CheckResult& result, std::optional<std::int64_t> lag_bytes,
+             std::optional<std::int64_t> lag_ms) {
+  if (lag_bytes)
+    result.measurements.push_back({"lag_bytes", static_cast<double>(*lag_bytes), "bytes"});
+  if (lag_ms) result.measurements.push_back({"lag_ms", static_cast<double>(*lag_ms), "ms"});
+}
+
+// What both modes' attempts do at each step: run a job on the source or the target, then hand
+// its value on; a failed job ends the attempt with an error that names the side.
+template <typename Derived>
+class SidesAttempt : public database::Attempt<Derived> {
+ protected:
+  using database::Attempt<Derived>::Attempt;
+
+  // `next(Derived&, T)` runs on the event loop with the job's value.
+  template <typename T, typename Job, typename Next>
+  void read(const char* side, const std::shared_ptr<const Database>& database, Job job, Next next) {
+    postgres::run<T>(this->job_context(), database, std::move(job),
+                     this->then([side, next = std::move(next)](Derived& self, Expected<T> value) {
+                       if (!value)
+                         return self.finish(CheckResult::error(
+                             fmt::format("{}: {}", side, value.error().message)));
+                       next(self, std::move(value).value());
+                     }));
+  }
+};
+
 // One attempt in physical mode: the source's WAL position, then the standby's replay position.
-class StandbyAttempt : public database::Attempt<StandbyAttempt> {
+class StandbyAttempt : public SidesAttempt<StandbyAttempt> {
  public:
   StandbyAttempt(std::shared_ptr<const ReplicationTarget> target, CheckContext& context,
                  Completion done)
-      : Attempt(context, std::move(done)), target_(std::move(target)) {}
+      : SidesAttempt(context, std::move(done)), target_(std::move(target)) {}
 
   void start() {
     if (!watch()) return;
-    postgres::run<std::string>(
-        job_context(), target_->source, read_primary,
-        then([](StandbyAttempt& self, Expected<std::string> lsn) {
-          if (!lsn) return self.finish(CheckResult::error("source: " + lsn.error().message));
-          self.source_lsn_ = std::move(lsn).value();
-          self.read_target();
-        }));
+    read<std::string>("source", target_->source, read_primary,
+                      [](StandbyAttempt& self, std::string lsn) {
+                        self.source_lsn_ = std::move(lsn);
+                        self.read_target();
+                      });
   }
 
  private:
   void read_target() {
-    postgres::run<StandbyState>(
-        job_context(), target_->target,
+    read<StandbyState>(
+        "target", target_->target,
         [lsn = source_lsn_, max = target_->max_lag_bytes](postgres::Session& session) {
           return read_standby(session, lsn, max);
         },
-        then([](StandbyAttempt& self, Expected<StandbyState> state) {
-          if (!state) return self.finish(CheckResult::error("target: " + state.error().message));
-          self.report(state.value());
-        }));
+        [](StandbyAttempt& self, StandbyState state) { self.report(state); });
   }
 
   void report(const StandbyState& s) {
@@ -299,39 +350,19 @@ class StandbyAttempt : public database::Attempt<StandbyAttempt> {
       problems.push_back(fmt::format("lag {} bytes, at most {} allowed{}", *s.lag_bytes,
                                      target_->max_lag_bytes, paused));
     }
-    // Lag in time: none when nothing is pending; otherwise the age of the last transaction the
-    // standby replayed, an upper bound (an idle primary makes it old without the standby lagging).
-    std::optional<std::int64_t> lag_ms;
-    if (s.lag_bytes && *s.lag_bytes == 0) {
-      lag_ms = 0;
-    } else if (s.since_replay_ms) {
-      lag_ms = std::max<std::int64_t>(0, static_cast<std::int64_t>(*s.since_replay_ms));
-    }
-    if (target_->max_lag) {
-      if (!lag_ms) {
-        problems.push_back("lag in time unknown: target has replayed no transaction yet");
-      } else if (std::chrono::milliseconds(*lag_ms) > *target_->max_lag) {
-        problems.push_back(fmt::format("lag {}ms, at most {} allowed", *lag_ms,
-                                       format_duration(*target_->max_lag)));
-      }
-    }
-
-    CheckResult result;
-    if (problems.empty()) {
-      std::string message =
-          fmt::format("target is a standby, lag {} bytes", s.lag_bytes.value_or(0));
-      if (target_->max_lag && lag_ms) message += fmt::format(", {}ms", *lag_ms);
-      result = CheckResult::passed(std::move(message));
-    } else {
-      result = CheckResult::failed(fmt::format("{}", fmt::join(problems, "; ")));
-    }
+    // The age of the last transaction the standby replayed is an upper bound: an idle primary
+    // makes it old without the standby lagging.
+    const std::optional<std::int64_t> lag_ms = lag_in_time(s.lag_bytes, s.since_replay_ms);
+    judge_lag_in_time(*target_, lag_ms,
+                      "lag in time unknown: target has replayed no transaction yet", problems);
+    CheckResult result =
+        verdict(*target_, problems,
+                fmt::format("target is a standby, lag {} bytes", s.lag_bytes.value_or(0)), lag_ms);
     result.details =
         fmt::format("source WAL at {} when checked\ntarget replayed up to {}{}\nWAL receiver: {}",
                     source_lsn_, s.replay_lsn.value_or("nothing"),
                     s.paused ? ", replay paused" : "", s.receiver.value_or("none running"));
-    if (s.lag_bytes)
-      result.measurements.push_back({"lag_bytes", static_cast<double>(*s.lag_bytes), "bytes"});
-    if (lag_ms) result.measurements.push_back({"lag_ms", static_cast<double>(*lag_ms), "ms"});
+    add_lag(result, s.lag_bytes, lag_ms);
     finish(std::move(result));
   }
 
@@ -339,129 +370,128 @@ class StandbyAttempt : public database::Attempt<StandbyAttempt> {
   std::string source_lsn_;
 };
 
+std::size_t count_ready(const std::vector<TableState>& tables) {
+  return static_cast<std::size_t>(std::count_if(
+      tables.begin(), tables.end(), [](const TableState& table) { return table.state == 'r'; }));
+}
+
+// The subscription's tables not ready, the first few named; none when all are.
+std::optional<std::string> tables_not_ready(const std::vector<TableState>& tables) {
+  std::vector<std::string> not_ready;
+  for (const TableState& table : tables) {
+    if (table.state != 'r')
+      not_ready.push_back(fmt::format("{} ({})", table.name, explain(table.state)));
+  }
+  if (not_ready.empty()) return std::nullopt;
+  std::vector<std::string> named(not_ready.begin(),
+                                 not_ready.begin() + std::min(not_ready.size(), kNamedInMessage));
+  std::string text =
+      fmt::format("{} {} not ready: {}", not_ready.size(),
+                  not_ready.size() == 1 ? "table" : "tables", fmt::join(named, ", "));
+  if (not_ready.size() > named.size())
+    text += fmt::format(", and {} more", not_ready.size() - named.size());
+  return text;
+}
+
+// The lag in bytes of the subscription's slot on the source, when known; what is wrong with the
+// slot, or a lag past max_lag_bytes, goes to `problems`.
+std::optional<std::int64_t> slot_lag(const ReplicationTarget& target, const TargetState& t,
+                                     const SourceState& s, std::vector<std::string>& problems) {
+  if (!t.slot) {
+    problems.push_back(
+        fmt::format("subscription {} has no replication slot (slot_name = NONE)", t.subscription));
+    return std::nullopt;
+  }
+  if (!s.found) {
+    problems.push_back(fmt::format("slot {} does not exist on source", *t.slot));
+    return std::nullopt;
+  }
+  if (!s.lag_bytes) {
+    problems.push_back(fmt::format("slot {} on source has not confirmed any position", *t.slot));
+    return std::nullopt;
+  }
+  if (*s.lag_bytes > target.max_lag_bytes) {
+    problems.push_back(
+        fmt::format("lag {} bytes, at most {} allowed", *s.lag_bytes, target.max_lag_bytes));
+  }
+  return s.lag_bytes;
+}
+
+// The subscription and its apply worker, the slot, then each table's state.
+std::string subscription_details(const TargetState& t, const SourceState& s) {
+  std::string details = fmt::format("subscription {} on target: {}, slot {}", t.subscription,
+                                    t.enabled ? "enabled" : "disabled", t.slot.value_or("NONE"));
+  details +=
+      t.worker ? fmt::format(", apply worker received up to {}", t.received_lsn.value_or("nothing"))
+               : ", no apply worker running";
+  if (t.slot && s.found) {
+    details += fmt::format("\nslot {} on source: {}, confirmed up to {}, WAL at {} when checked",
+                           *t.slot, s.active ? "active" : "inactive",
+                           s.confirmed_lsn.value_or("nothing"), s.start_lsn);
+  }
+  for (const TableState& table : t.tables)
+    details += fmt::format("\n{}  {}", table.name, explain(table.state));
+  return details;
+}
+
 // One attempt: the subscription on the target (which names the slot), then the slot on the
 // source.
-class ReplicationAttempt : public database::Attempt<ReplicationAttempt> {
+class ReplicationAttempt : public SidesAttempt<ReplicationAttempt> {
  public:
   ReplicationAttempt(std::shared_ptr<const ReplicationTarget> target, CheckContext& context,
                      Completion done)
-      : Attempt(context, std::move(done)), target_(std::move(target)) {}
+      : SidesAttempt(context, std::move(done)), target_(std::move(target)) {}
 
   void start() {
     if (!watch()) return;
-    postgres::run<TargetState>(
-        job_context(), target_->target,
+    read<TargetState>(
+        "target", target_->target,
         [wanted = target_->subscription, name = target_->target->name](postgres::Session& session) {
           return read_target(session, wanted, name);
         },
-        then([](ReplicationAttempt& self, Expected<TargetState> state) {
-          if (!state) return self.finish(CheckResult::error("target: " + state.error().message));
-          self.target_state_ = std::move(state).value();
+        [](ReplicationAttempt& self, TargetState state) {
+          self.target_state_ = std::move(state);
           self.read_slot();
-        }));
+        });
   }
 
  private:
   void read_slot() {
     if (!target_state_.slot) return report();
-    postgres::run<SourceState>(
-        job_context(), target_->source,
+    read<SourceState>(
+        "source", target_->source,
         [slot = *target_state_.slot, max = target_->max_lag_bytes](postgres::Session& session) {
           return read_source(session, slot, max);
         },
-        then([](ReplicationAttempt& self, Expected<SourceState> state) {
-          if (!state) return self.finish(CheckResult::error("source: " + state.error().message));
-          self.source_state_ = std::move(state).value();
+        [](ReplicationAttempt& self, SourceState state) {
+          self.source_state_ = std::move(state);
           self.report();
-        }));
+        });
   }
 
   void report() {
     const TargetState& t = target_state_;
-    const SourceState& s = source_state_;
     std::vector<std::string> problems;
     if (!t.enabled) problems.push_back(fmt::format("subscription {} is disabled", t.subscription));
-
-    std::vector<std::string> not_ready;
-    for (const TableState& table : t.tables) {
-      if (table.state != 'r')
-        not_ready.push_back(fmt::format("{} ({})", table.name, explain(table.state)));
-    }
-    const std::size_t ready = t.tables.size() - not_ready.size();
-    if (!not_ready.empty()) {
-      std::vector<std::string> named(
-          not_ready.begin(), not_ready.begin() + std::min(not_ready.size(), kNamedInMessage));
-      std::string text =
-          fmt::format("{} {} not ready: {}", not_ready.size(),
-                      not_ready.size() == 1 ? "table" : "tables", fmt::join(named, ", "));
-      if (not_ready.size() > named.size())
-        text += fmt::format(", and {} more", not_ready.size() - named.size());
-      problems.push_back(std::move(text));
-    }
-
-    std::optional<std::int64_t> lag_bytes;
-    if (!t.slot) {
-      problems.push_back(fmt::format("subscription {} has no replication slot (slot_name = NONE)",
-                                     t.subscription));
-    } else if (!s.found) {
-      problems.push_back(fmt::format("slot {} does not exist on source", *t.slot));
-    } else if (!s.lag_bytes) {
-      problems.push_back(fmt::format("slot {} on source has not confirmed any position", *t.slot));
-    } else {
-      lag_bytes = s.lag_bytes;
-      if (*lag_bytes > target_->max_lag_bytes) {
-        problems.push_back(
-            fmt::format("lag {} bytes, at most {} allowed", *lag_bytes, target_->max_lag_bytes));
-      }
-    }
-
-    // Lag in time: none when no WAL is pending; otherwise how long ago the subscriber last
-    // reported its position to the source (latest_end_time): everything older is applied.
-    std::optional<std::int64_t> lag_ms;
-    if (lag_bytes && *lag_bytes == 0) {
-      lag_ms = 0;
-    } else if (t.since_report_ms) {
-      lag_ms = std::max<std::int64_t>(0, static_cast<std::int64_t>(*t.since_report_ms));
-    }
-    if (target_->max_lag) {
-      const auto allowed = std::chrono::duration_cast<std::chrono::milliseconds>(*target_->max_lag);
-      if (!lag_ms) {
-        problems.push_back(fmt::format(
-            "lag in time unknown: no apply worker reports for subscription {}", t.subscription));
-      } else if (std::chrono::milliseconds(*lag_ms) > allowed) {
-        problems.push_back(fmt::format("lag {}ms, at most {} allowed", *lag_ms,
-                                       format_duration(*target_->max_lag)));
-      }
-    }
-
-    CheckResult result;
-    if (problems.empty()) {
-      std::string message =
-          fmt::format("subscription {} enabled, {} {} ready, lag {} bytes", t.subscription, ready,
-                      ready == 1 ? "table" : "tables", lag_bytes.value_or(0));
-      if (target_->max_lag && lag_ms) message += fmt::format(", {}ms", *lag_ms);
-      result = CheckResult::passed(std::move(message));
-    } else {
-      result = CheckResult::failed(fmt::format("{}", fmt::join(problems, "; ")));
-    }
-
-    std::string details = fmt::format("subscription {} on target: {}, slot {}", t.subscription,
-                                      t.enabled ? "enabled" : "disabled", t.slot.value_or("NONE"));
-    details += t.worker ? fmt::format(", apply worker received up to {}",
-                                      t.received_lsn.value_or("nothing"))
-                        : ", no apply worker running";
-    if (t.slot && s.found) {
-      details += fmt::format("\nslot {} on source: {}, confirmed up to {}, WAL at {} when checked",
-                             *t.slot, s.active ? "active" : "inactive",
-                             s.confirmed_lsn.value_or("nothing"), s.start_lsn);
-    }
-    for (const TableState& table : t.tables)
-      details += fmt::format("\n{}  {}", table.name, explain(table.state));
-    result.details = std::move(details);
-
-    if (lag_bytes)
-      result.measurements.push_back({"lag_bytes", static_cast<double>(*lag_bytes), "bytes"});
-    if (lag_ms) result.measurements.push_back({"lag_ms", static_cast<double>(*lag_ms), "ms"});
+    if (std::optional<std::string> not_ready = tables_not_ready(t.tables))
+      problems.push_back(std::move(*not_ready));
+    const std::optional<std::int64_t> lag_bytes = slot_lag(*target_, t, source_state_, problems);
+    // How long ago the subscriber last reported its position to the source (latest_end_time):
+    // everything older is applied.
+    const std::optional<std::int64_t> lag_ms = lag_in_time(lag_bytes, t.since_report_ms);
+    judge_lag_in_time(
+        *target_, lag_ms,
+        fmt::format("lag in time unknown: no apply worker reports for subscription {}",
+                    t.subscription),
+        problems);
+    const std::size_t ready = count_ready(t.tables);
+    CheckResult result =
+        verdict(*target_, problems,
+                fmt::format("subscription {} enabled, {} {} ready, lag {} bytes", t.subscription,
+                            ready, ready == 1 ? "table" : "tables", lag_bytes.value_or(0)),
+                lag_ms);
+    result.details = subscription_details(t, source_state_);
+    add_lag(result, lag_bytes, lag_ms);
     result.measurements.push_back({"tables_ready", static_cast<double>(ready), ""});
     finish(std::move(result));
   }
