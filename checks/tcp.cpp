@@ -71,6 +71,21 @@ std::optional<TcpState> parse_state(std::string_view name) {
   return std::nullopt;
 }
 
+// What the port showed (`found`, described by `what`) judged against what was expected.
+CheckResult verdict(TcpState expect, TcpState found, std::string what) {
+  const bool held = found == expect || (expect == TcpState::closed && found != TcpState::open);
+  if (held) {
+    if (found == TcpState::filtered) what += " (filtered)";
+    return CheckResult::passed(std::move(what));
+  }
+  if (expect == TcpState::open && found == TcpState::filtered) {
+    // The port could not be seen at all: the check could not be carried out.
+    return CheckResult::error(fmt::format("expected open, got filtered: {}", what));
+  }
+  return CheckResult::failed(
+      fmt::format("expected {}, got {}: {}", to_string(expect), to_string(found), what));
+}
+
 // One attempt: resolve, connect, compare what the port did with what was expected.
 class TcpSession : public detail::CheckSession<TcpSession> {
  public:
@@ -112,26 +127,7 @@ class TcpSession : public detail::CheckSession<TcpSession> {
       return conclude(TcpState::refused, fmt::format("{} refused the connection", target_->label),
                       latency);
     }
-    if (ec == beast::error::timeout) {
-      if (target_->expect == TcpState::open) {
-        return finish(
-            CheckResult::error(fmt::format("timed out after {} connecting to {}, expected open",
-                                           format_duration(budget_), target_->label)));
-      }
-      // Silence only means "filtered" when the connect had a fair share of the time; after a
-      // slow lookup, even an open port could not have answered in what was left.
-      const Duration window = budget_end_ - connect_started_;
-      if (window < budget_ / 2) {
-        return finish(CheckResult::error(fmt::format(
-            "no answer from {} in the {} left after resolving {}; too short to tell a filtered "
-            "port from a slow one (raise the timeout)",
-            target_->label, format_milliseconds(window), target_->host)));
-      }
-      return conclude(
-          TcpState::filtered,
-          fmt::format("no answer from {} within {}", target_->label, format_duration(budget_)),
-          std::nullopt);
-    }
+    if (ec == beast::error::timeout) return on_silence();
     // No route from this runner (a VPN down, no IPv6): the check could not be carried out. It
     // must not pass as "closed" because the runner itself is cut off.
     if (ec == net::error::network_unreachable) {
@@ -159,22 +155,31 @@ class TcpSession : public detail::CheckSession<TcpSession> {
     conclude(TcpState::open, std::move(found), latency);
   }
 
+  // No answer by the end of the budget.
+  void on_silence() {
+    if (target_->expect == TcpState::open) {
+      return finish(
+          CheckResult::error(fmt::format("timed out after {} connecting to {}, expected open",
+                                         format_duration(budget_), target_->label)));
+    }
+    // Silence only means "filtered" when the connect had a fair share of the time; after a
+    // slow lookup, even an open port could not have answered in what was left.
+    const Duration window = budget_end_ - connect_started_;
+    if (window < budget_ / 2) {
+      return finish(CheckResult::error(fmt::format(
+          "no answer from {} in the {} left after resolving {}; too short to tell a filtered "
+          "port from a slow one (raise the timeout)",
+          target_->label, format_milliseconds(window), target_->host)));
+    }
+    conclude(TcpState::filtered,
+             fmt::format("no answer from {} within {}", target_->label, format_duration(budget_)),
+             std::nullopt);
+  }
+
   // Compares the state the port showed with the expected one. `latency` is set when the target
   // answered (accepted or refused).
   void conclude(TcpState found, std::string what, std::optional<Duration> latency) {
-    const TcpState expect = target_->expect;
-    const bool held = found == expect || (expect == TcpState::closed && found != TcpState::open);
-    CheckResult result;
-    if (held) {
-      if (found == TcpState::filtered) what += " (filtered)";
-      result = CheckResult::passed(std::move(what));
-    } else if (expect == TcpState::open && found == TcpState::filtered) {
-      // The port could not be seen at all: the check could not be carried out.
-      result = CheckResult::error(fmt::format("expected open, got filtered: {}", what));
-    } else {
-      result = CheckResult::failed(
-          fmt::format("expected {}, got {}: {}", to_string(expect), to_string(found), what));
-    }
+    CheckResult result = verdict(target_->expect, found, std::move(what));
     finish(latency ? with_latency(std::move(result), *latency) : std::move(result));
   }
 
