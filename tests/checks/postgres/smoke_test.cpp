@@ -173,8 +173,10 @@ TEST_F(PostgresSmokeTest, AStepPastTheDeadlineIsAnErrorAndRollsBack) {
       "SELECT coalesce(string_agg(state, ','), '-') FROM pg_stat_activity WHERE "
       "application_name = 'cutover' AND datname = '" +
       name_ + "'";
-  // The pooled connection is back, idle, not idle in transaction.
-  EXPECT_EQ(loopback::shared_postgres().query_value("postgres", sessions), "idle");
+  // The connection is back in the pool, idle, or closed when the pool's own cancel request
+  // stopped the step; never idle in transaction.
+  const std::string state = loopback::shared_postgres().query_value("postgres", sessions);
+  EXPECT_TRUE(state == "idle" || state == "-") << state;
 }
 
 TEST_F(PostgresSmokeTest, MistakesInStepsAreNamedByNumberAndKey) {
