@@ -24,6 +24,7 @@
 #include "checks/net/dns_client.hpp"
 #include "checks/net/dns_message.hpp"
 #include "checks/net/session.hpp"
+#include "harness/duration.hpp"
 
 namespace cutover {
 
@@ -77,7 +78,7 @@ constexpr std::string_view kServerForm =
 
 // Milliseconds with one decimal; two below 1ms, where loopback latencies would all read "0.0ms".
 void append_latency(std::string& out, Duration latency) {
-  const double milliseconds = std::chrono::duration<double, std::milli>(latency).count();
+  const double milliseconds = to_milliseconds(latency);
   if (milliseconds < 1) {
     fmt::format_to(std::back_inserter(out), FMT_COMPILE("{:.2f}ms"), milliseconds);
   } else {
@@ -441,8 +442,7 @@ class DnsSession : public detail::CheckSession<DnsSession> {
       if (!server.latency) continue;
       const std::string name =
           target_->servers.empty() ? "latency_ms" : "latency_ms@" + server.label;
-      out.push_back(
-          {name, std::chrono::duration<double, std::milli>(*server.latency).count(), "ms"});
+      out.push_back({name, to_milliseconds(*server.latency), "ms"});
     }
     return out;
   }

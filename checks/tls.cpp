@@ -23,6 +23,7 @@
 #include "checks/net/tls_ciphers.hpp"
 #include "checks/net/tls_client.hpp"
 #include "checks/net/tls_handshake.hpp"
+#include "harness/duration.hpp"
 
 namespace cutover {
 
@@ -131,10 +132,6 @@ std::string format_date(std::chrono::system_clock::time_point time) {
 std::int64_t days_left(std::chrono::system_clock::time_point not_after) {
   return std::chrono::floor<std::chrono::days>(not_after - std::chrono::system_clock::now())
       .count();
-}
-
-double to_milliseconds(Duration duration) {
-  return std::chrono::duration<double, std::milli>(duration).count();
 }
 
 // One attempt: resolve once, then the main handshake and every probe at the same time, all

@@ -13,6 +13,7 @@
 #include <pqxx/transaction>
 
 #include "checks/postgres/pool.hpp"
+#include "harness/duration.hpp"
 
 namespace cutover {
 
@@ -204,9 +205,7 @@ CheckResult judge(const ConnectTarget& target, const Findings& findings) {
   } else {
     result = CheckResult::failed(fmt::format("{} ({})", fmt::join(problems, "; "), connected));
   }
-  result.measurements.push_back(
-      {"connect_ms", std::chrono::duration<double, std::milli>(findings.connect_time).count(),
-       "ms"});
+  result.measurements.push_back({"connect_ms", to_milliseconds(findings.connect_time), "ms"});
   result.measurements.push_back(
       {"server_version_num", static_cast<double>(findings.version_num), ""});
   return result;

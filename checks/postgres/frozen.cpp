@@ -20,6 +20,7 @@
 #include "checks/database/attempt.hpp"
 #include "checks/postgres/pool.hpp"
 #include "checks/postgres/tables.hpp"
+#include "harness/duration.hpp"
 #include "harness/text.hpp"
 
 namespace cutover {
@@ -331,7 +332,7 @@ void add_measurements(CheckResult& result, Duration elapsed, const Difference& d
   const auto add = [&result](std::string name, double value, std::string unit) {
     result.measurements.push_back({std::move(name), value, std::move(unit)});
   };
-  add("window_ms", std::chrono::duration<double, std::milli>(elapsed).count(), "ms");
+  add("window_ms", to_milliseconds(elapsed), "ms");
   add("tables", static_cast<double>(difference.watched), "");
   add("inserts", static_cast<double>(difference.totals.inserts), "rows");
   add("updates", static_cast<double>(difference.totals.updates), "rows");

@@ -17,6 +17,7 @@
 
 #include "checks/database/attempt.hpp"
 #include "checks/postgres/pool.hpp"
+#include "harness/duration.hpp"
 #include "harness/text.hpp"
 
 namespace cutover {
@@ -276,8 +277,7 @@ CheckResult judge(const QueryTarget& target, const QueryResult& result,
     outcome.details = std::move(details);
   }
   outcome.measurements.push_back({"rows", static_cast<double>(count), "rows"});
-  outcome.measurements.push_back(
-      {"query_ms", std::chrono::duration<double, std::milli>(result.elapsed).count(), "ms"});
+  outcome.measurements.push_back({"query_ms", to_milliseconds(result.elapsed), "ms"});
   return outcome;
 }
 

@@ -15,6 +15,7 @@
 #include <pqxx/result>
 
 #include "checks/postgres/pool.hpp"
+#include "harness/duration.hpp"
 #include "harness/text.hpp"
 
 namespace cutover {
@@ -244,8 +245,7 @@ CheckResult report(const SmokeTarget& target, SmokeRun run) {
   if (!details.empty()) details += "\n";
   details += run.committed ? "committed" : "rolled back";
   result.details = std::move(details);
-  result.measurements.push_back(
-      {"total_ms", std::chrono::duration<double, std::milli>(run.elapsed).count(), "ms"});
+  result.measurements.push_back({"total_ms", to_milliseconds(run.elapsed), "ms"});
   return result;
 }
 

@@ -1,5 +1,6 @@
 #include "tests/support/check_runner.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <regex>
 
@@ -93,6 +94,13 @@ const Measurement* find_measurement(const CheckResult& result, const std::string
     if (measurement.name == name) return &measurement;
   }
   return nullptr;
+}
+
+const FieldSpec& declared(const KindSpec& spec, std::string_view name) {
+  const auto it = std::find_if(spec.fields.begin(), spec.fields.end(),
+                               [name](const FieldSpec& field) { return field.name == name; });
+  EXPECT_NE(it, spec.fields.end()) << name;
+  return *it;
 }
 
 }  // namespace cutover::test

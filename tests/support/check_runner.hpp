@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -51,6 +52,10 @@ std::vector<std::string> construction_errors(FieldMap values) {
 // "suite.yaml:5:11: error: ..." lines.
 std::vector<std::string> load_errors(const std::string& kind,
                                      const std::vector<std::string>& fields);
+
+// The declaration of `name` in `spec` (a failed expectation when it has none): what the loader
+// enforces for that field, before the kind's constructor runs.
+const FieldSpec& declared(const KindSpec& spec, std::string_view name);
 
 struct Completed {
   CheckResult result;

@@ -21,15 +21,7 @@
 namespace cutover {
 namespace {
 
-// The declaration of `name` in `spec`: the loader refuses what it rules out, with its uniform
-// message, before the kind's constructor runs.
-const FieldSpec& declared(const KindSpec& spec, std::string_view name) {
-  const auto it = std::find_if(spec.fields.begin(), spec.fields.end(),
-                               [name](const FieldSpec& field) { return field.name == name; });
-  EXPECT_NE(it, spec.fields.end()) << name;
-  return *it;
-}
-
+using test::declared;
 using namespace std::chrono_literals;
 using loopback::declare;
 using loopback::shared_postgres;
