@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,7 +20,8 @@ namespace {
 using ::cutover::detail::ChecksumTarget;
 using database::Reply;
 
-class PostgresChecksum : public database::ChecksumEngine {
+class PostgresChecksum : public database::ChecksumEngine,
+                         public std::enable_shared_from_this<PostgresChecksum> {
  public:
   explicit PostgresChecksum(std::shared_ptr<const ChecksumTarget> target)
       : target_(std::move(target)), databases_{target_->source, target_->target} {}
@@ -46,9 +48,9 @@ class PostgresChecksum : public database::ChecksumEngine {
         context, databases_[side],
         [table = tables_[t].table, where = where_condition(*target_), rows = target_->segment_rows](
             Session& session) { return describe_table(session, table, where, rows); },
-        [this, t, side, reply = std::move(reply)](Expected<TableInfo> info) {
+        [self = shared_from_this(), t, side, reply = std::move(reply)](Expected<TableInfo> info) {
           if (!info) return reply(outcome::failure(info.error()));
-          tables_[t].info[side] = std::move(info).value();
+          self->tables_[t].info[side] = std::move(info).value();
           reply(outcome::success());
         });
   }

@@ -208,9 +208,11 @@ TEST(PostgresPool, JobsBeyondMaxConnectionsWaitAndAllFinish) {
 TEST(PostgresPool, AQueryPastTheDeadlineIsCancelledOnTheServer) {
   auto database = fresh_database("pool_deadline");
   Runner runner;
+  // A pooled connection for the query below.
   Answer<Backend> before;
   submit<Backend>(runner, 5s, database, backend, before);
   runner.run();
+  ASSERT_TRUE(before.value) << before.error;
 
   Answer<std::string> sleeper;
   submit<std::string>(runner, 1s, database, query("SELECT pg_sleep(30)"), sleeper);
@@ -221,14 +223,19 @@ TEST(PostgresPool, AQueryPastTheDeadlineIsCancelledOnTheServer) {
   EXPECT_LT(sleeper.elapsed, 5s) << "cancelled, not waited for";
   EXPECT_EQ(running_from_cutover("pool_deadline", "pg_sleep"), "0");
 
-  // The next job works: on the same connection when the server's statement_timeout stopped the
+  // The next job works, on the same connection when the server's statement_timeout stopped the
   // query, on a new one when the pool's own cancel request did (it could land on what the
-  // connection runs next). Both end at the same moment here.
+  // connection runs next; both end at about the same moment here), and no connection is left in
+  // a transaction.
   Answer<Backend> after;
   submit<Backend>(runner, 5s, database, backend, after);
   runner.run();
-  ASSERT_TRUE(before.value && after.value) << after.error;
-  EXPECT_EQ(after.value->connected, after.value->pid != before.value->pid);
+  ASSERT_TRUE(after.value) << after.error;
+  EXPECT_EQ(loopback::shared_postgres().query_value(
+                "postgres",
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cutover' AND "
+                "datname = 'pool_deadline' AND state LIKE 'idle in transaction%'"),
+            "0");
 }
 
 // statement_timeout covers one statement; a job of several is stopped at its deadline too.
