@@ -1,4 +1,4 @@
-#include "examples/custom_check/file_contains.hpp"
+#include "file_contains.hpp"
 
 #include <atomic>
 #include <cerrno>

@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "checks/builtin.hpp"
-#include "examples/custom_check/file_contains.hpp"
+#include "file_contains.hpp"
 #include "harness/cli.hpp"
 #include "reports/builtin.hpp"
 
