@@ -47,8 +47,8 @@ cmake --build "$work/custom" >"$work/build.log" 2>&1 || {
   cat "$work/build.log" >&2
   fail "examples/custom_check does not build against the prefix"
 }
-"$work/custom/cutover-custom" kinds | grep -q '^file_contains$' ||
-  fail "cutover-custom does not list its kind file_contains"
+"$work/custom/cutover-custom" kinds >"$work/kinds.txt"
+grep -q '^file_contains$' "$work/kinds.txt" || fail "cutover-custom does not list its kind file_contains"
 printf 'host = db-new.internal\n' >"$work/app.conf"
 cat >"$work/suite.yaml" <<SUITE
 suite: installed
