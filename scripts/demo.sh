@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/build.sh
-exec build/cutover demo "$@"
+bash scripts/build-release.sh cutover_cli
+exec build-release/cutover demo "$@"
