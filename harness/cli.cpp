@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "harness/schema.hpp"
 #include "harness/suite.hpp"
 
 namespace cutover {
@@ -283,6 +284,28 @@ bool read_variables(const std::vector<std::string>& definitions, RunOptions& opt
   return true;
 }
 
+// `cutover help [COMMAND]`: what `cutover [COMMAND] --help` prints. A command that parses its own
+// arguments (the demo) is asked for its help.
+int print_help(const CLI::App& app, const std::string& topic, const std::vector<CLI::App*>& extra,
+               const Extensions& extensions) {
+  if (topic.empty()) {
+    // Not app.help(): that would describe the `help` command, which was parsed.
+    std::cout << app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);
+    return kExitPassed;
+  }
+  for (std::size_t i = 0; i < extra.size(); ++i) {
+    if (extra[i]->get_name() == topic) return extensions.commands[i].run({"--help"});
+  }
+  for (const CLI::App* command : app.get_subcommands({})) {
+    if (command->get_name() == topic) {
+      std::cout << command->help(app.get_name());
+      return kExitPassed;
+    }
+  }
+  std::cerr << fmt::format("cutover: error: no command '{}'; run 'cutover help'\n", topic);
+  return kExitUsage;
+}
+
 }  // namespace
 
 int run_suites(const RunOptions& options, const Extensions& extensions) {
@@ -345,6 +368,12 @@ int run_cli(int argc, char** argv, const Extensions& extensions) {
   auto* kinds = app.add_subcommand("kinds", "list the check kinds and their fields");
   kinds->add_flag("--markdown", markdown, "print the README's field tables");
 
+  app.add_subcommand("schema", "print the JSON Schema of suite files, for editors");
+
+  std::string help_topic;
+  auto* help = app.add_subcommand("help", "print this help, or a command's: cutover help run");
+  help->add_option("command", help_topic, "the command to explain");
+
   std::vector<CLI::App*> extra;
   for (const Command& command : extensions.commands) {
     auto* sub = app.add_subcommand(command.name, command.description);
@@ -361,6 +390,11 @@ int run_cli(int argc, char** argv, const Extensions& extensions) {
     return code == 0 ? kExitPassed : kExitUsage;
   }
 
+  if (help->parsed()) return print_help(app, help_topic, extra, extensions);
+  if (app.got_subcommand("schema")) {
+    std::cout << suite_schema(*extensions.registry).dump(2) << "\n";
+    return kExitPassed;
+  }
   if (kinds->parsed()) {
     print_kinds(*extensions.registry, markdown);
     return kExitPassed;
