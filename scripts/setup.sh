@@ -9,6 +9,8 @@ packages=(
   nlohmann-json3-dev libyaml-dev libtinyxml2-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev
   postgresql postgresql-contrib libxml2-utils procps nsd
+  # suite files validated against `cutover schema`, as editors do (tests/support/validate_suites.py)
+  python3-jsonschema python3-yaml
   # the HTML report's browser test: headless Chromium, and fonts for its screenshot
   chromium fonts-liberation
 )
