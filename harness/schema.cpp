@@ -12,7 +12,8 @@
 namespace cutover {
 namespace {
 
-using nlohmann::json;
+// Ordered: keys come out as written, and fields in the order their kind declares them.
+using json = nlohmann::ordered_json;
 
 constexpr std::string_view kDraft = "https://json-schema.org/draft/2020-12/schema";
 
@@ -305,7 +306,7 @@ json suite_properties() {
 
 }  // namespace
 
-nlohmann::json suite_schema(const Registry& registry) {
+nlohmann::ordered_json suite_schema(const Registry& registry) {
   json defs = scalar_definitions();
   defs["retry"] = retry_definition();
   defs["database"] = database_definition();

@@ -13,6 +13,6 @@ namespace cutover {
 // The loader reads every scalar as text, so a value typed by the spec (an integer, a duration)
 // may also be a string holding a variable reference such as "${PORT}": its value is known only
 // when the suite is loaded. Keys the loader rejects are rejected here too.
-nlohmann::json suite_schema(const Registry& registry);
+nlohmann::ordered_json suite_schema(const Registry& registry);
 
 }  // namespace cutover
