@@ -86,7 +86,6 @@ json scalar_definitions() {
                 "a positive duration: 250ms, 5s, 2m, 1h30m, 1d (units ns, us, ms, s, m, h, d)");
   defs["seconds"] = described(
       or_variable({{"anyOf", json::array({{{"type", "integer"}, {"minimum", 0}},
-                                          {{"type", "string"}, {"pattern", "^\\+?[0-9]+$"}},
                                           {{"type", "string"},
                                            {"pattern", duration_pattern(kDurationNumber)}}})}}),
       "whole seconds (300) or a duration (5m)");
@@ -136,7 +135,7 @@ json value_schema(const FieldSpec& field) {
     case FieldType::number:
       return or_variable({{"type", "number"}});
     case FieldType::boolean:
-      return or_variable({{"enum", json::array({true, false, "true", "false"})}});
+      return or_variable({{"type", "boolean"}});
     case FieldType::duration:
       return ref("duration");
     case FieldType::seconds:

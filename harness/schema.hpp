@@ -12,7 +12,8 @@ namespace cutover {
 //
 // The loader reads every scalar as text, so a value typed by the spec (an integer, a duration)
 // may also be a string holding a variable reference such as "${PORT}": its value is known only
-// when the suite is loaded. Keys the loader rejects are rejected here too.
+// when the suite is loaded. Other quoted forms the loader also reads ("443", "true") are flagged,
+// so that suites keep one spelling. Keys the loader rejects are rejected here too.
 nlohmann::ordered_json suite_schema(const Registry& registry);
 
 }  // namespace cutover

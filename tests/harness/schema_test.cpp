@@ -167,6 +167,17 @@ TEST_F(SchemaTest, TheSchemaRejectsWhatTheLoaderRejects) {
   }
 }
 
+// The one deliberate difference: the loader reads quoted numbers and booleans too, the schema asks
+// for one spelling.
+TEST_F(SchemaTest, QuotedNumbersLoadButTheSchemaFlagsThem) {
+  const std::string suite =
+      "suite: s\nchecks:\n  - {name: a, kind: tcp, host: localhost, port: '443', tags: x}\n";
+  EXPECT_EQ(load_errors(suite), "");
+  const auto result = validate({suite});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_NE(result.out.find("checks.0.port"), std::string::npos) << result.out;
+}
+
 // A value of the field's type, as a suite would write it. Database fields name the suite's
 // databases in turn, so that a source and a target differ.
 json sample_value(const FieldSpec& field, int& databases_named) {
