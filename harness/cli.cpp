@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "cutover/git_commit.hpp"
 #include "harness/schema.hpp"
 #include "harness/suite.hpp"
 
@@ -355,9 +356,20 @@ int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions)
   return code;
 }
 
+namespace {
+
+// "cutover 0.1.0", and the commit when built from a git checkout: "cutover 0.1.0 (1e8cac3840ed)".
+std::string version_text() {
+  std::string text = std::string("cutover ") + CUTOVER_VERSION;
+  if (std::string_view(CUTOVER_GIT_COMMIT).empty()) return text;
+  return text + " (" + CUTOVER_GIT_COMMIT + ")";
+}
+
+}  // namespace
+
 int run_cli(int argc, char** argv, const Extensions& extensions) {
   CLI::App app{"cutover: validate a system migration with suites of checks"};
-  app.set_version_flag("--version", std::string("cutover ") + CUTOVER_VERSION);
+  app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
 
   RunArguments arguments;

@@ -337,7 +337,22 @@ TEST(Cli, TheReadmeDocumentsEveryKindAsCutoverKindsPrintsIt) {
 TEST(Cli, PrintsItsVersion) {
   loopback::ProcessResult result = run_cutover({"--version"});
   EXPECT_EQ(result.exit_code, 0);
-  EXPECT_TRUE(result.out.starts_with("cutover ")) << result.out;
+  EXPECT_TRUE(result.out.starts_with(std::string("cutover ") + CUTOVER_VERSION)) << result.out;
+}
+
+// Built from a git checkout (this tree is one), the version names the commit it was built from.
+TEST(Cli, TheVersionNamesTheCommitOfTheCheckout) {
+  const std::string source = CUTOVER_SOURCE_DIR;
+  if (!std::filesystem::exists(std::filesystem::path(source) / ".git")) {
+    GTEST_SKIP() << "not built from a git checkout";
+  }
+  loopback::ProcessResult head =
+      loopback::run_command({"/usr/bin/git", "-C", source, "rev-parse", "HEAD"});
+  ASSERT_EQ(head.exit_code, 0) << head.err;
+  const std::string commit = head.out.substr(0, 12);
+  loopback::ProcessResult result = run_cutover({"--version"});
+  EXPECT_NE(result.out.find("(" + commit), std::string::npos)
+      << "expected the commit " << commit << " in: " << result.out;
 }
 
 }  // namespace
