@@ -119,6 +119,8 @@ void build_tls_context(Fields& fields, HttpTarget& target) {
 }
 
 std::string label(const HttpTarget& target) {
+  // No request: `steps` was empty or not a list, a mistake already reported; the check never runs.
+  if (target.requests.empty()) return "no requests";
   const RequestSpec& first = target.requests.front();
   std::string text = target.steps ? fmt::format("{} steps from {} {}", target.requests.size(),
                                                 first.method, first.url)

@@ -186,6 +186,14 @@ TEST(HttpCheckFields, StepsAreValidated) {
                     }));
 }
 
+// Empty steps, or steps that are not a list, are a mistake in the suite, never a crash.
+TEST(HttpCheckFields, EmptyStepsAreAMistake) {
+  const std::vector<std::string> expected{
+      "steps: expected a list of requests like [{name: login, url: …}]"};
+  EXPECT_EQ(construction_errors({{"steps", object(json::array())}}), expected);
+  EXPECT_EQ(construction_errors({{"steps", object(json::object())}}), expected);
+}
+
 // The loader substitutes ${…} in every string of an object field, but leaves the kind's own
 // ${steps.…} references for the check; other variables in steps are substituted as anywhere.
 TEST(HttpCheckFields, SuiteFilesWriteStepReferencesPlainly) {
