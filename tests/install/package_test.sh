@@ -34,6 +34,8 @@ grep -q 'cmake/Cutover/CutoverConfig.cmake$' "$work/dev-files" ||
   fail "cutover-dev lacks the CMake package"
 
 dpkg-deb -x "${debs[0]}" "$work/root"
+[[ -s "$work/root/usr/share/cutover/schema/cutover-suite.schema.json" ]] ||
+  fail "the package lacks /usr/share/cutover/schema/cutover-suite.schema.json"
 program=$work/root/usr/bin/cutover
 readelf -S "$program" >"$work/sections"
 if grep -q '\.debug_info' "$work/sections"; then
