@@ -12,6 +12,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "cutover/git_commit.hpp"
+#include "harness/completion.hpp"
 #include "harness/schema.hpp"
 #include "harness/suite.hpp"
 
@@ -386,6 +387,17 @@ int run_cli(int argc, char** argv, const Extensions& extensions) {
   auto* help = app.add_subcommand("help", "print this help, or a command's: cutover help run");
   help->add_option("command", help_topic, "the command to explain");
 
+  std::string shell;
+  auto* completion = app.add_subcommand("completion", "print a shell completion script");
+  completion->add_option("shell", shell, "the shell")
+      ->required()
+      ->check(CLI::IsMember(completion_shells()));
+
+  // Called back by the completion scripts for the phases and tags of the suites typed so far.
+  auto* complete = app.add_subcommand("__complete", "")->group("");
+  complete->prefix_command();
+  complete->set_help_flag();
+
   std::vector<CLI::App*> extra;
   for (const Command& command : extensions.commands) {
     auto* sub = app.add_subcommand(command.name, command.description);
@@ -405,6 +417,14 @@ int run_cli(int argc, char** argv, const Extensions& extensions) {
   if (help->parsed()) return print_help(app, help_topic, extra, extensions);
   if (app.got_subcommand("schema")) {
     std::cout << suite_schema(*extensions.registry).dump(2) << "\n";
+    return kExitPassed;
+  }
+  if (completion->parsed()) {
+    std::cout << completion_script(app, shell);
+    return kExitPassed;
+  }
+  if (complete->parsed()) {
+    print_completion_values(app, complete->remaining(), *extensions.registry, std::cout);
     return kExitPassed;
   }
   if (kinds->parsed()) {
