@@ -11,6 +11,8 @@ packages=(
   postgresql postgresql-contrib libxml2-utils procps nsd
   # suite files validated against `cutover schema`, as editors do (tests/support/validate_suites.py)
   python3-jsonschema python3-yaml
+  # completion scripts checked by the shells themselves (tests/harness/completion_test.cpp)
+  zsh fish
   # the HTML report's browser test: headless Chromium, and fonts for its screenshot
   chromium fonts-liberation
 )
