@@ -8,7 +8,7 @@ packages=(
   libboost-dev libboost-system-dev libssl-dev libc-ares-dev libpqxx-dev
   nlohmann-json3-dev libyaml-dev libtinyxml2-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev
-  postgresql postgresql-contrib libxml2-utils procps nsd
+  postgresql postgresql-contrib libxml2-utils procps nsd help2man man-db
   # suite files validated against `cutover schema`, as editors do (tests/support/validate_suites.py)
   python3-jsonschema python3-yaml
   # completion scripts checked by the shells themselves (tests/harness/completion_test.cpp)

@@ -36,6 +36,14 @@ grep -q 'cmake/Cutover/CutoverConfig.cmake$' "$work/dev-files" ||
 dpkg-deb -x "${debs[0]}" "$work/root"
 [[ -s "$work/root/usr/share/cutover/schema/cutover-suite.schema.json" ]] ||
   fail "the package lacks /usr/share/cutover/schema/cutover-suite.schema.json"
+# The man page renders, and documents every command with its options.
+LC_ALL=C MANWIDTH=200 man -l "$work/root/usr/share/man/man1/cutover.1" >"$work/man.txt" 2>"$work/man.err" || {
+  cat "$work/man.err" >&2
+  fail "the man page does not render"
+}
+for text in "cutover run [OPTIONS] files" "--junit FILE" "cutover merge" "EXIT STATUS"; do
+  grep -qF -- "$text" "$work/man.txt" || fail "the man page lacks '$text'"
+done
 program=$work/root/usr/bin/cutover
 readelf -S "$program" >"$work/sections"
 if grep -q '\.debug_info' "$work/sections"; then
