@@ -119,6 +119,42 @@ TEST(Completion, BashCompletesThePhasesAndTagsOfTheSuitesTyped) {
             std::vector<std::string>{"network"});
 }
 
+// fish offers candidates with their descriptions after a tab.
+TEST(Completion, FishCompletesThePhasesOfTheSuitesTyped) {
+  const std::string fish = installed("fish");
+  if (fish.empty()) GTEST_SKIP() << "fish is not installed (scripts/setup.sh installs it)";
+  loopback::TempDir folder;
+  const std::string suite = folder.write("shop.yaml", kSuite).string();
+  const auto script = run_cutover({"completion", "fish"});
+  const std::string path = folder.write("cutover.fish", script.out).string();
+  const auto completed = loopback::run_command(
+      {fish, "--no-config", "-c",
+       "source '" + path + "'; complete -C'" + CUTOVER_BINARY + " run " + suite + " --phase '"});
+  EXPECT_EQ(completed.exit_code, 0) << completed.err;
+  const auto offered = lines(completed.out);
+  ASSERT_EQ(offered.size(), 2u) << completed.out;
+  EXPECT_TRUE(offered[0].starts_with("after\t")) << offered[0];
+  EXPECT_TRUE(offered[1].starts_with("before\t")) << offered[1];
+}
+
+// zsh's completion function, called as the completion system would call it, with compadd
+// standing in for the system's builtin (it only works inside a completion widget).
+TEST(Completion, ZshCompletesThePhasesOfTheSuitesTyped) {
+  const std::string zsh = installed("zsh");
+  if (zsh.empty()) GTEST_SKIP() << "zsh is not installed (scripts/setup.sh installs it)";
+  loopback::TempDir folder;
+  const std::string suite = folder.write("shop.yaml", kSuite).string();
+  const auto script = run_cutover({"completion", "zsh"});
+  const std::string path = folder.write("_cutover", script.out).string();
+  const auto completed = loopback::run_command(
+      {zsh, "-f", "-c",
+       "compdef() { :; }; compadd() { shift; print -l -- \"$@\"; }; source '" + path +
+           "'; words=('" + CUTOVER_BINARY + "' run '" + suite +
+           "' --phase ''); CURRENT=5; _cutover"});
+  EXPECT_EQ(completed.exit_code, 0) << completed.err;
+  EXPECT_EQ(lines(completed.out), (std::vector<std::string>{"before", "after"}));
+}
+
 TEST(Completion, ValuesComeFromTheSuitesThatLoadAndNeverFail) {
   loopback::TempDir folder;
   const std::string suite = folder.write("shop.yaml", kSuite).string();
