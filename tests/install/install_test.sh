@@ -21,7 +21,8 @@ cmake --install "$build" --prefix "$prefix" >"$work/install.log" || {
 
 for file in bin/cutover share/cutover/suites/pre-cutover.yaml share/cutover/suites/sync.yaml \
   share/cutover/suites/post-cutover.yaml share/cutover/schema/cutover-suite.schema.json \
-  share/man/man1/cutover.1 \
+  share/man/man1/cutover.1 share/bash-completion/completions/cutover \
+  share/zsh/vendor-completions/_cutover share/fish/vendor_completions.d/cutover.fish \
   share/doc/cutover/README.md \
   share/doc/cutover/QUICKSTART.md share/doc/cutover/ci/github-actions.yml \
   include/cutover/harness/check.hpp include/cutover/checks/builtin.hpp \
