@@ -68,8 +68,7 @@ Endpoints endpoints_of(const ares_addrinfo* found, std::uint16_t port) {
 }  // namespace
 
 Channel::Channel(net::io_context& io, ResolverSettings settings, Purpose purpose)
-    : io_(io),
-      settings_(std::move(settings)),
+    : settings_(std::move(settings)),
       purpose_(purpose),
       timer_(io),
       // The watcher is the channel's alone, and its sockets are forgotten when the channel is

@@ -71,7 +71,6 @@ class Channel : public std::enable_shared_from_this<Channel> {
   static void on_answer(void* arg, int status, int timeouts, unsigned char* answer, int length);
   static void on_addresses(void* arg, int status, int timeouts, ares_addrinfo* found);
 
-  boost::asio::io_context& io_;
   const ResolverSettings settings_;
   const Purpose purpose_;
   ares_channel handle_ = nullptr;

@@ -115,8 +115,10 @@ class CountAttempt : public database::Attempt<CountAttempt> {
     for (auto& [side, table] : jobs) {
       postgres::run<std::int64_t>(
           job_context(), sides_[side].database,
-          [table](postgres::Session& session) { return count_rows(session, table); },
-          then([side, name = table.qualified()](CountAttempt& self, Expected<std::int64_t> rows) {
+          // Init-captures: clang 14 cannot capture structured bindings.
+          [table = table](postgres::Session& session) { return count_rows(session, table); },
+          then([side = side, name = table.qualified()](CountAttempt& self,
+                                                       Expected<std::int64_t> rows) {
             if (!rows) return self.fail(side, rows.error());
             self.sides_[side].counts[name] = rows.value();
             if (--self.pending_ == 0) self.report();
