@@ -10,7 +10,6 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -137,42 +136,39 @@ struct DemoOptions {
   bool inject_faults = false;
 };
 
-// Reads the demo's own arguments; an exit code when there is nothing to run (--help, a mistake).
-std::optional<int> parse_arguments(const std::vector<std::string>& arguments,
-                                   DemoOptions& options) {
-  CLI::App app{
-      "cutover demo: a whole migration on loopback (databases, HTTPS services, DNS), checked by "
-      "the shipped suites"};
-  app.name("cutover demo");
-  app.add_option("--out", options.out, "folder for the reports")->capture_default_str();
-  app.add_option("--suites", options.suites,
-                 "folder with the shipped suites (default: <prefix>/share/cutover/suites beside "
-                 "the binary, else the source tree's suites/)");
-  app.add_flag("--break", options.inject_faults,
-               "inject faults: a changed and a missing row, a sequence left behind, a stale DNS "
-               "record, an expiring certificate");
-  try {
-    std::vector<std::string> reversed(arguments.rbegin(), arguments.rend());
-    app.parse(reversed);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kExitPassed : kExitUsage;
-  }
+void add_options(CLI::App& command, DemoOptions& options) {
+  command.add_option("--out", options.out, "folder for the reports")
+      ->type_name("DIR")
+      ->capture_default_str();
+  command
+      .add_option("--suites", options.suites,
+                  "folder with the shipped suites (default: <prefix>/share/cutover/suites beside "
+                  "the binary, else the source tree's suites/)")
+      ->type_name("DIR");
+  command.add_flag("--break", options.inject_faults,
+                   "inject faults: a changed and a missing row, a sequence left behind, a stale "
+                   "DNS record, an expiring certificate");
+}
+
+// Finds the shipped suites when --suites is not given; false, having said why, when they are
+// not there.
+bool find_suite_folder(DemoOptions& options) {
   if (options.suites.empty()) options.suites = find_suites().string();
   if (options.suites.empty()) {
     std::cerr << "cutover demo: the shipped suites are neither in <prefix>/share/cutover/suites "
                  "beside this binary nor in a source tree around it; name their folder with "
                  "--suites DIR\n";
-    return kExitUsage;
+    return false;
   }
   for (const std::string& file : kSuiteFiles) {
     std::error_code error;
     if (!std::filesystem::is_regular_file(std::filesystem::path(options.suites) / file, error)) {
       std::cerr << fmt::format("cutover demo: --suites {}: there is no {} in that folder\n",
                                options.suites, file);
-      return kExitUsage;
+      return false;
     }
   }
-  return std::nullopt;
+  return true;
 }
 
 // Starts the old and new environments; an exit code instead when that fails or is interrupted,
@@ -239,9 +235,8 @@ std::vector<std::pair<std::string, std::string>> request_reports(const std::stri
   return written;
 }
 
-int run_demo(const std::vector<std::string>& arguments, const Extensions& extensions) {
-  DemoOptions demo;
-  if (const auto code = parse_arguments(arguments, demo)) return *code;
+int run_demo(DemoOptions demo, const Extensions& extensions) {
+  if (!find_suite_folder(demo)) return kExitUsage;
   auto started = start_environment(demo.inject_faults);
   if (const int* code = std::get_if<int>(&started)) return *code;
   std::unique_ptr<Environment> environment = std::move(std::get<0>(started));
@@ -278,8 +273,10 @@ int run_demo(const std::vector<std::string>& arguments, const Extensions& extens
 Command command(const Extensions& extensions) {
   return {"demo",
           "run the shipped suites against a whole migration on loopback (--break: with faults)",
-          [&extensions](const std::vector<std::string>& arguments) {
-            return run_demo(arguments, extensions);
+          [&extensions](CLI::App& command) {
+            auto options = std::make_shared<DemoOptions>();
+            add_options(command, *options);
+            return [options, &extensions] { return run_demo(*options, extensions); };
           }};
 }
 

@@ -286,17 +286,12 @@ bool read_variables(const std::vector<std::string>& definitions, RunOptions& opt
   return true;
 }
 
-// `cutover help [COMMAND]`: what `cutover [COMMAND] --help` prints. A command that parses its own
-// arguments (the demo) is asked for its help.
-int print_help(const CLI::App& app, const std::string& topic, const std::vector<CLI::App*>& extra,
-               const Extensions& extensions) {
+// `cutover help [COMMAND]`: what `cutover [COMMAND] --help` prints.
+int print_help(const CLI::App& app, const std::string& topic) {
   if (topic.empty()) {
     // Not app.help(): that would describe the `help` command, which was parsed.
     std::cout << app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);
     return kExitPassed;
-  }
-  for (std::size_t i = 0; i < extra.size(); ++i) {
-    if (extra[i]->get_name() == topic) return extensions.commands[i].run({"--help"});
   }
   for (const CLI::App* command : app.get_subcommands({})) {
     if (command->get_name() == topic) {
@@ -398,13 +393,10 @@ int run_cli(int argc, char** argv, const Extensions& extensions) {
   complete->prefix_command();
   complete->set_help_flag();
 
-  std::vector<CLI::App*> extra;
+  std::vector<std::pair<CLI::App*, std::function<int()>>> extra;
   for (const Command& command : extensions.commands) {
     auto* sub = app.add_subcommand(command.name, command.description);
-    sub->prefix_command();
-    // The command parses its own arguments, --help included, so its help lists its options.
-    sub->set_help_flag();
-    extra.push_back(sub);
+    extra.emplace_back(sub, command.define(*sub));
   }
 
   try {
@@ -414,7 +406,7 @@ int run_cli(int argc, char** argv, const Extensions& extensions) {
     return code == 0 ? kExitPassed : kExitUsage;
   }
 
-  if (help->parsed()) return print_help(app, help_topic, extra, extensions);
+  if (help->parsed()) return print_help(app, help_topic);
   if (app.got_subcommand("schema")) {
     std::cout << suite_schema(*extensions.registry).dump(2) << "\n";
     return kExitPassed;
@@ -431,8 +423,8 @@ int run_cli(int argc, char** argv, const Extensions& extensions) {
     print_kinds(*extensions.registry, markdown);
     return kExitPassed;
   }
-  for (std::size_t i = 0; i < extra.size(); ++i) {
-    if (extra[i]->parsed()) return extensions.commands[i].run(extra[i]->remaining());
+  for (const auto& [sub, run_command] : extra) {
+    if (sub->parsed()) return run_command();
   }
 
   RunOptions& options = arguments.options;

@@ -12,6 +12,10 @@
 #include "harness/scheduler.hpp"
 #include "harness/selection.hpp"
 
+namespace CLI {
+class App;
+}
+
 namespace cutover {
 
 // Exit codes are an API: CI scripts branch on them.
@@ -23,11 +27,14 @@ enum ExitCode : int {
   kExitInterrupted = 130,  // SIGINT or SIGTERM; reports were still written
 };
 
-// A subcommand that lives outside the harness (the demo), handed its own arguments.
+// A subcommand that lives outside the harness (the demo, merge, report). `define` adds its
+// options to the subcommand the command line made for it, so that --help, `cutover help`, the
+// man page and shell completion list them, and returns what runs it once the command line has
+// been parsed: an exit code.
 struct Command {
   std::string name;
   std::string description;
-  std::function<int(const std::vector<std::string>& arguments)> run;
+  std::function<std::function<int()>(CLI::App& command)> define;
 };
 
 // What the composition root (main) plugs into the command line.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -94,29 +95,32 @@ struct ReplayCommand {
   bool several_files = false;
 };
 
-int run_replay(const ReplayCommand& command, const std::vector<std::string>& arguments,
-               const Extensions& extensions) {
-  CLI::App app{command.description};
-  app.name("cutover " + command.name);
+// What `cutover merge` and `cutover report` are asked for.
+struct ReplayArguments {
   std::vector<std::string> files;
-  auto* positional = app.add_option("files", files, "cutover-results JSON files")->required();
-  if (!command.several_files) positional->expected(1);
   std::vector<std::pair<std::string, std::string>> reports;  // format name, file
+};
+
+void add_replay_options(CLI::App& app, const ReplayCommand& command, ReplayArguments& arguments,
+                        const Extensions& extensions) {
+  auto* positional =
+      app.add_option("files", arguments.files, "cutover-results JSON files")->required();
+  positional->type_name("FILE");
+  if (!command.several_files) positional->expected(1);
   for (const ReportFormat& format : extensions.report_formats) {
     app.add_option_function<std::string>(
            "--" + format.name,
-           [&reports, name = format.name](const std::string& path) {
+           [&reports = arguments.reports, name = format.name](const std::string& path) {
              reports.emplace_back(name, path);
            },
            format.description)
         ->type_name("FILE");
   }
-  try {
-    std::vector<std::string> reversed(arguments.rbegin(), arguments.rend());
-    app.parse(reversed);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kExitPassed : kExitUsage;
-  }
+}
+
+int run_replay(const ReplayCommand& command, const ReplayArguments& arguments,
+               const Extensions& extensions) {
+  const auto& [files, reports] = arguments;
   if (reports.empty()) {
     std::cerr << fmt::format("cutover {}: error: name at least one report to write (--{} FILE)\n",
                              command.name, extensions.report_formats.front().name);
@@ -261,22 +265,31 @@ void replay(const ResultsFile& run, Reporter& reporter) {
   reporter.run_finished(run.info, run.summary);
 }
 
-Command merge_command(const Extensions& extensions) {
-  ReplayCommand command{"merge", "combine the JSON results of a run's shards and write its reports",
-                        true};
-  return {command.name, command.description,
-          [command, &extensions](const std::vector<std::string>& arguments) {
-            return run_replay(command, arguments, extensions);
+namespace {
+
+Command replay_command(ReplayCommand command, const Extensions& extensions) {
+  const std::string name = command.name;
+  const std::string description = command.description;
+  return {name, description, [command = std::move(command), &extensions](CLI::App& app) {
+            auto arguments = std::make_shared<ReplayArguments>();
+            add_replay_options(app, command, *arguments, extensions);
+            return [command, arguments, &extensions] {
+              return run_replay(command, *arguments, extensions);
+            };
           }};
 }
 
+}  // namespace
+
+Command merge_command(const Extensions& extensions) {
+  return replay_command(
+      {"merge", "combine the JSON results of a run's shards and write its reports", true},
+      extensions);
+}
+
 Command report_command(const Extensions& extensions) {
-  ReplayCommand command{"report", "write reports (HTML, JUnit, ...) from a JSON results file",
-                        false};
-  return {command.name, command.description,
-          [command, &extensions](const std::vector<std::string>& arguments) {
-            return run_replay(command, arguments, extensions);
-          }};
+  return replay_command(
+      {"report", "write reports (HTML, JUnit, ...) from a JSON results file", false}, extensions);
 }
 
 }  // namespace cutover

@@ -19,7 +19,7 @@ TEST(CliHelp, HelpAloneIsTheProgramsHelp) {
   EXPECT_NE(alias.out.find("help"), std::string::npos) << alias.out;
 }
 
-// The harness's own commands, and commands main adds that parse their own arguments.
+// The harness's own commands, and the commands main adds (their options are listed too).
 TEST(CliHelp, HelpCommandIsTheCommandsHelp) {
   for (const std::string command : {"run", "kinds", "schema", "demo", "merge", "report"}) {
     const auto alias = run_cutover({"help", command});
@@ -29,6 +29,8 @@ TEST(CliHelp, HelpCommandIsTheCommandsHelp) {
     EXPECT_FALSE(alias.out.empty()) << command;
   }
   EXPECT_NE(run_cutover({"help", "run"}).out.find("--dry-run"), std::string::npos);
+  EXPECT_NE(run_cutover({"help", "demo"}).out.find("--break"), std::string::npos);
+  EXPECT_NE(run_cutover({"help", "merge"}).out.find("--junit FILE"), std::string::npos);
 }
 
 TEST(CliHelp, HelpForAnUnknownCommandIsAUsageError) {
