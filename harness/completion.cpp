@@ -56,7 +56,7 @@ std::vector<std::string> member_choices(const std::string& type_name) {
   return choices;
 }
 
-// --phase and --tag name what a suite declares; a type name with FILE (a FILE value, or an
+// --phase and --tag name what a suite declares; a type name with FILE or DIR (a FILE value, or an
 // ExistingFile check) is a path; a positional `command` names a command, as in `help run`.
 CompletedOption completed_option(const CLI::Option& option) {
   CompletedOption completed;
@@ -72,7 +72,7 @@ CompletedOption completed_option(const CLI::Option& option) {
     completed.value = ValueKind::phases;
   } else if (option.check_lname("tag")) {
     completed.value = ValueKind::tags;
-  } else if (type.find("FILE") != std::string::npos) {
+  } else if (type.find("FILE") != std::string::npos || type.find("DIR") != std::string::npos) {
     completed.value = ValueKind::files;
   } else if (option.get_positional() && option.get_name(true) == "command") {
     completed.value = ValueKind::commands;
@@ -85,10 +85,8 @@ CompletedOption completed_option(const CLI::Option& option) {
   return completed;
 }
 
-// A command that parses its own arguments (prefix command) is given file names.
 CompletedCommand completed_command(const CLI::App& command) {
   CompletedCommand completed{command.get_name(), command.get_description(), {}, {}};
-  completed.positional.value = command.get_prefix_command() ? ValueKind::files : ValueKind::none;
   for (const CLI::Option* option : command.get_options()) {
     if (option->nonpositional()) {
       completed.options.push_back(completed_option(*option));
@@ -194,6 +192,12 @@ _cutover() {
       break
     fi
   done
+  # --phase=VALUE: bash splits the word at the '=' (COMP_WORDBREAKS).
+  if [[ $cur == = ]]; then
+    cur=""
+  elif [[ $prev == = ]]; then
+    prev="${COMP_WORDS[COMP_CWORD-2]}"
+  fi
   COMPREPLY=()
 )script";
 
@@ -261,6 +265,11 @@ _cutover() {
       break
     fi
   done
+  # --phase=VALUE: the value is completed after the '='.
+  if [[ $cur == --*=* ]]; then
+    prev=${cur%%=*}
+    compset -P '*='
+  fi
   # The phases or tags of the suite files typed so far, as the binary loads them.
   _cutover_suite_values() {
     local -a values=(${(f)"$(${words[1]} __complete $1 ${words[command_index,CURRENT-1]} 2>/dev/null)"})
@@ -371,7 +380,7 @@ std::string fish_script(const CommandLine& line) {
 }
 
 // The words among `words` (typed after `command`'s name) that are not options or their values
-// and name regular files.
+// and name regular files. An option's value is its next word, or follows its '='.
 std::vector<std::filesystem::path> suite_files(const CLI::App& command,
                                                const std::vector<std::string>& words) {
   std::vector<std::filesystem::path> files;
@@ -380,7 +389,10 @@ std::vector<std::filesystem::path> suite_files(const CLI::App& command,
     if (word.starts_with("-")) {
       const CLI::Option* option = command.get_option_no_throw(word.substr(0, word.find('=')));
       const bool takes_value = option != nullptr && option->get_items_expected_max() != 0;
-      if (takes_value && word.find('=') == std::string::npos) ++i;
+      if (takes_value && word.find('=') == std::string::npos) {
+        // bash splits `--out=x` into `--out`, `=` and `x`.
+        i += i + 1 < words.size() && words[i + 1] == "=" ? 2 : 1;
+      }
       continue;
     }
     std::error_code error;

@@ -108,6 +108,22 @@ TEST(Completion, BashCompletesTheFlagsOfRun) {
   }
 }
 
+// demo, merge and report are added by main; their options are completed like run's.
+TEST(Completion, BashCompletesTheFlagsOfTheCommandsMainAdds) {
+  loopback::TempDir folder;
+  const auto demo = bash_completes(folder, {"demo", "--"});
+  for (const std::string flag : {"--out", "--suites", "--break"}) {
+    EXPECT_TRUE(contains(demo, flag)) << flag;
+  }
+  const auto merge = bash_completes(folder, {"merge", "--"});
+  for (const std::string flag : {"--junit", "--html", "--json"}) {
+    EXPECT_TRUE(contains(merge, flag)) << flag;
+  }
+  folder.write("0.json", "{}");
+  EXPECT_EQ(bash_completes(folder, {"report", folder.path().string() + "/0.j"}),
+            std::vector<std::string>{folder.path().string() + "/0.json"});
+}
+
 TEST(Completion, BashCompletesThePhasesAndTagsOfTheSuitesTyped) {
   loopback::TempDir folder;
   const std::string suite = folder.write("shop.yaml", kSuite).string();
@@ -117,6 +133,11 @@ TEST(Completion, BashCompletesThePhasesAndTagsOfTheSuitesTyped) {
             std::vector<std::string>{"after"});
   EXPECT_EQ(bash_completes(folder, {"run", suite, "--tag", "n"}),
             std::vector<std::string>{"network"});
+  // --phase=VALUE, which bash splits at the '='.
+  EXPECT_EQ(bash_completes(folder, {"run", suite, "--phase", "="}),
+            (std::vector<std::string>{"before", "after"}));
+  EXPECT_EQ(bash_completes(folder, {"run", "--junit=x.xml", suite, "--phase", "=", "a"}),
+            std::vector<std::string>{"after"});
 }
 
 // fish offers candidates with their descriptions after a tab.
