@@ -56,12 +56,8 @@ class ChecksumAttempt : public Attempt<ChecksumAttempt> {
   }
 
   void describe() {
-    std::vector<const Table*> listed;
-    for (const auto& side : listed_) {
-      for (const Table& table : side)
-        listed.push_back(&table);
-    }
-    TableSelection selection = select_tables(settings_.tables, settings_.exclude, listed);
+    TableSelection selection =
+        select_tables(settings_.tables, settings_.exclude, {&listed_[0], &listed_[1]});
     unmatched_ = std::move(selection.unmatched);
     std::vector<Table> tables;
     for (const std::string& name : selection.names) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <concepts>
+#include <initializer_list>
 #include <set>
 #include <string>
 #include <string_view>
@@ -38,5 +40,19 @@ struct TableSelection {
 TableSelection select_tables(const std::vector<std::string>& patterns,
                              const std::vector<std::string>& exclude,
                              const std::vector<const Table*>& listed);
+
+// The same over the tables each side listed, as an engine's list_tables returns them (Table, or
+// an engine's type derived from it): select_tables(patterns, exclude, {&source, &target}).
+template <std::derived_from<Table> EngineTable>
+TableSelection select_tables(const std::vector<std::string>& patterns,
+                             const std::vector<std::string>& exclude,
+                             std::initializer_list<const std::vector<EngineTable>*> sides) {
+  std::vector<const Table*> listed;
+  for (const std::vector<EngineTable>* side : sides) {
+    for (const EngineTable& table : *side)
+      listed.push_back(&table);
+  }
+  return select_tables(patterns, exclude, listed);
+}
 
 }  // namespace cutover::database

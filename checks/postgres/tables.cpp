@@ -24,15 +24,4 @@ std::vector<Table> list_tables(Session& session) {
   return tables;
 }
 
-TableSelection select_tables(const std::vector<std::string>& patterns,
-                             const std::vector<std::string>& exclude,
-                             const std::vector<const std::vector<Table>*>& sides) {
-  std::vector<const database::Table*> listed;
-  for (const std::vector<Table>* side : sides) {
-    for (const Table& table : *side)
-      listed.push_back(&table);
-  }
-  return database::select_tables(patterns, exclude, listed);
-}
-
 }  // namespace cutover::postgres

@@ -12,6 +12,7 @@ namespace cutover::postgres {
 
 using database::is_glob;
 using database::qualified;
+using database::select_tables;
 using database::TableSelection;
 
 struct Table : database::Table {
@@ -21,10 +22,5 @@ struct Table : database::Table {
 
 // Every ordinary or partitioned table outside the system schemas, ordered by schema and name.
 std::vector<Table> list_tables(Session& session);
-
-// database::select_tables over the tables each side listed.
-TableSelection select_tables(const std::vector<std::string>& patterns,
-                             const std::vector<std::string>& exclude,
-                             const std::vector<const std::vector<Table>*>& sides);
 
 }  // namespace cutover::postgres
