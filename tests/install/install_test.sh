@@ -19,6 +19,8 @@ cmake --install "$build" --prefix "$prefix" >"$work/install.log" || {
   fail "cmake --install failed"
 }
 
+# The libraries and the CMake package are in Debian's multiarch folder, lib/x86_64-linux-gnu.
+libdir=lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 for file in bin/cutover share/cutover/suites/pre-cutover.yaml share/cutover/suites/sync.yaml \
   share/cutover/suites/post-cutover.yaml share/cutover/schema/cutover-suite.schema.json \
   share/man/man1/cutover.1 share/bash-completion/completions/cutover \
@@ -26,8 +28,8 @@ for file in bin/cutover share/cutover/suites/pre-cutover.yaml share/cutover/suit
   share/doc/cutover/README.md \
   share/doc/cutover/QUICKSTART.md share/doc/cutover/ci/github-actions.yml \
   include/cutover/harness/check.hpp include/cutover/checks/builtin.hpp \
-  include/cutover/reports/builtin.hpp lib/cmake/Cutover/CutoverConfig.cmake \
-  lib/cmake/Cutover/CutoverConfigVersion.cmake; do
+  include/cutover/reports/builtin.hpp "$libdir/cmake/Cutover/CutoverConfig.cmake" \
+  "$libdir/cmake/Cutover/CutoverConfigVersion.cmake" "$libdir/libcutover_harness.a"; do
   [[ -e "$prefix/$file" ]] || fail "missing $file under the prefix"
 done
 

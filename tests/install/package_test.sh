@@ -30,8 +30,11 @@ for library in libc6 libstdc++6 libssl3 libpqxx libc-ares2 libyaml; do
   [[ "$depends" == *"$library"* ]] || fail "Depends lacks $library: $depends"
 done
 dpkg-deb -c "${devs[0]}" >"$work/dev-files"
-grep -q 'cmake/Cutover/CutoverConfig.cmake$' "$work/dev-files" ||
-  fail "cutover-dev lacks the CMake package"
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+grep -q "usr/lib/$multiarch/cmake/Cutover/CutoverConfig.cmake\$" "$work/dev-files" ||
+  fail "cutover-dev lacks the CMake package in /usr/lib/$multiarch"
+grep -q "usr/lib/$multiarch/libcutover_harness.a\$" "$work/dev-files" ||
+  fail "cutover-dev lacks the libraries in /usr/lib/$multiarch"
 
 dpkg-deb -x "${debs[0]}" "$work/root"
 [[ -s "$work/root/usr/share/cutover/schema/cutover-suite.schema.json" ]] ||
