@@ -1,0 +1,34 @@
+#include "reports/measurement_text.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace cutover {
+
+std::string number_text(double value) {
+  if (!std::isfinite(value)) return fmt::format("{}", value);
+  const double magnitude = std::abs(value);
+  if (magnitude < 1e15 && value == std::floor(value)) return fmt::format("{:.0f}", value);
+  // Decimals for 3 significant digits; the whole part is never rounded away.
+  const int exponent = magnitude == 0 ? 0 : static_cast<int>(std::floor(std::log10(magnitude)));
+  const int decimals = std::clamp(2 - exponent, 0, 12);
+  std::string text = fmt::format("{:.{}f}", value, decimals);
+  if (text.find('.') != std::string::npos) {
+    text.erase(text.find_last_not_of('0') + 1);
+    if (text.ends_with('.')) text.pop_back();
+  }
+  return text;
+}
+
+std::string measurement_text(const Measurement& measurement) {
+  std::string name = measurement.name;
+  const std::string& unit = measurement.unit;
+  if (!unit.empty() && name.ends_with("_" + unit)) name.resize(name.size() - unit.size() - 1);
+  const std::string number = number_text(measurement.value);
+  if (unit.empty() || name == unit) return fmt::format("{}={}", name, number);
+  return fmt::format("{}={} {}", name, number, unit);
+}
+
+}  // namespace cutover
