@@ -17,19 +17,45 @@ std::string rows_phrase(std::int64_t count) {
   return count == 1 ? "1 row" : fmt::format("{} rows", count);
 }
 
+// "1 row changed: id=3 (price)", "12 rows missing on target: id=4, id=7, id=9 and 9 more": the
+// first rows of a kind by key, from the examples the comparison kept; just the count when it kept
+// none.
+std::string rows_named(std::int64_t count, std::string_view what, DiffKind kind,
+                       const std::vector<Diff>& examples) {
+  std::vector<std::string> named;
+  for (const Diff& diff : examples) {
+    if (diff.kind != kind || named.size() == kNamedInMessage) continue;
+    named.push_back(kind == DiffKind::changed
+                        ? fmt::format("{} ({})", diff.key, fmt::join(diff.columns, ", "))
+                        : diff.key);
+  }
+  std::string text = fmt::format("{} {}", rows_phrase(count), what);
+  if (named.empty()) return text;
+  text += fmt::format(": {}", fmt::join(named, ", "));
+  const auto more = count - static_cast<std::int64_t>(named.size());
+  return more > 0 ? fmt::format("{} and {} more", text, more) : text;
+}
+
 // What differs in one table, for the result's message; empty when it is identical.
 std::vector<std::string> table_problems(const TableCompare& table) {
   const Differences& found = table.differences;
   std::vector<std::string> parts = table.problems;
-  if (found.missing > 0)
-    parts.push_back(fmt::format("{} missing on target", rows_phrase(found.missing)));
-  if (found.extra > 0) parts.push_back(fmt::format("{} extra on target", rows_phrase(found.extra)));
-  if (found.changed > 0) {
-    std::vector<std::string> columns;
-    for (const auto& [column, count] : found.changed_columns)
-      columns.push_back(fmt::format("{} {}", column, count));
+  if (found.missing > 0) {
     parts.push_back(
-        fmt::format("{} changed ({})", rows_phrase(found.changed), fmt::join(columns, ", ")));
+        rows_named(found.missing, "missing on target", DiffKind::missing, found.examples));
+  }
+  if (found.extra > 0)
+    parts.push_back(rows_named(found.extra, "extra on target", DiffKind::extra, found.examples));
+  if (found.changed > 0) {
+    std::string changed = rows_named(found.changed, "changed", DiffKind::changed, found.examples);
+    if (std::none_of(found.examples.begin(), found.examples.end(),
+                     [](const Diff& diff) { return diff.kind == DiffKind::changed; })) {
+      std::vector<std::string> columns;
+      for (const auto& [column, count] : found.changed_columns)
+        columns.push_back(fmt::format("{} {}", column, count));
+      changed += fmt::format(" ({})", fmt::join(columns, ", "));
+    }
+    parts.push_back(std::move(changed));
   }
   if (table.planned && table.bucketing == Bucketing::hashed && found.missing + found.extra > 0)
     parts.push_back("no primary key or unique not-null key, so the rows cannot be named");

@@ -118,8 +118,8 @@ TEST(DatabaseCompare, ResultNamesWhatDiffers) {
   const CheckResult result = summarise(tables, {"sales.*"}, {.max_diffs = 100, .rechecked = 2s});
   EXPECT_EQ(result.outcome, Outcome::failed);
   EXPECT_EQ(result.message,
-            "no table matches 'sales.*'; public.a: 1 row missing on target; 2 rows changed (qty "
-            "2); public.b: missing on target");
+            "no table matches 'sales.*'; public.a: 1 row missing on target: id=9; 2 rows changed: "
+            "id=10 (qty) and 1 more; public.b: missing on target");
   EXPECT_NE(result.details.find("id=9"), std::string::npos);
   EXPECT_LT(result.details.find("id=9"), result.details.find("id=10"));
   EXPECT_NE(result.details.find("read again after 2s"), std::string::npos);

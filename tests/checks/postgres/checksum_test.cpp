@@ -108,7 +108,7 @@ TEST_F(PostgresChecksumTest, EveryMutationIsFoundWithItsKeyAndColumnInBothModes)
   // ('ab', 'c') on both sides for a value moved between two adjacent columns.
   both("UPDATE public.t SET c_text = 'ab', c_text2 = 'c' WHERE id = 9");
   const auto changed = [](std::string column, std::string sql) {
-    return Mutation{column, sql, "public.t: 1 row changed (" + column + " 1)",
+    return Mutation{column, sql, "public.t: 1 row changed: id=7 (" + column + ")",
                     "public.t  id=7  changed     " + column};
   };
   const std::vector<Mutation> mutations = {
@@ -133,21 +133,21 @@ TEST_F(PostgresChecksumTest, EveryMutationIsFoundWithItsKeyAndColumnInBothModes)
               "UPDATE public.t SET c_array = ARRAY[c_array[2], c_array[1]] WHERE id = 7"),
       changed("c_enum", "UPDATE public.t SET c_enum = 'angry' WHERE id = 7"),
       Mutation{"empty string to NULL", "UPDATE public.t SET c_text2 = NULL WHERE id = 7",
-               "public.t: 1 row changed (c_text2 1)", "public.t  id=7  changed     c_text2"},
+               "public.t: 1 row changed: id=7 (c_text2)", "public.t  id=7  changed     c_text2"},
       Mutation{"empty string to the text NULL", "UPDATE public.t SET c_text2 = 'NULL' WHERE id = 7",
-               "public.t: 1 row changed (c_text2 1)", "public.t  id=7  changed     c_text2"},
+               "public.t: 1 row changed: id=7 (c_text2)", "public.t  id=7  changed     c_text2"},
       Mutation{"missing row", "DELETE FROM public.t WHERE id = 7",
-               "public.t: 1 row missing on target", "public.t  id=7  missing on target"},
+               "public.t: 1 row missing on target: id=7", "public.t  id=7  missing on target"},
       Mutation{"extra row", "INSERT INTO public.t (id) VALUES (51)",
-               "public.t: 1 row extra on target", "public.t  id=51  extra on target"},
+               "public.t: 1 row extra on target: id=51", "public.t  id=51  extra on target"},
       Mutation{"two rows' values swapped",
                "UPDATE public.t SET c_text = CASE id WHEN 7 THEN 'text8' ELSE 'text7' END "
                "WHERE id IN (7, 8)",
-               "public.t: 2 rows changed (c_text 2)",
+               "public.t: 2 rows changed: id=7 (c_text), id=8 (c_text)",
                "public.t  id=7  changed     c_text\npublic.t  id=8  changed     c_text"},
       Mutation{"a value moved between adjacent columns",
                "UPDATE public.t SET c_text = 'a', c_text2 = 'bc' WHERE id = 9",
-               "public.t: 1 row changed (c_text 1, c_text2 1)",
+               "public.t: 1 row changed: id=9 (c_text, c_text2)",
                "public.t  id=9  changed     c_text, c_text2"},
   };
   for (const Mutation& mutation : mutations) {
@@ -197,36 +197,37 @@ TEST_F(PostgresChecksumTest, ValuesPostgresHashesAlikeAreStillToldApart) {
   };
   const std::vector<Case> cases = {
       {"numeric NaN and Infinity", "(1, 'NaN')", "(1, 'Infinity')",
-       "public.v: 1 row changed (n 1)"},
-      {"numeric 0 and NULL", "(1, 0)", "(1, NULL)", "public.v: 1 row changed (n 1)"},
+       "public.v: 1 row changed: id=1 (n)"},
+      {"numeric 0 and NULL", "(1, 0)", "(1, NULL)", "public.v: 1 row changed: id=1 (n)"},
       {"NaN and 0 swapped between rows", "(1, 'NaN'), (2, 0)", "(1, 0), (2, 'NaN')",
-       "public.v: 2 rows changed (n 2)"},
+       "public.v: 2 rows changed: id=1 (n), id=2 (n)"},
       {"1 and 10000 swapped between rows", "(1, 1), (2, 10000)", "(1, 10000), (2, 1)",
-       "public.v: 2 rows changed (n 2)"},
+       "public.v: 2 rows changed: id=1 (n), id=2 (n)"},
   };
   const std::vector<Case> floats = {
-      {"float 0 and NULL", "(0, NULL, 0)", "(0, NULL, NULL)", "public.v: 1 row changed (f 1)"},
+      {"float 0 and NULL", "(0, NULL, 0)", "(0, NULL, NULL)", "public.v: 1 row changed: id=0 (f)"},
       {"float 0 moved between rows", "(1, NULL, NULL), (2, NULL, NULL), (3, NULL, 0)",
-       "(1, NULL, 0), (2, NULL, 0), (3, NULL, NULL)", "public.v: 3 rows changed (f 3)"},
+       "(1, NULL, 0), (2, NULL, 0), (3, NULL, NULL)",
+       "public.v: 3 rows changed: id=1 (f), id=2 (f), id=3 (f)"},
       {"bigint 1 and 4294967296", "(1, NULL, NULL, 1)", "(1, NULL, NULL, 4294967296)",
-       "public.v: 1 row changed (b 1)"},
+       "public.v: 1 row changed: id=1 (b)"},
       {"array bounds", "(1, NULL, NULL, NULL, '{1,2,3,4}')",
-       "(1, NULL, NULL, NULL, '[5:8]={1,2,3,4}')", "public.v: 1 row changed (a 1)"},
+       "(1, NULL, NULL, NULL, '[5:8]={1,2,3,4}')", "public.v: 1 row changed: id=1 (a)"},
       {"array dimensions", "(1, NULL, NULL, NULL, '{1,2,3,4}')",
-       "(1, NULL, NULL, NULL, '{{1,2},{3,4}}')", "public.v: 1 row changed (a 1)"},
+       "(1, NULL, NULL, NULL, '{{1,2},{3,4}}')", "public.v: 1 row changed: id=1 (a)"},
       {"jsonb structure", "(1, NULL, NULL, NULL, NULL, '[[],[]]')",
-       "(1, NULL, NULL, NULL, NULL, '[[[]]]')", "public.v: 1 row changed (j 1)"},
+       "(1, NULL, NULL, NULL, NULL, '[[[]]]')", "public.v: 1 row changed: id=1 (j)"},
       {"jsonb empty containers", "(1, NULL, NULL, NULL, NULL, '{}')",
-       "(1, NULL, NULL, NULL, NULL, '[]')", "public.v: 1 row changed (j 1)"},
+       "(1, NULL, NULL, NULL, NULL, '[]')", "public.v: 1 row changed: id=1 (j)"},
       {"citext case", "(1, NULL, NULL, NULL, NULL, NULL, 'ABC')",
-       "(1, NULL, NULL, NULL, NULL, NULL, 'abc')", "public.v: 1 row changed (c 1)"},
+       "(1, NULL, NULL, NULL, NULL, NULL, 'abc')", "public.v: 1 row changed: id=1 (c)"},
       {"nondeterministic collation", "(1, NULL, NULL, NULL, NULL, NULL, NULL, 'ABC')",
-       "(1, NULL, NULL, NULL, NULL, NULL, NULL, 'abc')", "public.v: 1 row changed (t 1)"},
+       "(1, NULL, NULL, NULL, NULL, NULL, NULL, 'abc')", "public.v: 1 row changed: id=1 (t)"},
       // 1 and 2^32 microseconds after 2000-01-01: the halves of both fold to 1.
       {"timestamps 2^32 microseconds apart",
        "(1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2000-01-01 00:00:00.000001')",
        "(1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2000-01-01 01:11:34.967296')",
-       "public.v: 1 row changed (ts 1)"},
+       "public.v: 1 row changed: id=1 (ts)"},
   };
   std::vector<Case> all = cases;
   all.insert(all.end(), floats.begin(), floats.end());
@@ -273,7 +274,7 @@ TEST_F(PostgresChecksumTest, EmptyTablesPassAndAnEmptyTargetFails) {
                 "1 table is identical on source and target (0 rows on each side, 0 segments)");
   on_source("INSERT INTO t SELECT g, 'x' FROM generate_series(1, 3) g");
   const Completed result = run(compare({"t"}));
-  expect_result(result, Outcome::failed, "public.t: 3 rows missing on target");
+  expect_result(result, Outcome::failed, "public.t: 3 rows missing on target: id=1, id=2, id=3");
   EXPECT_EQ(listed(result),
             "public.t  id=1  missing on target\n"
             "public.t  id=2  missing on target\n"
@@ -357,7 +358,8 @@ TEST_F(PostgresChecksumTest, DifferingSegmentsAreBisectedDownToTheRows) {
   // Segments of about 2,300 rows, split in 16 until at most 1,000 rows, then read row by row.
   const Completed result = run(compare({"big"}, {{"segment_rows", std::int64_t{2000}}}));
   expect_result(result, Outcome::failed,
-                "public.big: 1 row missing on target; 1 row extra on target; 1 row changed (v 1)");
+                "public.big: 1 row missing on target: id=4000; 1 row extra on target: id=7000; 1 "
+                "row changed: id=1234 (v)");
   EXPECT_EQ(listed(result),
             "public.big  id=1234  changed            v\n"
             "public.big  id=4000  missing on target\n"
@@ -379,7 +381,8 @@ TEST_F(PostgresChecksumTest, ScansSplitOverConnectionsShareOneSnapshot) {
       "1 table is identical on source and target (100000 rows on each side, 10 segments)");
   on_target("UPDATE wide SET pad = 'y' WHERE id IN (5, 99999)");
   const Completed changed = run(compare({"wide"}));
-  expect_result(changed, Outcome::failed, "public.wide: 2 rows changed (pad 2)");
+  expect_result(changed, Outcome::failed,
+                "public.wide: 2 rows changed: id=99999 (pad), id=5 (pad)");
   EXPECT_EQ(listed(changed),
             "public.wide  id=5      changed     pad\n"
             "public.wide  id=99999  changed     pad");
@@ -400,7 +403,8 @@ TEST_F(PostgresChecksumTest, PartitionedTablesAreComparedWithTheirPartitions) {
                 "1 table is identical on source and target (2000 rows on each side, 4 segments)");
   on_target("UPDATE events SET v = 'x' WHERE id = 1500");
   const Completed result = run(fields);
-  expect_result(result, Outcome::failed, "public.events: 1 row changed (v 1)");
+  expect_result(result, Outcome::failed,
+                "public.events: 1 row changed: (id, at)=(1500, '2026-01-26') (v)");
   EXPECT_EQ(listed(result), "public.events  (id, at)=(1500, '2026-01-26')  changed     v");
 }
 
@@ -422,8 +426,9 @@ TEST_F(PostgresChecksumTest, TextAndCompositeKeysSplitInCOrder) {
       "INSERT INTO words VALUES ('ZZZ', 1); UPDATE pairs SET v = 0 WHERE id = 15");
   const Completed result = run(fields);
   expect_result(result, Outcome::failed,
-                "public.pairs: 1 row changed (v 1); public.words: 1 row missing on target; 1 row "
-                "extra on target; 1 row changed (n 1)");
+                "public.pairs: 1 row changed: (tenant, id)=('t1', 15) (v); public.words: 1 row "
+                "missing on target: w='c81e728d9d4c2f636f067f89cc14862c'; 1 row extra on target: "
+                "w='ZZZ'; 1 row changed: w='70efdf2ec9b086079795c442636b55fb' (n)");
   EXPECT_EQ(listed(result),
             "public.pairs  (tenant, id)=('t1', 15)               changed            v\n"
             "public.words  w='70efdf2ec9b086079795c442636b55fb'  changed            n\n"
@@ -443,7 +448,7 @@ TEST_F(PostgresChecksumTest, NormalisationOptions) {
     SCOPED_TRACE(mode);
     const std::string m = mode;
     expect_result(run(compare({"n"}, {{"mode", m}})), Outcome::failed,
-                  "public.n: 1 row changed (f 1, ts 1)");
+                  "public.n: 1 row changed: id=1 (f, ts)");
     expect_result(run(compare({"n"}, {{"mode", m},
                                       {"float_digits", std::int64_t{15}},
                                       {"timestamp_precision", std::int64_t{3}}})),
@@ -454,7 +459,7 @@ TEST_F(PostgresChecksumTest, NormalisationOptions) {
                                       {"float_digits", std::int64_t{17}},
                                       {"timestamp_precision", std::int64_t{3}},
                                       {"trim_char", false}})),
-                  Outcome::failed, "public.n: 1 row changed (c 1, f 1)");
+                  Outcome::failed, "public.n: 1 row changed: id=1 (c, f)");
   }
 }
 
@@ -468,9 +473,10 @@ TEST_F(PostgresChecksumTest, WhereColumnsAndMaxDiffsNarrowTheCompare) {
       Outcome::passed,
       "1 table is identical on source and target (4 rows on each side, 1 segment)");
   expect_result(run(compare({"t"}, {{"columns", Strings{"b"}}})), Outcome::failed,
-                "public.t: 1 row changed (b 1)");
+                "public.t: 1 row changed: id=9 (b)");
   const Completed limited = run(compare({"t"}, {{"max_diffs", std::int64_t{2}}}));
-  expect_result(limited, Outcome::failed, "public.t: 4 rows changed (a 3, b 1)");
+  expect_result(limited, Outcome::failed,
+                "public.t: 4 rows changed: id=2 (a), id=3 (a) and 2 more");
   EXPECT_EQ(listed(limited),
             "public.t  id=2  changed     a\n"
             "public.t  id=3  changed     a");
@@ -496,7 +502,7 @@ TEST_F(PostgresChecksumTest, RecheckReadsTheDifferingSegmentsAgain) {
 
   on_target("DELETE FROM t WHERE id = 4");
   const Completed still = run(compare({"t"}, {{"recheck", Duration(200ms)}}));
-  expect_result(still, Outcome::failed, "public.t: 1 row missing on target");
+  expect_result(still, Outcome::failed, "public.t: 1 row missing on target: id=4");
 }
 
 TEST_F(PostgresChecksumTest, UnreachableDatabasesAndWrongPasswordsAreErrors) {
