@@ -120,7 +120,7 @@ std::string render(const RunInfo& info, const RunSummary& summary,
   if (failing.empty()) return out;
 
   std::string table =
-      "\n### Failed and error checks\n\n"
+      "\n### Failed, error and skipped checks\n\n"
       "| outcome | suite | phase | check | kind | message |\n"
       "|---|---|---|---|---|---|\n";
   std::string details;
@@ -141,8 +141,8 @@ std::string render(const RunInfo& info, const RunSummary& summary,
   if (shown < failing.size()) {
     const std::size_t left_out = failing.size() - shown;
     out += fmt::format(
-        "\n_{} more failed or error check{} left out: the summary stays under 1 MiB. The JSON, "
-        "JUnit and HTML reports list every check._\n",
+        "\n_{} more failed, error or skipped check{} left out: the summary stays under 1 MiB. The "
+        "JSON, JUnit and HTML reports list every check._\n",
         left_out, left_out == 1 ? "" : "s");
   }
   if (!details.empty()) out += "\n" + details;
@@ -156,8 +156,9 @@ MarkdownReporter::MarkdownReporter(std::filesystem::path path, Mode mode)
 
 MarkdownReporter::~MarkdownReporter() = default;
 
+// A skipped check fails the run as a failed one does, so it is listed too.
 bool MarkdownReporter::keeps(const Result& result) const {
-  return result.outcome == Outcome::failed || result.outcome == Outcome::error;
+  return result.outcome != Outcome::passed;
 }
 
 MarkdownEntry MarkdownReporter::make_entry(const PlannedCheck& check, const Result& result,

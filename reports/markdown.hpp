@@ -31,8 +31,8 @@ struct MarkdownEntry {
 inline constexpr std::size_t kMarkdownLimit = std::size_t{1} << 20;
 
 // A Markdown summary for CI pages (GitHub's step summary, merge request comments): the verdict,
-// the counts, and a table of the failed and error checks with their details collapsed. Written
-// at run_finished, either replacing the file (atomically) or appended to it (for
+// the counts, and a table of the failed, error and skipped checks with their details collapsed.
+// Written at run_finished, either replacing the file (atomically) or appended to it (for
 // $GITHUB_STEP_SUMMARY, which several steps share).
 class MarkdownReporter : public CollectingReporter<detail::MarkdownEntry> {
  public:
@@ -42,7 +42,7 @@ class MarkdownReporter : public CollectingReporter<detail::MarkdownEntry> {
   ~MarkdownReporter() override;
 
  protected:
-  // Only failed and error checks are listed.
+  // Only failed, error and skipped checks are listed.
   bool keeps(const Result& result) const override;
   detail::MarkdownEntry make_entry(const PlannedCheck& check, const Result& result,
                                    std::size_t order) override;

@@ -107,7 +107,8 @@ TEST(MarkdownReporter, APassingRunIsTheVerdictAndTheCounts) {
   EXPECT_EQ(text, kHeaderPassed);
 }
 
-TEST(MarkdownReporter, AFailingRunListsFailedAndErrorChecksInReportOrderWithDetails) {
+// A skipped check fails the run too, so it is listed with its reason.
+TEST(MarkdownReporter, AFailingRunListsFailedErrorAndSkippedChecksInReportOrderWithDetails) {
   const std::string text = render(
       {entry(make_check("web", "pre", "home"), make_result(Outcome::error, "connection refused")),
        entry(make_check("db", "post", "reindex"), make_result(Outcome::passed, "ok")),
@@ -125,11 +126,12 @@ TEST(MarkdownReporter, AFailingRunListsFailedAndErrorChecksInReportOrderWithDeta
             "\n"
             "Suites: db, web · started 2026-11-25 22:01:02 UTC on ci-runner-7 · cutover 0.1.0\n"
             "\n"
-            "### Failed and error checks\n"
+            "### Failed, error and skipped checks\n"
             "\n"
             "| outcome | suite | phase | check | kind | message |\n"
             "|---|---|---|---|---|---|\n"
             "| failed | db | pre | rows | tcp | expected 3 rows, got 2 |\n"
+            "| skipped | db | post | vacuum | tcp | needs rows |\n"
             "| error | web | pre | home | tcp | connection refused |\n"
             "\n"
             "<details><summary>db / pre / rows</summary>\n"
@@ -188,10 +190,11 @@ TEST(MarkdownReporter, StaysUnderOneMebibyteAndSaysHowManyChecksWereLeftOut) {
   EXPECT_GT(rows, 1'000u);
   EXPECT_LT(rows, count);
   ASSERT_GT(text.size(), 400u);
-  EXPECT_NE(text.find(fmt::format("\n_{} more failed or error checks left out: the summary stays "
-                                  "under 1 MiB. The JSON, JUnit and HTML reports list every "
-                                  "check._\n",
-                                  count - rows)),
+  EXPECT_NE(text.find(fmt::format(
+                "\n_{} more failed, error or skipped checks left out: the summary stays "
+                "under 1 MiB. The JSON, JUnit and HTML reports list every "
+                "check._\n",
+                count - rows)),
             std::string::npos)
       << text.substr(text.find("\n_"), 300);
   EXPECT_NE(text.find("<details><summary>db / pre / check 0000</summary>"), std::string::npos);
