@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "reports/summary_line.hpp"
+
 namespace cutover {
 namespace {
 
@@ -58,7 +60,7 @@ std::optional<Error> shard_set_error(const std::vector<ResultsFile>& shards,
     const RunInfo& shard = shards[i].info;
     if (shard.shard_count != count) {
       return Error{fmt::format("{} is shard {} of {}, but {} is one of {}: not shards of one run",
-                               names.at(i), shard.shard_index + 1, shard.shard_count, names.front(),
+                               names.at(i), shard.shard_index, shard.shard_count, names.front(),
                                count)};
     }
     if (count == 1) continue;
@@ -68,15 +70,16 @@ std::optional<Error> shard_set_error(const std::vector<ResultsFile>& shards,
                                shard.shard_index, count)};
     }
     if (seen[index] != shards.size()) {
-      return Error{fmt::format("{} and {} are both shard {} of {}", names.at(seen[index]),
-                               names.at(i), shard.shard_index + 1, count)};
+      return Error{fmt::format("{} and {} are both shard {} of {} (--shard-index {})",
+                               names.at(seen[index]), names.at(i), index, count, index)};
     }
     seen[index] = i;
   }
   for (std::size_t index = 0; index < seen.size() && count > 1; ++index) {
     if (seen[index] == shards.size()) {
       return Error{
-          fmt::format("shard {} of {} is missing: merge every shard of the run", index + 1, count)};
+          fmt::format("shard {} of {} (--shard-index {}) is missing: merge every shard of the run",
+                      index, count, index)};
     }
   }
   return std::nullopt;
@@ -166,11 +169,7 @@ int run_replay(const ReplayCommand& command, const ReplayArguments& arguments,
     return kExitInternal;
   }
   const RunSummary& summary = run.summary;
-  std::cout << fmt::format("{} check{}: {} passed, {} failed, {} error, {} skipped{}\n",
-                           summary.total(), summary.total() == 1 ? "" : "s",
-                           summary.count(Outcome::passed), summary.count(Outcome::failed),
-                           summary.count(Outcome::error), summary.count(Outcome::skipped),
-                           summary.interrupted ? " (interrupted)" : "");
+  std::cout << summary_line(summary) << (summary.interrupted ? " (interrupted)" : "") << "\n";
   for (const auto& [name, path] : reports) {
     std::cout << fmt::format("wrote {} report to {}\n", name, path);
   }

@@ -217,10 +217,11 @@ TEST(MergeResults, NeedsEveryShardOfTheRunOnce) {
     auto merged = merge_results(files, names);
     return merged ? std::string("merged") : merged.error().message;
   };
-  EXPECT_EQ(merge({{0, 3}, {2, 3}}), "shard 2 of 3 is missing: merge every shard of the run");
-  EXPECT_EQ(merge({{0, 2}, {0, 2}}), "s0.json and s1.json are both shard 1 of 2");
+  EXPECT_EQ(merge({{0, 3}, {2, 3}}),
+            "shard 1 of 3 (--shard-index 1) is missing: merge every shard of the run");
+  EXPECT_EQ(merge({{0, 2}, {0, 2}}), "s0.json and s1.json are both shard 0 of 2 (--shard-index 0)");
   EXPECT_EQ(merge({{0, 2}, {1, 3}}),
-            "s1.json is shard 2 of 3, but s0.json is one of 2: not shards of one run");
+            "s1.json is shard 1 of 3, but s0.json is one of 2: not shards of one run");
   EXPECT_EQ(merge({{1, 2}, {0, 2}}), "merged");
   EXPECT_EQ(merge({{0, 1}, {0, 1}}), "merged");  // separate runs combine
 }
@@ -368,21 +369,37 @@ TEST_F(MergeCommand, MergedShardsEqualAnUnshardedRun) {
   EXPECT_EQ(loopback::read_file(path("again.json")), loopback::read_file(path("whole.json")));
 }
 
+// merge and report end with the counts as `cutover run` does, the flaky checks included.
+TEST(ReportCommand, TheCountsNameTheFlakyChecksAsRunDoes) {
+  loopback::TempDir dir;
+  const auto path = dir.path() / "results.json";
+  JsonReporter reporter(path);
+  replay(sample_run(), reporter);
+  for (const std::string command : {"report", "merge"}) {
+    const loopback::ProcessResult result =
+        run_cutover({command, path.string(), "--json", (dir.path() / "again.json").string()});
+    EXPECT_NE(result.out.find("; 1 flaky (passed after retries)\n"), std::string::npos)
+        << command << ": " << result.out << result.err;
+  }
+}
+
 TEST_F(MergeCommand, BadInputExitsTwo) {
   ASSERT_NE(run({"--json", path("0.json"), "--shard-index", "0", "--shard-count", "2"}).exit_code,
             2);
   loopback::ProcessResult result =
       run_cutover({"merge", path("0.json"), path("0.json"), "--junit", path("m.xml")});
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.err.find(path("0.json") + " and " + path("0.json") + " are both shard 1 of 2"),
+  EXPECT_NE(result.err.find(path("0.json") + " and " + path("0.json") +
+                            " are both shard 0 of 2 (--shard-index 0)"),
             std::string::npos)
       << result.err;
   EXPECT_FALSE(std::filesystem::exists(path("m.xml")));
   // The second shard missing: its checks would vanish from a passing report.
   result = run_cutover({"merge", path("0.json"), "--junit", path("m.xml")});
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.err.find("shard 2 of 2 is missing: merge every shard of the run"),
-            std::string::npos)
+  EXPECT_NE(
+      result.err.find("shard 1 of 2 (--shard-index 1) is missing: merge every shard of the run"),
+      std::string::npos)
       << result.err;
 
   const std::string junk = dir.write("junk.json", "[1, 2").string();
