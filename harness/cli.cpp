@@ -308,7 +308,16 @@ int print_help(const CLI::App& app, const std::string& topic) {
 int run_suites(const RunOptions& options, const Extensions& extensions) {
   LoadOptions load_options;
   load_options.variables = options.variables;
+  // A lint runs nothing, so it needs no secrets: CI checks suites where none are given.
+  std::set<std::string> unset_secrets;
+  if (options.list || options.dry_run) load_options.unset_secrets = &unset_secrets;
   auto loaded = load_suites(options.files, *extensions.registry, load_options);
+  if (!unset_secrets.empty()) {
+    std::cerr << fmt::format(
+        "cutover: note: secrets not set: {} (a placeholder stands for each; 'cutover run' needs "
+        "them set)\n",
+        fmt::join(unset_secrets, ", "));
+  }
   if (!loaded) {
     for (const Diagnostic& diagnostic : loaded.error()) {
       std::cerr << to_string(diagnostic) << "\n";

@@ -1,6 +1,8 @@
 #include "harness/suite.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -26,12 +28,34 @@ const std::vector<std::string> kTopLevelKeys{"suite",  "description", "vars",   
                                              "phases", "defaults",    "checks", "include"};
 const std::vector<std::string> kDefaultsKeys{"timeout", "retry", "tags", "phase"};
 
-std::optional<std::string> read_file(const std::filesystem::path& path) {
+// Names looked at for "did you mean" in a folder: a suite's folder is small, a home folder not.
+constexpr std::size_t kMaxNearbyFiles = 1000;
+
+// The file's text, or the system's reason it cannot be read ("No such file or directory").
+Expected<std::string> read_file(const std::filesystem::path& path) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    return outcome::failure(Error{std::strerror(EISDIR)});
+  }
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
+  // The stream opens the file with open(2), which leaves its reason in errno.
+  if (!in) return outcome::failure(Error{std::strerror(errno != 0 ? errno : EIO)});
   std::ostringstream text;
   text << in.rdbuf();
-  return std::move(text).str();
+  return outcome::success(std::move(text).str());
+}
+
+// " (did you mean 'network.yaml'?)" for a file in the same folder whose name is close.
+std::string nearby_file(const std::filesystem::path& path) {
+  const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
+  std::vector<std::string> names;
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(folder, error), end;
+       !error && it != end && names.size() < kMaxNearbyFiles; it.increment(error)) {
+    if (it->is_regular_file(error)) names.push_back(it->path().filename().string());
+  }
+  return detail::suggestion_or(path.filename().string(), names);
 }
 
 // Reads files into the plan, collecting every mistake. Files and includes are walked here, with
@@ -43,7 +67,8 @@ class Loader {
 
   void load_file(const std::filesystem::path& path);
   void load_text(std::string_view text, const std::string& file);
-  // Every mistake so far, redacted with the secrets known so far.
+  // Every mistake, redacted with the secrets known so far; once every file is read (it judges
+  // `needs` names against every check's).
   Diagnostics take_diagnostics();
 
   // Around each top-level file, so that an include of it is a cycle.
@@ -74,15 +99,16 @@ class Loader {
 void Loader::load_file(const std::filesystem::path& path) {
   auto text = read_file(path);
   if (!text) {
-    reader_.add(Diagnostic{SourceLocation{path.string()}, "cannot open suite file"});
+    reader_.add(Diagnostic{SourceLocation{path.string()},
+                           "cannot open suite file: " + text.error().message + nearby_file(path)});
     return;
   }
-  load_text(*text, path.string());
+  load_text(text.value(), path.string());
 }
 
 void Loader::load_text(std::string_view text, const std::string& file) {
   FileContext context{file, std::filesystem::path(file),
-                      "",   Variables(options_.environment, plan_.redactor),
+                      "",   Variables(options_.environment, plan_.redactor, options_.unset_secrets),
                       {},   {},
                       {}};
   auto root = parse(text, file);
@@ -91,6 +117,7 @@ void Loader::load_text(std::string_view text, const std::string& file) {
 }
 
 Diagnostics Loader::take_diagnostics() {
+  checks_.resolve_needs();
   Diagnostics all = reader_.take_diagnostics();
   for (Diagnostic& diagnostic : all)
     diagnostic.message = plan_.redactor.redact(diagnostic.message);
@@ -228,10 +255,15 @@ void Loader::read_includes(const yaml::Node& node, const FileContext& context) {
     }
     auto text = read_file(path);
     if (!text) {
-      reader_.error(node, context, fmt::format("include: cannot open '{}'", path.string()));
+      reader_.error(
+          node, context,
+          fmt::format("include: cannot open '{}' ({}): {}", relative,
+                      std::filesystem::absolute(path, ignored).lexically_normal().string(),
+                      text.error().message) +
+              nearby_file(path));
       continue;
     }
-    auto root = parse(*text, path.string());
+    auto root = parse(text.value(), path.string());
     if (!root) continue;
     FileContext child = context;
     child.file = path.string();

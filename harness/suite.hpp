@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,9 @@ struct LoadOptions {
   Environment environment = process_environment();
   // --var NAME=VALUE: wins over a suite's own vars.
   std::map<std::string, std::string> variables;
+  // For a lint that runs nothing (--dry-run, --list): when set, an unset or empty secret is not
+  // an error; its name is added here and a placeholder stands for its value.
+  std::set<std::string>* unset_secrets = nullptr;
 };
 
 // Reads suite files (YAML, or the same structure in JSON) into one validated plan. Every mistake

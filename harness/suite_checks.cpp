@@ -68,20 +68,50 @@ void CheckReader::read_check(const yaml::Node& node, const FileContext& context)
   auto entries = reader_.entries(node, context, "a check");
   if (!entries) return;
   PlannedCheck check = with_defaults(node, context);
-  bool ok = read_name(*entries, node, context, check);
+  const bool named = read_name(*entries, node, context, check);
   const std::string label = label_of(check);
   const Kind* kind = read_kind(*entries, node, context, label, check);
+  const bool has_phase = find_entry(*entries, "phase") != nullptr;
+  if (has_phase) check.phase.clear();  // set again once read without a mistake
   KindValues kind_values;
-  ok = read_keys(*entries, context, label, kind, check, kind_values) && ok && kind != nullptr;
-  if (find_entry(*entries, "phase") == nullptr && !context.defaults.phase &&
+  bool ok = read_keys(*entries, context, label, kind, check, kind_values) && named;
+  bool phase_known = !check.phase.empty();
+  if (!has_phase && !context.defaults.phase &&
       !check_phase(reader_, check.phase, node, context, "phase (the default)")) {
+    phase_known = false;
+  }
+  // The kind judges its fields once they are all read, whatever else is wrong with the check:
+  // an unknown key or a bad retry must not hide a wrong value.
+  const bool complete =
+      kind != nullptr && has_required_fields(node, context, label, *kind, kind_values);
+  if (complete && kind_values.invalid.empty()) {
+    ok = build(check, *kind, std::move(kind_values), label) && ok;
+  } else {
     ok = false;
   }
-  if (kind != nullptr && !has_required_fields(node, context, label, *kind, kind_values)) {
-    ok = false;
+  if (!named) return;  // no name, or another check's: no `needs` can mean this one
+  if (!ok || !phase_known) check.check.reset();
+  if (!phase_known) unknown_phases_.emplace(check.suite, check.name);
+  plan_.checks.push_back(std::move(check));
+}
+
+void CheckReader::resolve_needs() {
+  std::map<std::string, std::vector<std::string>> names_by_suite;
+  for (const auto& [key, location] : names_)
+    names_by_suite[key.first].push_back(key.second);
+  for (PlannedCheck& check : plan_.checks) {
+    const bool phase_known = !unknown_phases_.contains({check.suite, check.name});
+    std::erase_if(check.needs, [&](const std::string& need) {
+      if (!names_.contains({check.suite, need})) {
+        reader_.add({check.location,
+                     fmt::format("check '{}' needs '{}', but suite '{}' has no check of that name",
+                                 check.name, need, check.suite) +
+                         suggestion_or(need, names_by_suite[check.suite])});
+        return true;
+      }
+      return !phase_known || unknown_phases_.contains({check.suite, need});
+    });
   }
-  if (!ok) return;
-  build(std::move(check), *kind, std::move(kind_values), label);
 }
 
 bool CheckReader::read_name(const std::vector<Entry>& entries, const yaml::Node& node,
@@ -214,7 +244,7 @@ bool CheckReader::has_required_fields(const yaml::Node& node, const FileContext&
 }
 
 // The kind builds the check; a mistake it finds in the values is placed at the field.
-void CheckReader::build(PlannedCheck check, const Kind& kind, KindValues kind_values,
+bool CheckReader::build(PlannedCheck& check, const Kind& kind, KindValues kind_values,
                         const std::string& label) {
   Fields fields(std::move(kind_values.values), std::move(kind_values.locations), check.location,
                 check.timeout);
@@ -222,17 +252,18 @@ void CheckReader::build(PlannedCheck check, const Kind& kind, KindValues kind_va
     check.check = kind.factory(fields);
   } catch (const std::exception& e) {
     reader_.add({check.location, fmt::format("{}: {}", label, e.what())});
-    return;
+    return false;
   }
   Diagnostics field_diagnostics = fields.take_diagnostics();
-  if (!field_diagnostics.empty() || check.check == nullptr) {
-    for (Diagnostic& diagnostic : field_diagnostics) {
-      diagnostic.message = fmt::format("{}: {}", label, diagnostic.message);
-      reader_.add(std::move(diagnostic));
-    }
-    return;
+  for (Diagnostic& diagnostic : field_diagnostics) {
+    diagnostic.message = fmt::format("{}: {}", label, diagnostic.message);
+    reader_.add(std::move(diagnostic));
   }
-  plan_.checks.push_back(std::move(check));
+  if (check.check == nullptr && field_diagnostics.empty()) {
+    // Loading must not pass with a check that cannot run.
+    reader_.add({check.location, fmt::format("{}: kind '{}' made no check", label, kind.name)});
+  }
+  return check.check != nullptr && field_diagnostics.empty();
 }
 
 }  // namespace cutover::detail

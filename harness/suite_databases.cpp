@@ -17,12 +17,14 @@ bool read_dsn(ValueReader& reader, const Entry& setting, const FileContext& cont
                  what + ".dsn: expected a connection string or URI, got an empty string");
     return false;
   }
+  // A lint's placeholder for an unset secret says nothing of the engine: the run will tell.
+  const bool placeholder = dsn->find(kUnsetSecretPlaceholder) != std::string::npos;
   auto engine = engine_of(*dsn);
-  if (!engine) {
+  if (!engine && !placeholder) {
     reader.error(setting.value, context, what + ".dsn: " + engine.error().message);
     return false;
   }
-  database.engine = engine.value();
+  if (engine) database.engine = engine.value();
   database.dsn = std::move(*dsn);
   for (std::string& password : dsn_passwords(database.dsn))
     redactor.add_secret(std::move(password));
@@ -82,10 +84,11 @@ void read_databases(ValueReader& reader, const yaml::Node& node, FileContext& co
                       entry.key));
       continue;
     }
+    // A database with a mistake is still declared, as null: checks naming it report nothing of
+    // their own for it.
     auto database = read_database(reader, entry, context, plan.redactor);
-    if (database == nullptr) continue;
     context.databases[entry.key] = database;
-    plan.databases.push_back(std::move(database));
+    if (database != nullptr) plan.databases.push_back(std::move(database));
   }
 }
 

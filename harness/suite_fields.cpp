@@ -118,7 +118,11 @@ std::optional<FieldValue> database_field(const FieldNode& in) {
   auto name = in.text();
   if (!name) return std::nullopt;
   const auto& declared = in.context.databases;
-  if (auto it = declared.find(*name); it != declared.end()) return FieldValue(it->second);
+  if (auto it = declared.find(*name); it != declared.end()) {
+    // Null for a declared database with a mistake, which is reported where it is declared.
+    if (it->second == nullptr) return std::nullopt;
+    return FieldValue(it->second);
+  }
   if (declared.empty()) {
     in.error(
         fmt::format("{}: unknown database '{}': the suite declares none (declare it under "

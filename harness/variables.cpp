@@ -4,6 +4,10 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
+
+#include "harness/text.hpp"
+
 namespace cutover {
 namespace {
 
@@ -33,8 +37,9 @@ Environment process_environment() {
   };
 }
 
-Variables::Variables(Environment environment, Redactor& redactor)
-    : environment_(std::move(environment)), redactor_(redactor) {}
+Variables::Variables(Environment environment, Redactor& redactor,
+                     std::set<std::string>* unset_secrets)
+    : environment_(std::move(environment)), redactor_(redactor), unset_secrets_(unset_secrets) {}
 
 void Variables::define(std::string name, std::string value) {
   values_.insert_or_assign(std::move(name), std::move(value));
@@ -93,15 +98,17 @@ Expected<std::string> Variables::substitute(std::string_view text,
     if (!value) value = environment_(name);
     // As in the shell, ":-" also replaces an empty value.
     if ((!value || value->empty()) && fallback) value = std::string(*fallback);
+    if (secret && (!value || value->empty()) && unset_secrets_ != nullptr) {
+      unset_secrets_->insert(std::string(name));
+      out += kUnsetSecretPlaceholder;
+      continue;
+    }
     if (!value) {
       if (secret) {
         return outcome::failure(
             Error{"secret '" + std::string(name) + "' is not set in the environment"});
       }
-      return outcome::failure(Error{"undefined variable '" + std::string(name) +
-                                    "' (define it under vars, set it in the environment, or write "
-                                    "${" +
-                                    std::string(name) + ":-default})"});
+      return outcome::failure(Error{undefined_message(name)});
     }
     if (secret && value->empty()) {
       // CI systems turn an unset secret into an empty variable; an empty password is a
@@ -112,6 +119,19 @@ Expected<std::string> Variables::substitute(std::string_view text,
     out += *value;
   }
   return outcome::success(std::move(out));
+}
+
+std::string Variables::undefined_message(std::string_view name) const {
+  std::vector<std::string> names;
+  for (const auto& [defined, value] : values_)
+    names.push_back(defined);
+  if (std::string close = closest_match(name, names); !close.empty()) {
+    return fmt::format("undefined variable '{}' (did you mean '{}'?)", name, close);
+  }
+  return fmt::format(
+      "undefined variable '{0}' (define it under vars, set it in the environment, or write "
+      "${{{0}:-default}})",
+      name);
 }
 
 }  // namespace cutover

@@ -1,5 +1,8 @@
 #include "harness/variables.hpp"
 
+#include <set>
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace cutover {
@@ -80,6 +83,23 @@ TEST_F(VariablesTest, MalformedReferencesAreErrors) {
   EXPECT_EQ(substitute("${}"),
             "ERROR: invalid variable reference '${}': expected ${NAME}, ${NAME:-default} or "
             "${secret:NAME}");
+}
+
+TEST_F(VariablesTest, AnUndefinedVariableSuggestsADefinedOneNearby) {
+  variables.define("new_host", "10.0.0.2");
+  EXPECT_EQ(substitute("${new_hots}"),
+            "ERROR: undefined variable 'new_hots' (did you mean 'new_host'?)");
+}
+
+TEST_F(VariablesTest, UnsetSecretsMayStandAsAPlaceholderAndAreNamed) {
+  std::set<std::string> unset;
+  Variables lint(fake_environment({{"EMPTY", ""}, {"PW", "s3cret"}}), redactor, &unset);
+  auto result = lint.substitute("a=${secret:NOT_SET} b=${secret:EMPTY} c=${secret:PW}");
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(result.value(), fmt::format("a={0} b={0} c=s3cret", kUnsetSecretPlaceholder));
+  EXPECT_EQ(unset, (std::set<std::string>{"EMPTY", "NOT_SET"}));
+  // A placeholder is not a secret's value: it is not masked.
+  EXPECT_EQ(redactor.redact(std::string(kUnsetSecretPlaceholder)), kUnsetSecretPlaceholder);
 }
 
 }  // namespace
