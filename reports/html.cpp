@@ -19,6 +19,7 @@
 #include "harness/text.hpp"
 #include "reports/html_assets.hpp"
 #include "reports/html_escape.hpp"
+#include "reports/measurement_text.hpp"
 #include "reports/outcome_label.hpp"
 
 namespace cutover {
@@ -55,10 +56,11 @@ bool is_gate(const RunInfo& info) {
   });
 }
 
+// Under a minute to 3 significant digits ("21.3 ms", "4.8 s"), as measurements are shown.
 std::string human_duration(Duration duration) {
   const double ms = static_cast<double>(duration.count()) / 1e6;
-  if (ms < 1000) return fmt::format("{:.1f} ms", ms);
-  if (ms < 60'000) return fmt::format("{:.2f} s", ms / 1000);
+  if (ms < 1000) return number_text(ms) + " ms";
+  if (ms < 60'000) return number_text(ms / 1000) + " s";
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(duration).count();
   if (seconds < 3600) return fmt::format("{}m {:02}s", seconds / 60, seconds % 60);
   return fmt::format("{}h {:02}m", seconds / 3600, seconds / 60 % 60);
@@ -357,7 +359,9 @@ void write_message(Page& page, const HtmlEntry& entry, const Anchors& anchors) {
 }
 
 void write_attempts(Page& page, const Result& result) {
-  page.raw("<table><tr><th>Attempt<th>Outcome<th>Started (UTC)<th>Duration<th>Message");
+  page.raw(
+      "<div class=\"sc\"><table class=\"at\"><tr><th>Attempt<th>Outcome<th>Started "
+      "(UTC)<th>Duration<th>Message");
   for (std::size_t i = 0; i < result.attempts.size(); ++i) {
     const Attempt& attempt = result.attempts[i];
     page.format("<tr><td>{}<td>{}<td>{}<td>{}<td>", i + 1, to_string(attempt.outcome),
@@ -369,7 +373,18 @@ void write_attempts(Page& page, const Result& result) {
       page.raw("</pre>");
     }
   }
-  page.raw("</table>");
+  page.raw("</table></div>");
+}
+
+// A measured value in its table: the name, then the number with its unit, the unit said once
+// ("latency" and "21.3 ms" for latency_ms = 21.325743 ms), as measurement_text writes it.
+void write_measurement(Page& page, const Measurement& measurement) {
+  const std::string text = measurement_text(measurement);
+  const std::size_t equals = text.rfind("=" + number_text(measurement.value));
+  page.raw("<tr><th>");
+  page.text(std::string_view(text).substr(0, equals));
+  page.raw("<td>");
+  page.text(std::string_view(text).substr(equals + 1));
 }
 
 // What opens under the message: description, where the check is defined, what it needs,
@@ -408,17 +423,11 @@ void write_expansion(Page& page, const HtmlEntry& entry, const Anchors& anchors)
     page.raw("</pre>");
   }
   if (!result.measurements.empty()) {
-    page.raw("<table class=\"ms\">");
+    page.raw("<div class=\"sc\"><table class=\"ms\">");
     for (const Measurement& measurement : result.measurements) {
-      page.raw("<tr><th>");
-      page.text(measurement.name);
-      page.format("<td>{}", measurement.value);
-      if (!measurement.unit.empty()) {
-        page.raw(" ");
-        page.text(measurement.unit);
-      }
+      write_measurement(page, measurement);
     }
-    page.raw("</table>");
+    page.raw("</table></div>");
   }
   if (result.attempts.size() > 1) write_attempts(page, result);
   page.raw("</div>");
@@ -512,6 +521,48 @@ std::vector<PhaseGroup> group_by_phase(const RunInfo& info, const std::vector<Ht
   return groups;
 }
 
+// Under the verdict: every check that did not pass, failed and error first, then skipped, each
+// in page order, one line each with its status, name (a link to its row), phase and message.
+// At most kAttentionLines: past that, the outcome filters show them all.
+constexpr std::size_t kAttentionLines = 100;
+
+void write_attention(Page& page, const std::vector<PhaseGroup>& groups, const Anchors& anchors) {
+  std::vector<const HtmlEntry*> listed;
+  std::size_t shown = 0;
+  for (const int rank : {0, 1}) {
+    for (const PhaseGroup& group : groups) {
+      for (const HtmlEntry* entry : group.entries) {
+        if (outcome_rank(entry->result.outcome) == rank) listed.push_back(entry);
+      }
+    }
+  }
+  for (const PhaseGroup& group : groups) {
+    shown += group.entries.size();
+  }
+  if (listed.empty()) return;
+  page.format(
+      "<section id=\"attention\"><h2>What needs attention <small>{} of {} checks did not "
+      "pass</small></h2><table><tbody>\n",
+      listed.size(), shown);
+  for (std::size_t i = 0; i < listed.size() && i < kAttentionLines; ++i) {
+    const HtmlEntry& entry = *listed[i];
+    page.format("<tr class=\"{}\"><td class=\"s\">{}<td class=\"n\"><a href=\"#c{}\">",
+                to_string(entry.result.outcome), outcome_label(entry.result.outcome),
+                anchors.find(entry.suite, entry.name));
+    page.text(entry.name);
+    page.raw("</a><td class=\"p\">");
+    page.text(entry.phase);
+    page.raw("<td class=\"m\">");
+    write_message(page, entry, anchors);
+  }
+  page.raw("</tbody></table>");
+  if (listed.size() > kAttentionLines) {
+    page.format("<p class=\"more\">and {} more: the outcome filters below show every one.</p>",
+                listed.size() - kAttentionLines);
+  }
+  page.raw("</section>\n");
+}
+
 // From the doctype to the opening <body>: the title says the verdict, as a browser tab shows.
 void write_head(Page& page, const RunInfo& info, const RunSummary& summary) {
   const bool passed = summary.all_passed() && !summary.interrupted;
@@ -582,6 +633,7 @@ void HtmlReporter::write(std::ostream& out, const RunInfo& info, const RunSummar
   page.out.reserve(ordered.size() * 700 + 32'768);
   write_head(page, info, summary);
   write_header(page, info, summary, groups);
+  write_attention(page, groups, anchors);
   write_environment(page, info, summary);
   write_controls(page, ordered, groups);
   page.raw("<main>\n");

@@ -17,8 +17,8 @@ h2 small,.mute,td small{color:var(--mute);font-weight:normal}
 .lede{margin:.2rem 0 1rem;font-size:1.1rem}
 .counts{display:flex;flex-wrap:wrap;gap:2rem;list-style:none;margin:0 0 1rem;padding:0}
 .counts b{display:block;font-size:1.8rem;line-height:1.1}
-.counts .passed b,tr.passed .st{color:var(--pass)}.counts .failed b,tr.failed .st{color:var(--fail)}
-.counts .error b,tr.error .st{color:var(--error)}.counts .skipped b,tr.skipped .st{color:var(--skip)}
+.counts .passed b,tr.passed>td.s{color:var(--pass)}.counts .failed b,tr.failed>td.s{color:var(--fail)}
+.counts .error b,tr.error>td.s{color:var(--error)}.counts .skipped b,tr.skipped>td.s{color:var(--skip)}
 .counts .flaky b,.fl{color:var(--flaky)}
 .top{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:0 2rem}
 @media (max-width:900px){.top{grid-template-columns:1fr}}
@@ -31,6 +31,13 @@ th{font-weight:600;color:var(--mute)}
 .pb{display:flex;width:100%;min-width:8rem;height:.8rem;margin-top:.25rem;background:var(--panel);border-radius:3px;overflow:hidden}
 .pb span{display:block;height:100%}
 .pb .passed{background:var(--pass)}.pb .failed{background:var(--fail)}.pb .error{background:var(--error)}.pb .skipped{background:var(--skip)}
+#attention{margin:1rem 0}
+#attention h2{margin:0 0 .3rem;font-size:1.15rem}
+#attention td{padding:.2rem .5rem}
+#attention td.s{width:4.5rem;font-weight:700;white-space:nowrap}
+#attention td.n{width:24rem}#attention td.p{white-space:nowrap}
+#attention td.m{overflow-wrap:break-word}
+#attention .more{margin:.3rem .5rem;color:var(--mute)}
 details.env{margin:1rem 0;padding:.5rem .8rem;background:var(--panel);border-radius:6px}
 details.env table{margin:.5rem 0}
 #controls{position:sticky;top:0;z-index:1;display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:1rem 0;padding:.6rem .8rem;background:var(--panel);border:1px solid var(--line);border-radius:6px}
@@ -40,20 +47,28 @@ details.env table{margin:.5rem 0}
 .checks{table-layout:fixed}
 .checks th:nth-child(1){width:5.5rem}.checks th:nth-child(2){width:22%}.checks th:nth-child(3){width:11rem}.checks th:nth-child(4){width:9rem}
 .checks td.s{font-weight:700;white-space:nowrap}
-.checks td.n,.checks td.k{overflow-wrap:anywhere}
+.checks td.n,.checks td.k{overflow-wrap:break-word}
 .checks td.d{white-space:nowrap;font-variant-numeric:tabular-nums}
-.checks td.m{overflow-wrap:anywhere}
+.checks td.m{overflow-wrap:break-word}
 .checks th.d{cursor:pointer;white-space:nowrap}
 .tg{display:inline-block;margin:0 .25rem 0 0;padding:0 .35rem;border:1px solid var(--line);border-radius:1rem;font-size:.8rem;color:var(--mute)}
 .tl{display:block;position:relative;height:5px;margin:.2rem 0;background:var(--panel)}
 .tl i{position:absolute;top:0;bottom:0;min-width:2px;background:var(--bar)}
 summary{cursor:pointer}
 td.m details>div{margin:.4rem 0 .6rem}
+td.m .sc{max-width:100%;overflow-x:auto}
 td.m table{width:auto;margin:.4rem 0}
+td.m table th,td.m table td{white-space:nowrap;overflow-wrap:normal;font-variant-numeric:tabular-nums}
+td.m table.at td:last-child{white-space:normal;min-width:16rem}
 td.m dl{display:grid;grid-template-columns:max-content 1fr;gap:0 1rem;margin:.3rem 0}
 td.m dt{color:var(--mute)}td.m dd{margin:0}
 .ms th{font-weight:normal}
 pre{margin:.4rem 0;padding:.5rem .7rem;max-height:32rem;overflow:auto;background:var(--panel);border-radius:4px;font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre}
+@media (max-width:900px){.checks,.checks>tbody{display:block}.checks>thead{display:none}
+.checks>tbody>tr{display:flex;flex-wrap:wrap;gap:0 1rem;padding:.3rem 0;border-bottom:1px solid var(--line)}
+.checks>tbody>tr>td{border:0;padding:.15rem 0}.checks td.s{width:4.5rem}.checks td.n{flex:1 1 12rem;min-width:0}
+.checks td.d{min-width:7rem}.checks td.m{flex:1 1 100%;min-width:0}
+#attention td.n{width:auto}}
 [hidden]{display:none!important}
 @media print{#controls,.tl{display:none}body{max-width:none;padding:0;color:#000;background:#fff}tr{break-inside:avoid}pre{max-height:none;white-space:pre-wrap}a{color:inherit;text-decoration:none}}
 )css";

@@ -1,7 +1,5 @@
 #include "reports/html.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -17,6 +15,7 @@
 
 #include "loopback/process.hpp"
 #include "loopback/temp_dir.hpp"
+#include "tests/reports/chromium.hpp"
 
 namespace cutover {
 namespace {
@@ -185,7 +184,7 @@ TEST(HtmlReporter, HeaderShowsVerdictCountsPhasesAndRun) {
   EXPECT_NE(html.find("<td>1 failed, 1 passed</td>"), std::string::npos);
   EXPECT_NE(html.find("<time datetime=\"2026-11-25T22:01:02.123Z\">2026-11-25 22:01:02 UTC</time>"),
             std::string::npos);
-  EXPECT_NE(html.find("<dt>Duration</dt><dd>3.00 s</dd>"), std::string::npos);
+  EXPECT_NE(html.find("<dt>Duration</dt><dd>3 s</dd>"), std::string::npos);
   EXPECT_NE(html.find("<dt>Suites</dt><dd>db, web</dd><dt>Host</dt><dd>ci-runner-7</dd>"),
             std::string::npos);
   EXPECT_NE(html.find("<dt>Phases run</dt><dd>pre, post</dd><dt>Selected phases</dt><dd>all</dd>"
@@ -247,25 +246,25 @@ TEST(HtmlReporter, RowsPutFailuresFirstAndOpenWithEvidence) {
   EXPECT_TRUE(failed.body.starts_with(
       "<td class=\"s\">FAIL<td class=\"n\"><a href=\"#c7\">rows</a><br><small>db</small> "
       "<span class=\"tg\">db</span><td class=\"k\">postgres.row_count<td class=\"d\">"
-      "<span class=\"tl\"><i style=\"left:33.3%;width:50.0%\"></i></span>1.50 s"
+      "<span class=\"tl\"><i style=\"left:33.3%;width:50.0%\"></i></span>1.5 s"
       "<td class=\"m\"><details open><summary>2 tables differ</summary>"))
       << failed.body;
   EXPECT_NE(failed.body.find("<pre>table           source  target\npublic.orders        3       "
                              "2\npublic.users        10       9\n</pre>"),
             std::string::npos);
   EXPECT_NE(failed.body.find("<table class=\"ms\"><tr><th>differing_tables<td>2"
-                             "<tr><th>latency_ms<td>12.5 ms</table>"),
+                             "<tr><th>latency<td>12.5 ms</table>"),
             std::string::npos);
 
   // Passed checks are collapsed; a flaky one says so and lists every attempt.
   const Row flaky = row_of(html, "flaky one");
   EXPECT_EQ(flaky.tag, "<tr id=\"c5\" class=\"passed\" data-d=\"700000\" data-f>");
   EXPECT_TRUE(flaky.body.starts_with("<td class=\"s\">PASS <small class=\"fl\">flaky</small>"));
-  EXPECT_NE(flaky.body.find("700.0 ms <small>2 attempts</small>"), std::string::npos);
+  EXPECT_NE(flaky.body.find("700 ms <small>2 attempts</small>"), std::string::npos);
   EXPECT_NE(flaky.body.find("<details><summary>1 row</summary>"), std::string::npos);
-  EXPECT_NE(flaky.body.find("<tr><td>1<td>failed<td>2026-11-25T22:01:02.223Z<td>400.0 ms"
+  EXPECT_NE(flaky.body.find("<tr><td>1<td>failed<td>2026-11-25T22:01:02.223Z<td>400 ms"
                             "<td>expected 1, got 0<pre>cold cache</pre>"
-                            "<tr><td>2<td>passed<td>2026-11-25T22:01:02.723Z<td>200.0 ms"
+                            "<tr><td>2<td>passed<td>2026-11-25T22:01:02.723Z<td>200 ms"
                             "<td>1 row</table>"),
             std::string::npos);
 
@@ -286,6 +285,83 @@ TEST(HtmlReporter, RowsPutFailuresFirstAndOpenWithEvidence) {
             std::string::npos);
 }
 
+// The section under the verdict that lists what did not pass, from `html`.
+std::string attention_of(const std::string& html) {
+  const std::size_t start = html.find("<section id=\"attention\">");
+  if (start == std::string::npos) return "";
+  return html.substr(start, html.find("</section>", start) - start);
+}
+
+// Under the verdict, before the environment and the phases: every check that did not pass,
+// failed and error first, then skipped, each with its phase and message and a link to its row.
+TEST(HtmlReporter, WhatNeedsAttentionListsEveryCheckThatDidNotPass) {
+  loopback::TempDir folder;
+  const std::string html = write_sample(folder.path() / "report.html");
+
+  const std::string attention = attention_of(html);
+  ASSERT_FALSE(attention.empty()) << html;
+  EXPECT_GT(html.find("<section id=\"attention\">"), html.find("id=\"verdict\""));
+  EXPECT_LT(html.find("<section id=\"attention\">"), html.find("<details class=\"env\">"));
+  EXPECT_NE(attention.find("<h2>What needs attention <small>5 of 8 checks did not pass</small>"),
+            std::string::npos)
+      << attention;
+  std::vector<std::string> links;
+  const std::regex name_link(R"re(<td class="n"><a href="(#c\d+)">)re");
+  for (auto it = std::sregex_iterator(attention.begin(), attention.end(), name_link);
+       it != std::sregex_iterator(); ++it) {
+    links.push_back((*it)[1].str());
+  }
+  EXPECT_EQ(links, (std::vector<std::string>{"#c1", "#c2", "#c3", "#c7", "#c4"}));
+  EXPECT_NE(attention.find("<tr class=\"error\"><td class=\"s\">ERROR<td class=\"n\"><a "
+                           "href=\"#c2\">schema</a><td class=\"p\">pre<td class=\"m\">timed out "
+                           "after 2s"),
+            std::string::npos)
+      << attention;
+  EXPECT_NE(attention.find("<tr class=\"failed\"><td class=\"s\">FAIL<td class=\"n\"><a "
+                           "href=\"#c7\">rows</a><td class=\"p\">post<td class=\"m\">2 tables "
+                           "differ"),
+            std::string::npos);
+  EXPECT_NE(attention.find("<tr class=\"skipped\"><td class=\"s\">SKIP<td class=\"n\"><a "
+                           "href=\"#c4\">counts</a><td class=\"p\">pre<td class=\"m\">needs "
+                           "&#39;<a href=\"#c1\">db reachable</a>&#39;, which did not pass"),
+            std::string::npos);
+  EXPECT_NE(attention.find("&lt;/pre&gt;&lt;script&gt;"), std::string::npos);  // escaped
+
+  // A run where everything passed has nothing to list.
+  HtmlReporter reporter(folder.path() / "passed.html");
+  const PlannedCheck check = make_check("web", "post", "up", "tcp");
+  const Result result = make_result({make_attempt(Outcome::passed, "ok", 0ms, 1ms)});
+  RunInfo info = make_info({"post"});
+  reporter.run_started(info);
+  reporter.check_finished(check, result);
+  reporter.run_finished(info, summarize({result}));
+  EXPECT_EQ(attention_of(loopback::read_file(folder.path() / "passed.html")), "");
+}
+
+// Measured values and durations as people read them: 3 significant digits, each unit once.
+TEST(HtmlReporter, NumbersAreRoundedAndUnitsAppearOnce) {
+  loopback::TempDir folder;
+  HtmlReporter reporter(folder.path() / "report.html");
+  const PlannedCheck check = make_check("db", "post", "counted", "postgres.row_count");
+  Result result =
+      make_result({make_attempt(Outcome::failed, "off by one", 0ms, microseconds(21'325))});
+  result.measurements = {{"latency_ms", 21.325743, "ms"},
+                         {"rows", 5, "rows"},
+                         {"rows_source", 5000, "rows"},
+                         {"ratio", 0.0123456, ""}};
+  RunInfo info = make_info({"post"});
+  reporter.run_started(info);
+  reporter.check_finished(check, result);
+  reporter.run_finished(info, summarize({result}));
+  const std::string html = loopback::read_file(folder.path() / "report.html");
+  EXPECT_NE(html.find("<table class=\"ms\"><tr><th>latency<td>21.3 ms<tr><th>rows<td>5"
+                      "<tr><th>rows_source<td>5000 rows<tr><th>ratio<td>0.0123</table>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("</i></span>21.3 ms<td class=\"m\">"), std::string::npos);
+  EXPECT_EQ(html.find("21.325"), std::string::npos);
+}
+
 TEST(HtmlReporter, EscapesEveryTextAndLoadsNothing) {
   loopback::TempDir folder;
   const std::string html = write_sample(folder.path() / "report.html");
@@ -295,7 +371,8 @@ TEST(HtmlReporter, EscapesEveryTextAndLoadsNothing) {
   EXPECT_EQ(count_of(html, "alert(1)</script>"), 0u);
   const std::string escaped =
       "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;";
-  EXPECT_EQ(count_of(html, escaped), 2u);  // the message and the details
+  // The message in its row and in the list under the verdict, and the details.
+  EXPECT_EQ(count_of(html, escaped), 3u);
   EXPECT_NE(html.find(escaped + " &amp; &quot;quoted&quot; &#39;single&#39;</pre>"),
             std::string::npos);
 
@@ -359,33 +436,16 @@ TEST(HtmlReporter, TenThousandChecksStayUnderTenMegabytes) {
 
   const std::string html = loopback::read_file(path);
   EXPECT_EQ(count_of(html, "<tr id=\"c"), 10'000u);
+  // 200 failed: the list under the verdict shows the first 100 and says how many more.
+  const std::string attention = attention_of(html);
+  EXPECT_EQ(count_of(attention, "<td class=\"n\">"), 100u);
+  EXPECT_NE(attention.find("and 100 more"), std::string::npos) << attention.substr(0, 400);
   EXPECT_LT(html.size(), std::size_t{10} << 20);
   std::cout << "10,000 checks: " << html.size() << " bytes\n";
 }
 
-// The browser, found on PATH as `chromium` (Debian's package; scripts/setup.sh installs it).
-std::string find_chromium() {
-  const char* path = std::getenv("PATH");
-  std::string_view rest = path != nullptr ? path : "/usr/bin:/bin";
-  while (!rest.empty()) {
-    const std::size_t colon = rest.find(':');
-    const std::filesystem::path candidate =
-        std::filesystem::path(rest.substr(0, colon)) / "chromium";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    rest = colon == std::string_view::npos ? "" : rest.substr(colon + 1);
-  }
-  return "";
-}
-
-loopback::ProcessResult run_chromium(const std::string& chromium, const loopback::TempDir& profile,
-                                     std::vector<std::string> arguments) {
-  std::vector<std::string> command = {
-      chromium,        "--headless=new", "--no-sandbox",
-      "--disable-gpu", "--no-first-run", "--user-data-dir=" + profile.path().string()};
-  command.insert(command.end(), arguments.begin(), arguments.end());
-  loopback::Process browser(command);
-  return browser.wait(seconds(60));
-}
+using test::find_chromium;
+using test::run_chromium;
 
 // The rendered page, as headless Chromium leaves it after the script ran on a fragment state:
 // failed checks only, searched for `tag:db -kind:dns`.
@@ -444,11 +504,7 @@ TEST(HtmlReporterInBrowser, RendersFiltersAndKeepsHostileTextAsText) {
   EXPECT_EQ(count_of(dom, "<link"), 0u);
 
   // A screenshot of the unfiltered page, kept as a CI artifact.
-  const char* artifacts = std::getenv("CUTOVER_TEST_ARTIFACTS");
-  const std::filesystem::path folder_for_artifacts =
-      artifacts != nullptr ? std::filesystem::path(artifacts)
-                           : std::filesystem::current_path() / "test-artifacts";
-  std::filesystem::create_directories(folder_for_artifacts);
+  const std::filesystem::path folder_for_artifacts = test::artifacts_folder();
   const std::filesystem::path screenshot = folder_for_artifacts / "html-report.png";
   std::filesystem::remove(screenshot);
   const loopback::ProcessResult shot =
@@ -458,6 +514,33 @@ TEST(HtmlReporterInBrowser, RendersFiltersAndKeepsHostileTextAsText) {
   ASSERT_EQ(shot.exit_code, 0) << shot.err;
   EXPECT_TRUE(loopback::read_file(screenshot).starts_with("\x89PNG"));
   std::cout << "screenshot: " << screenshot.string() << "\n";
+}
+
+// The status cell's colour says the outcome: FAIL and ERROR in two different colours, PASS in
+// another, both in the phase tables and in the list under the verdict.
+TEST(HtmlReporterInBrowser, StatusCellsAreColouredByOutcome) {
+  const std::string chromium = find_chromium();
+  ASSERT_FALSE(chromium.empty()) << "chromium not found on PATH; run scripts/setup.sh";
+  loopback::TempDir folder;
+  const std::filesystem::path path = folder.path() / "report.html";
+  write_sample(path);
+  loopback::TempDir profile;
+
+  const nlohmann::json colours = test::probe_page(chromium, profile, path, R"js((()=>{
+    const colour=s=>{const e=document.querySelector(s);return e?getComputedStyle(e).color:'missing';};
+    const out={text:getComputedStyle(document.body).color};
+    for(const o of ['failed','error','skipped','passed']){
+      out[o]=colour('table.checks tr.'+o+' td.s');out['attention-'+o]=colour('#attention tr.'+o+' td.s');}
+    return out;})())js",
+                                                  1400, 900);
+  EXPECT_EQ(colours["failed"], "rgb(207, 34, 46)") << colours.dump();
+  EXPECT_EQ(colours["error"], "rgb(188, 76, 0)") << colours.dump();
+  EXPECT_EQ(colours["passed"], "rgb(26, 127, 55)") << colours.dump();
+  EXPECT_EQ(colours["skipped"], "rgb(110, 119, 129)") << colours.dump();
+  EXPECT_NE(colours["failed"], colours["text"]);
+  for (const std::string outcome : {"failed", "error", "skipped"}) {
+    EXPECT_EQ(colours["attention-" + outcome], colours[outcome]) << colours.dump();
+  }
 }
 
 }  // namespace
