@@ -20,7 +20,9 @@ std::size_t RunSummary::total() const {
 
 Reporter::~Reporter() = default;
 void Reporter::run_started(const RunInfo&) {}
+void Reporter::phase_started(const std::string&, std::size_t) {}
 void Reporter::check_started(const PlannedCheck&) {}
+void Reporter::attempt_finished(const PlannedCheck&, const Attempt&, const AttemptProgress&) {}
 void Reporter::check_finished(const PlannedCheck&, const Result&) {}
 void Reporter::run_finished(const RunInfo&, const RunSummary&) {}
 
@@ -33,9 +35,21 @@ void ReporterFanOut::run_started(const RunInfo& info) {
     reporter->run_started(info);
 }
 
+void ReporterFanOut::phase_started(const std::string& phase, std::size_t checks) {
+  for (auto& reporter : reporters_)
+    reporter->phase_started(phase, checks);
+}
+
 void ReporterFanOut::check_started(const PlannedCheck& check) {
   for (auto& reporter : reporters_)
     reporter->check_started(check);
+}
+
+void ReporterFanOut::attempt_finished(const PlannedCheck& check, const Attempt& attempt,
+                                      const AttemptProgress& progress) {
+  for (auto it = reporters_.rbegin(); it != reporters_.rend(); ++it) {
+    (*it)->attempt_finished(check, attempt, progress);
+  }
 }
 
 void ReporterFanOut::check_finished(const PlannedCheck& check, const Result& result) {

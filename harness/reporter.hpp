@@ -7,6 +7,7 @@
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -43,6 +44,14 @@ struct RunInfo {
   std::vector<Target> targets;  // the suites' declared databases
 };
 
+// Where a check stands when one of its attempts has ended, for live progress.
+struct AttemptProgress {
+  std::size_t number = 1;  // the attempt that ended: 1 for the first
+  bool retrying = false;   // another attempt follows, after the retry interval
+  // retry: { until }: no attempt starts after this; empty for retry: { attempts }.
+  std::optional<std::chrono::steady_clock::time_point> give_up_at;
+};
+
 struct RunSummary {
   std::map<Outcome, std::size_t> counts;
   std::size_t flaky = 0;
@@ -63,8 +72,17 @@ class Reporter {
   // Called once, before the first check starts.
   virtual void run_started(const RunInfo& info);
 
+  // Called when a phase starts, before its first check starts or is skipped, with the number of
+  // selected checks it holds.
+  virtual void phase_started(const std::string& phase, std::size_t checks);
+
   // Called when a check's first attempt starts (not for skipped checks).
   virtual void check_started(const PlannedCheck& check);
+
+  // Called as each attempt of a check ends, the last one too (before its check_finished), so a
+  // long retry shows progress while it waits.
+  virtual void attempt_finished(const PlannedCheck& check, const Attempt& attempt,
+                                const AttemptProgress& progress);
 
   // Called once per selected check when its final result is known, skipped ones included.
   virtual void check_finished(const PlannedCheck& check, const Result& result);
@@ -81,7 +99,10 @@ class ReporterFanOut : public Reporter {
   void add(std::unique_ptr<Reporter> reporter);
 
   void run_started(const RunInfo& info) override;
+  void phase_started(const std::string& phase, std::size_t checks) override;
   void check_started(const PlannedCheck& check) override;
+  void attempt_finished(const PlannedCheck& check, const Attempt& attempt,
+                        const AttemptProgress& progress) override;
   void check_finished(const PlannedCheck& check, const Result& result) override;
   void run_finished(const RunInfo& info, const RunSummary& summary) override;
 
@@ -104,6 +125,8 @@ struct ConsoleSettings {
   bool color = false;          // ANSI colours
   bool live_progress = false;  // a progress line rewritten in place (terminals only)
   Verbosity verbosity = Verbosity::normal;
+  // Columns the progress line is cut to; 0 asks the terminal (then $COLUMNS, then 80).
+  std::size_t width = 0;
 };
 
 }  // namespace cutover

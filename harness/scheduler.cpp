@@ -188,6 +188,7 @@ class Scheduler::Impl {
 
   void start_phase(std::size_t phase) {
     current_phase_ = phase;
+    notify([&] { reporter_.phase_started(phases_[phase], remaining_in_phase_[phase]); });
     for (std::size_t k = 0; k < runs_.size(); ++k) {
       Run& run = runs_[k];
       if (run.phase != phase || run.status != Status::waiting) continue;
@@ -308,7 +309,14 @@ class Scheduler::Impl {
     result.interrupted = interrupted;
     const Attempt& record = result.attempts.back();
 
-    if (outcome.outcome != Outcome::passed && !stopping_ && retry_allowed(k)) {
+    const bool retrying = outcome.outcome != Outcome::passed && !stopping_ && retry_allowed(k);
+    AttemptProgress progress{result.attempts.size(), retrying, std::nullopt};
+    if (const std::optional<Duration>& until = check_of(k).retry.until) {
+      progress.give_up_at = run.first_start + *until;
+    }
+    notify([&] { reporter_.attempt_finished(check_of(k), record, progress); });
+
+    if (retrying) {
       run.status = Status::retry_wait;
       run.retry_timer = std::make_unique<asio::steady_timer>(io_, check_of(k).retry.interval);
       run.retry_timer->async_wait([this, k](const boost::system::error_code& error) {

@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "harness/text.hpp"
+#include "reports/measurement_text.hpp"
 #include "reports/outcome_label.hpp"
 
 namespace cutover {
@@ -16,6 +20,8 @@ namespace {
 constexpr std::string_view kGreen = "\x1b[32m";
 constexpr std::string_view kRed = "\x1b[31m";
 constexpr std::string_view kYellow = "\x1b[33m";
+constexpr std::string_view kMagenta = "\x1b[35m";
+constexpr std::string_view kBold = "\x1b[1m";
 constexpr std::string_view kDim = "\x1b[2m";
 constexpr std::string_view kBoldGreen = "\x1b[1;32m";
 constexpr std::string_view kBoldRed = "\x1b[1;31m";
@@ -25,6 +31,8 @@ constexpr std::string_view kEraseLine = "\r\x1b[2K";
 
 constexpr std::size_t kStatusWidth = 5;  // "ERROR"
 constexpr std::size_t kSlowest = 5;
+constexpr std::size_t kShownRunning = 3;  // checks the progress line names, oldest first
+constexpr std::size_t kDefaultWidth = 80;
 constexpr std::string_view kIndent = "    ";
 
 std::string_view status_colour(Outcome outcome) {
@@ -32,8 +40,9 @@ std::string_view status_colour(Outcome outcome) {
     case Outcome::passed:
       return kGreen;
     case Outcome::failed:
-    case Outcome::error:
       return kRed;
+    case Outcome::error:  // could not be carried out: told apart from a failed assertion
+      return kMagenta;
     case Outcome::skipped:
       return kYellow;
   }
@@ -62,9 +71,29 @@ bool is_one_line(std::string_view text) {
          std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
 }
 
-std::string measurement_text(const Measurement& measurement) {
-  return fmt::format("{}={}{}{}", measurement.name, measurement.value,
-                     measurement.unit.empty() ? "" : " ", measurement.unit);
+// Time left of a retry: "1h52m", "3m05s", "42s" (rounded down).
+std::string time_left(Duration left) {
+  const std::int64_t seconds =
+      std::max<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(left).count(), 0);
+  if (seconds >= 3600) return fmt::format("{}h{:02}m", seconds / 3600, seconds % 3600 / 60);
+  if (seconds >= 60) return fmt::format("{}m{:02}s", seconds / 60, seconds % 60);
+  return fmt::format("{}s", seconds);
+}
+
+// At most `columns` characters (UTF-8 code points), ending in "..." when cut: a progress line
+// wider than the terminal wraps, and "\r" then rewrites only its last row.
+void cut_to_columns(std::string& text, std::size_t columns) {
+  std::size_t count = 0;
+  std::size_t keep = text.size();  // bytes of the first columns - 3 characters
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;  // a continuation byte
+    if (count == columns - std::min<std::size_t>(columns, 3)) keep = std::min(keep, i);
+    if (++count > columns) {
+      text.resize(keep);
+      text.append(std::min<std::size_t>(columns, 3), '.');
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -104,28 +133,91 @@ void ConsoleReporter::stop_flusher() {
 void ConsoleReporter::run_started(const RunInfo& info) {
   selected_ = info.selected_checks;
   show_suite_ = info.suites.size() > 1;
+  show_phases_ = info.phases.size() > 1 && settings_.verbosity != Verbosity::quiet;
   if (settings_.live_progress) {
     print("");
   }
 }
 
+void ConsoleReporter::phase_started(const std::string& phase, std::size_t checks) {
+  if (!show_phases_) return;
+  std::string text = printed_ ? "\n" : "";
+  append_painted(text, fmt::format("Phase {} ({} check{})", phase, checks, checks == 1 ? "" : "s"),
+                 kBold);
+  text += "\n";
+  print(text);
+}
+
 void ConsoleReporter::check_started(const PlannedCheck& check) {
-  // Only the progress line counts the checks running.
+  // Only the progress line shows the checks running.
   if (settings_.live_progress) {
-    running_.emplace(check.suite, check.name);
+    Running running;
+    append_display_name(running.name, check);
+    running.allowed = static_cast<std::size_t>(std::max(check.retry.attempts, 1));
+    running_order_[{check.suite, check.name}] = starts_;
+    running_.emplace(starts_++, std::move(running));
     print("");
   }
+}
+
+void ConsoleReporter::attempt_finished(const PlannedCheck& check, const Attempt& attempt,
+                                       const AttemptProgress& progress) {
+  // The last attempt is the check's result, which check_finished prints next.
+  if (!progress.retrying) return;
+  if (settings_.live_progress) {
+    if (const auto order = running_order_.find({check.suite, check.name});
+        order != running_order_.end()) {
+      Running& running = running_.at(order->second);
+      running.attempts = progress.number;
+      running.give_up_at = progress.give_up_at;
+      running.reason = one_line(attempt.message);
+    }
+  }
+  if (settings_.verbosity == Verbosity::verbose) {
+    retried_.emplace(check.suite, check.name);
+    print(retry_line(check, attempt, progress));
+  } else if (settings_.live_progress) {
+    print("");
+  }
+}
+
+std::string ConsoleReporter::retry_line(const PlannedCheck& check, const Attempt& attempt,
+                                        const AttemptProgress& progress) const {
+  std::string text;
+  append_painted(text, "RETRY", kDim);
+  text += ' ';
+  append_display_name(text, check);
+  const std::string_view word = outcome_label(attempt.outcome);
+  text += ": attempt " + std::to_string(progress.number) + " ";
+  append_painted(text, word, status_colour(attempt.outcome));
+  text += " (" + short_duration(attempt.duration) + "), ";
+  if (progress.give_up_at) {
+    text += time_left(*progress.give_up_at - std::chrono::steady_clock::now()) + " left";
+  } else {
+    const std::size_t allowed = static_cast<std::size_t>(std::max(check.retry.attempts, 1));
+    const std::size_t left = allowed - std::min(allowed, progress.number);
+    text += fmt::format("{} attempt{} left", left, left == 1 ? "" : "s");
+  }
+  if (const std::string message = one_line(attempt.message); !message.empty()) {
+    text += ": " + message;
+  }
+  return text + "\n";
 }
 
 void ConsoleReporter::check_finished(const PlannedCheck& check, const Result& result) {
   ++finished_;
   ++counts_[result.outcome];
   if (settings_.live_progress) {
-    running_.erase({check.suite, check.name});
+    if (const auto order = running_order_.find({check.suite, check.name});
+        order != running_order_.end()) {
+      running_.erase(order->second);
+      running_order_.erase(order);
+    }
   }
   if (result.outcome != Outcome::skipped) {
     note_timing(check, result.duration);
   }
+  const bool attempts_printed = retried_.erase({check.suite, check.name}) > 0;
 
   const bool problem = result.outcome == Outcome::failed || result.outcome == Outcome::error;
   if (settings_.verbosity == Verbosity::quiet && !problem) {
@@ -158,33 +250,38 @@ void ConsoleReporter::check_finished(const PlannedCheck& check, const Result& re
   text += "\n";
 
   if (settings_.verbosity == Verbosity::verbose) {
-    if (result.attempts.size() > 1) {
-      for (std::size_t i = 0; i < result.attempts.size(); ++i) {
-        const Attempt& attempt = result.attempts[i];
-        text += fmt::format("{}attempt {}: {} ({})", kIndent, i + 1, outcome_label(attempt.outcome),
-                            short_duration(attempt.duration));
-        if (const std::string message = one_line(attempt.message); !message.empty()) {
-          text += ": " + message;
-        }
-        text += "\n";
-      }
-    }
-    const std::string details = clean_text(result.details);
-    std::string_view rest = details;
-    while (!rest.empty()) {
-      const std::size_t end = std::min(rest.find('\n'), rest.size());
-      std::string_view line = rest.substr(0, end);
-      if (line.ends_with('\r')) {
-        line.remove_suffix(1);
-      }
-      text += paint(std::string(kIndent) + std::string(line), kDim) + "\n";
-      rest.remove_prefix(std::min(end + 1, rest.size()));
-    }
-    for (const Measurement& measurement : result.measurements) {
-      text += std::string(kIndent) + measurement_text(measurement) + "\n";
-    }
+    append_verbose(text, result, attempts_printed);
   }
   print(text);
+}
+
+void ConsoleReporter::append_verbose(std::string& text, const Result& result,
+                                     bool attempts_printed) const {
+  if (result.attempts.size() > 1 && !attempts_printed) {
+    for (std::size_t i = 0; i < result.attempts.size(); ++i) {
+      const Attempt& attempt = result.attempts[i];
+      text += fmt::format("{}attempt {}: {} ({})", kIndent, i + 1, outcome_label(attempt.outcome),
+                          short_duration(attempt.duration));
+      if (const std::string message = one_line(attempt.message); !message.empty()) {
+        text += ": " + message;
+      }
+      text += "\n";
+    }
+  }
+  const std::string details = clean_text(result.details);
+  std::string_view rest = details;
+  while (!rest.empty()) {
+    const std::size_t end = std::min(rest.find('\n'), rest.size());
+    std::string_view line = rest.substr(0, end);
+    if (line.ends_with('\r')) {
+      line.remove_suffix(1);
+    }
+    text += paint(std::string(kIndent) + std::string(line), kDim) + "\n";
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+  }
+  for (const Measurement& measurement : result.measurements) {
+    text += std::string(kIndent) + measurement_text(measurement) + "\n";
+  }
 }
 
 void ConsoleReporter::run_finished(const RunInfo&, const RunSummary& summary) {
@@ -240,9 +337,7 @@ void ConsoleReporter::print(std::string_view text) {
   out_ << text;
   printed_ = printed_ || !text.empty();
   if (settings_.live_progress) {
-    out_ << fmt::format("[{}/{}] {} passed, {} failed, {} error, {} skipped, {} running", finished_,
-                        selected_, counts_[Outcome::passed], counts_[Outcome::failed],
-                        counts_[Outcome::error], counts_[Outcome::skipped], running_.size());
+    out_ << progress_line();
     out_.flush();
     return;
   }
@@ -250,6 +345,52 @@ void ConsoleReporter::print(std::string_view text) {
     dirty_ = true;
     wake_.notify_one();
   }
+}
+
+std::string ConsoleReporter::progress_line() const {
+  const auto count = [this](Outcome outcome) {
+    const auto it = counts_.find(outcome);
+    return it == counts_.end() ? 0 : it->second;
+  };
+  std::string line =
+      fmt::format("[{}/{}] {} passed, {} failed, {} error, {} skipped, {} running", finished_,
+                  selected_, count(Outcome::passed), count(Outcome::failed), count(Outcome::error),
+                  count(Outcome::skipped), running_.size());
+  if (!running_.empty()) {
+    std::vector<std::string> names;
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& [order, running] : running_) {
+      if (names.size() == kShownRunning) break;
+      std::string name = running.name;
+      if (running.attempts > 0) {
+        // The attempt running now, or waiting for the retry interval to pass.
+        const std::size_t next = running.attempts + 1;
+        name += running.give_up_at ? fmt::format(" (attempt {}, {} left", next,
+                                                 time_left(*running.give_up_at - now))
+                                   : fmt::format(" (attempt {} of {}", next, running.allowed);
+        name += running.reason.empty() ? ")" : ": " + running.reason + ")";
+      }
+      names.push_back(std::move(name));
+    }
+    names.resize(running_.size());  // for join_first's "and N more"
+    line += ": " + join_first(names, kShownRunning);
+  }
+  cut_to_columns(line, width() - 1);  // the last column would leave the cursor past the line
+  return line;
+}
+
+std::size_t ConsoleReporter::width() const {
+  if (settings_.width > 0) return settings_.width;
+  // Asked at each redraw: the window may have been resized.
+  winsize size{};
+  if (&out_ == &std::cout && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+    return size.ws_col;
+  }
+  if (const char* columns = std::getenv("COLUMNS"); columns != nullptr) {
+    const long value = std::strtol(columns, nullptr, 10);
+    if (value > 0) return static_cast<std::size_t>(value);
+  }
+  return kDefaultWidth;
 }
 
 void ConsoleReporter::note_timing(const PlannedCheck& check, Duration duration) {

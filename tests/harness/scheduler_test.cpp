@@ -1,5 +1,6 @@
 #include "harness/scheduler.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <boost/asio/steady_timer.hpp>
 
@@ -17,8 +18,21 @@ class RecordingReporter : public Reporter {
   void run_started(const RunInfo& info) override {
     events.push_back("run started: " + std::to_string(info.selected_checks) + " checks");
   }
+  void phase_started(const std::string& phase, std::size_t checks) override {
+    events.push_back("phase " + phase + ": " + std::to_string(checks) + " checks");
+  }
   void check_started(const PlannedCheck& check) override {
     events.push_back("start " + check.name);
+  }
+  // Apart from `events`, whose order tests of phases and needs look at.
+  void attempt_finished(const PlannedCheck& check, const Attempt& attempt,
+                        const AttemptProgress& progress) override {
+    attempts.push_back(fmt::format("{} {}: {}: {}{}", check.name, progress.number,
+                                   to_string(attempt.outcome), attempt.message,
+                                   progress.retrying ? ", retrying" : ""));
+    if (progress.give_up_at) {
+      time_left.push_back(*progress.give_up_at - std::chrono::steady_clock::now());
+    }
   }
   void check_finished(const PlannedCheck& check, const Result& result) override {
     events.push_back("finish " + check.name + ": " + std::string(to_string(result.outcome)) + ": " +
@@ -29,6 +43,8 @@ class RecordingReporter : public Reporter {
   }
 
   std::vector<std::string> events;
+  std::vector<std::string> attempts;  // "name number: outcome: message[, retrying]"
+  std::vector<Duration> time_left;    // for retry: { until }, as each attempt ended
 };
 
 class SchedulerTest : public ::testing::Test {
@@ -138,6 +154,35 @@ TEST_F(SchedulerTest, RetriesUntilAttemptsAreUsedUp) {
   EXPECT_FALSE(result(1).flaky());
 }
 
+// A long retry is not silent: reporters hear of each attempt as it ends, with its number and
+// whether another follows, and for retry: { until } when the check gives up.
+TEST_F(SchedulerTest, TellsReportersOfEachAttemptAsItEnds) {
+  run(R"(
+  - { name: flaky, kind: scripted, outcomes: [fail, error, pass], retry: { attempts: 3, interval: 1ms } }
+  - { name: wait, kind: scripted, outcomes: [fail, pass], retry: { until: 10s, interval: 1ms } }
+  - { name: once, kind: scripted, outcomes: [fail], needs: [wait] }
+)");
+  // Each check's attempts in order; the checks run side by side.
+  const auto of = [this](const std::string& name) {
+    std::vector<std::string> lines;
+    std::copy_if(reporter.attempts.begin(), reporter.attempts.end(), std::back_inserter(lines),
+                 [&name](const std::string& line) { return line.starts_with(name + " "); });
+    return lines;
+  };
+  EXPECT_EQ(of("flaky"),
+            (std::vector<std::string>{"flaky 1: failed: fail, retrying",
+                                      "flaky 2: error: error, retrying", "flaky 3: passed: pass"}));
+  EXPECT_EQ(of("wait"),
+            (std::vector<std::string>{"wait 1: failed: fail, retrying", "wait 2: passed: pass"}));
+  EXPECT_EQ(of("once"), (std::vector<std::string>{"once 1: failed: fail"}));
+  EXPECT_EQ(reporter.attempts.size(), 6u);
+  ASSERT_EQ(reporter.time_left.size(), 2u);
+  for (const Duration left : reporter.time_left) {
+    EXPECT_GT(left, Duration(9s));
+    EXPECT_LE(left, Duration(10s));
+  }
+}
+
 TEST_F(SchedulerTest, RetryUntilKeepsTryingUntilItPasses) {
   run("  - { name: wait, kind: scripted, outcomes: [fail, fail, fail, pass], retry: { until: 10s, "
       "interval: 5ms } }\n");
@@ -190,11 +235,12 @@ TEST_F(SchedulerTest, RunsPhasesOneAfterTheOther) {
   - { name: post-fast, kind: scripted, phase: post }
   - { name: pre-fast, kind: scripted, phase: pre }
 )");
-  EXPECT_EQ(reporter.events,
-            (std::vector<std::string>{"run started: 3 checks", "start pre-slow", "start pre-fast",
-                                      "finish pre-fast: passed: pass",
-                                      "finish pre-slow: passed: pass", "start post-fast",
-                                      "finish post-fast: passed: pass", "run finished: 3 checks"}));
+  EXPECT_EQ(
+      reporter.events,
+      (std::vector<std::string>{
+          "run started: 3 checks", "phase pre: 2 checks", "start pre-slow", "start pre-fast",
+          "finish pre-fast: passed: pass", "finish pre-slow: passed: pass", "phase post: 1 checks",
+          "start post-fast", "finish post-fast: passed: pass", "run finished: 3 checks"}));
 }
 
 TEST_F(SchedulerTest, FailFastSkipsWhatHasNotStarted) {
