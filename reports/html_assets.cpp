@@ -59,7 +59,7 @@ td.m details>div{margin:.4rem 0 .6rem}
 td.m .sc{max-width:100%;overflow-x:auto}
 td.m table{width:auto;margin:.4rem 0}
 td.m table th,td.m table td{white-space:nowrap;overflow-wrap:normal;font-variant-numeric:tabular-nums}
-td.m table.at td:last-child{white-space:normal;min-width:16rem}
+td.m table.at td:last-child{white-space:normal;min-width:12rem}td.m table.at pre{white-space:pre-wrap}
 td.m dl{display:grid;grid-template-columns:max-content 1fr;gap:0 1rem;margin:.3rem 0}
 td.m dt{color:var(--mute)}td.m dd{margin:0}
 .ms th{font-weight:normal}
