@@ -165,6 +165,9 @@ std::size_t blocking_threads(const Plan& plan) {
 void stop_on_signals(boost::asio::signal_set& signals, Scheduler& scheduler) {
   signals.async_wait([&signals, &scheduler](const boost::system::error_code& error, int) {
     if (error) return;
+    // On a terminal the "^C" echo and the console's progress line end where the cursor is: the
+    // notice starts on a line of its own.
+    if (::isatty(STDERR_FILENO) == 1) std::cerr << "\n";
     std::cerr << "cutover: interrupted; cancelling the running checks and writing the reports "
                  "(interrupt again to quit at once)\n";
     scheduler.interrupt();
