@@ -445,11 +445,15 @@ void print_completion_values(const CLI::App& app, const std::vector<std::string>
       suite_files(*command, std::vector<std::string>(arguments.begin() + 2, arguments.end()));
   if (files.empty()) return;
   std::vector<std::string> values;
-  if (auto plan = load_suites(files, registry)) {
+  // Completion runs where secrets are not set: a placeholder stands for them, as in --dry-run.
+  std::set<std::string> unset_secrets;
+  LoadOptions options;
+  options.unset_secrets = &unset_secrets;
+  if (auto plan = load_suites(files, registry, options)) {
     add_values(plan.value(), what, values);
   } else {
     for (const auto& file : files) {
-      if (auto one = load_suites({file}, registry)) add_values(one.value(), what, values);
+      if (auto one = load_suites({file}, registry, options)) add_values(one.value(), what, values);
     }
   }
   for (const std::string& value : values)

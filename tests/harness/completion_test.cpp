@@ -176,6 +176,16 @@ TEST(Completion, ZshCompletesThePhasesOfTheSuitesTyped) {
   EXPECT_EQ(lines(completed.out), (std::vector<std::string>{"before", "after"}));
 }
 
+// A shell where the suite's secrets are not set still completes its phases.
+TEST(Completion, PhasesCompleteWithoutTheSuitesSecrets) {
+  loopback::TempDir folder;
+  std::string text(kSuite);
+  text.replace(text.find("127.0.0.1"), 9, "${secret:CUTOVER_TEST_UNSET_HOST}");
+  const std::string suite = folder.write("secret.yaml", text).string();
+  EXPECT_EQ(bash_completes(folder, {"run", suite, "--phase", ""}),
+            (std::vector<std::string>{"before", "after"}));
+}
+
 TEST(Completion, ValuesComeFromTheSuitesThatLoadAndNeverFail) {
   loopback::TempDir folder;
   const std::string suite = folder.write("shop.yaml", kSuite).string();
