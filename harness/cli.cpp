@@ -2,9 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -15,6 +18,7 @@
 #include "harness/completion.hpp"
 #include "harness/schema.hpp"
 #include "harness/suite.hpp"
+#include "harness/text.hpp"
 
 namespace cutover {
 namespace {
@@ -78,38 +82,89 @@ void print_plan(const Plan& plan, const std::vector<std::size_t>& selected,
   }
 }
 
-void print_kinds(const Registry& registry, bool markdown) {
-  for (const Kind* kind : registry.kinds()) {
-    if (markdown) {
-      std::cout << fmt::format("### `{}`\n\n{}\n\n", kind->name, kind->spec.description);
-      std::cout << "| field | type | required | default | meaning |\n|---|---|---|---|---|\n";
-    } else {
-      std::cout << fmt::format("{}\n  {}\n", kind->name, kind->spec.description);
-    }
-    for (const FieldSpec& field : kind->spec.fields) {
-      std::string type(to_string(field.type));
-      if (field.type == FieldType::choice)
-        type += fmt::format(" {}", fmt::join(field.choices, ", "));
-      if (field.type == FieldType::integer && (field.min || field.max)) {
-        type += fmt::format(" {}..{}", field.min ? std::to_string(*field.min) : "",
-                            field.max ? std::to_string(*field.max) : "");
-      }
-      if (field.non_empty && field.type == FieldType::string) type = "non-empty string";
-      if (field.non_empty && field.type == FieldType::string_list)
-        type = "list of non-empty strings";
-      if (markdown) {
-        std::cout << fmt::format(
-            "| `{}` | {} | {} | {} | {} |\n", field.name, type, field.required ? "yes" : "no",
-            field.default_value.empty() ? "" : "`" + field.default_value + "`", field.description);
-      } else {
-        std::cout << fmt::format(
-            "  {:<14} {:<28} {}{}{}\n", field.name, type, field.required ? "(required) " : "",
-            field.description,
-            field.default_value.empty() ? "" : fmt::format(" [default: {}]", field.default_value));
-      }
-    }
-    std::cout << "\n";
+// A type column wider than this would push every description far right: a longer type (a choice
+// of many values) gets its description on the next line instead.
+constexpr std::size_t kKindsTypeColumn = 28;
+
+// A field's type as `cutover kinds` shows it: "one of A, AAAA", "integer 1..10".
+std::string field_type_text(const FieldSpec& field) {
+  std::string type(to_string(field.type));
+  if (field.type == FieldType::choice) type += fmt::format(" {}", fmt::join(field.choices, ", "));
+  if (field.type == FieldType::integer && (field.min || field.max)) {
+    type += fmt::format(" {}..{}", field.min ? std::to_string(*field.min) : "",
+                        field.max ? std::to_string(*field.max) : "");
   }
+  if (field.non_empty && field.type == FieldType::string) type = "non-empty string";
+  if (field.non_empty && field.type == FieldType::string_list) type = "list of non-empty strings";
+  return type;
+}
+
+void print_kind_markdown(const Kind& kind) {
+  std::cout << fmt::format("### `{}`\n\n{}\n\n", kind.name, kind.spec.description);
+  std::cout << "| field | type | required | default | meaning |\n|---|---|---|---|---|\n";
+  for (const FieldSpec& field : kind.spec.fields) {
+    std::cout << fmt::format("| `{}` | {} | {} | {} | {} |\n", field.name, field_type_text(field),
+                             field.required ? "yes" : "no",
+                             field.default_value.empty() ? "" : "`" + field.default_value + "`",
+                             field.description);
+  }
+  std::cout << "\n";
+}
+
+// Name, type and description in three columns as wide as the kind's longest name and type.
+void print_kind_text(const Kind& kind) {
+  std::cout << fmt::format("{}\n  {}\n", kind.name, kind.spec.description);
+  std::size_t name_width = 0;
+  std::size_t type_width = 0;
+  for (const FieldSpec& field : kind.spec.fields) {
+    name_width = std::max(name_width, field.name.size());
+    const std::size_t type = field_type_text(field).size();
+    if (type <= kKindsTypeColumn) type_width = std::max(type_width, type);
+  }
+  for (const FieldSpec& field : kind.spec.fields) {
+    const std::string type = field_type_text(field);
+    const std::string description = fmt::format(
+        "{}{}{}", field.required ? "(required) " : "", field.description,
+        field.default_value.empty() ? "" : fmt::format(" [default: {}]", field.default_value));
+    std::cout << fmt::format("  {:<{}}  ", field.name, name_width);
+    if (type.size() > type_width) {
+      std::cout << fmt::format("{}\n{:<{}}{}\n", type, "", 2 + name_width + 2 + type_width + 2,
+                               description);
+    } else {
+      std::cout << fmt::format("{:<{}}  {}\n", type, type_width, description);
+    }
+  }
+  std::cout << "\n";
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  const std::string match = closest_match(word, candidates);
+  return match.empty() ? "" : fmt::format(" (did you mean '{}'?)", match);
+}
+
+// `cutover kinds [KIND] [--markdown]`: every kind, or the one named.
+int print_kinds(const Registry& registry, const std::string& only, bool markdown) {
+  std::vector<const Kind*> kinds = registry.kinds();
+  if (!only.empty()) {
+    const Kind* kind = registry.find(only);
+    if (kind == nullptr) {
+      std::vector<std::string> names;
+      for (const Kind* known : kinds)
+        names.push_back(known->name);
+      std::cerr << fmt::format("cutover: error: unknown kind '{}'{}; the kinds are {}\n", only,
+                               did_you_mean(only, names), fmt::join(names, ", "));
+      return kExitUsage;
+    }
+    kinds = {kind};
+  }
+  for (const Kind* kind : kinds) {
+    if (markdown) {
+      print_kind_markdown(*kind);
+    } else {
+      print_kind_text(*kind);
+    }
+  }
+  return kExitPassed;
 }
 
 ConsoleSettings console_settings(Verbosity verbosity) {
@@ -223,9 +278,12 @@ struct RunArguments {
 };
 
 void add_selection_options(CLI::App& run, Selection& selection) {
-  run.add_option("--phase", selection.phases, "run only these phases (repeatable)")->delimiter(',');
+  run.add_option("--phase", selection.phases,
+                 "run only these phases, comma-separated (--phase pre,post) or repeated")
+      ->delimiter(',');
   run.add_option("--tag", selection.tags,
-                 "run only checks with one of these tags; '!tag' excludes (repeatable)")
+                 "run only checks with one of these tags, comma-separated (--tag dns,http) or "
+                 "repeated; '!tag' excludes")
       ->delimiter(',');
   run.add_option("--filter", selection.filter,
                  "GoogleTest-style filter on check names: 'glob:glob-excluded:excluded'");
@@ -244,7 +302,7 @@ void add_shard_options(CLI::App& run, Selection& selection) {
 // In the order --help lists them.
 void add_run_options(CLI::App& run, RunArguments& arguments, const Extensions& extensions) {
   RunOptions& options = arguments.options;
-  run.add_option("files", options.files, "suite files (YAML or JSON)")
+  run.add_option("files", options.files, "the suite files (YAML or JSON)")
       ->required()
       ->check(CLI::ExistingFile);
   for (const ReportFormat& format : extensions.report_formats) {
@@ -289,6 +347,87 @@ bool read_variables(const std::vector<std::string>& definitions, RunOptions& opt
   return true;
 }
 
+// The commands `cutover --help` lists, in its order (not the hidden ones).
+std::vector<std::string> listed_commands(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* command : app.get_subcommands({})) {
+    if (!command->get_group().empty()) names.push_back(command->get_name());
+  }
+  return names;
+}
+
+bool is_command(const CLI::App& app, std::string_view word) {
+  const std::vector<const CLI::App*> commands = app.get_subcommands({});
+  return std::any_of(commands.begin(), commands.end(),
+                     [word](const CLI::App* command) { return command->get_name() == word; });
+}
+
+// An unknown command, or none (`word` empty), with "did you mean" and the commands.
+std::string command_mistake(const CLI::App& app, const std::string& word) {
+  const std::vector<std::string> commands = listed_commands(app);
+  const std::string what =
+      word.empty() ? "no command given"
+                   : fmt::format("unknown command '{}'{}", word, did_you_mean(word, commands));
+  return fmt::format("cutover: error: {}; the commands are {}\nRun 'cutover help' for more.\n",
+                     what, fmt::join(commands, ", "));
+}
+
+// Goss and others pick a report with `--format NAME` (`-f NAME`); cutover has a flag per report,
+// which names its file. CLI11 would take NAME for a suite file ("File does not exist: junit").
+std::string format_flag_mistake(const std::vector<std::string>& arguments,
+                                const Extensions& extensions) {
+  std::optional<std::string> value;
+  for (std::size_t i = 0; i < arguments.size() && !value; ++i) {
+    if (arguments[i] == "--format" || arguments[i] == "-f") {
+      value = i + 1 < arguments.size() ? arguments[i + 1] : "";
+    } else if (arguments[i].starts_with("--format=")) {
+      value = arguments[i].substr(std::string_view("--format=").size());
+    }
+  }
+  if (!value) return "";
+  std::string here;
+  std::vector<std::string> flags;
+  for (const ReportFormat& format : extensions.report_formats) {
+    flags.push_back(fmt::format("--{} FILE", format.name));
+    if (format.name == *value) here = ", here " + flags.back();
+  }
+  return fmt::format(
+      "cutover: error: there is no --format: each report has a flag of its own that names its "
+      "file{}; several at once are fine. The report flags are {}\n",
+      here, fmt::join(flags, ", "));
+}
+
+// Mistakes CLI11 would misreport: an unknown or missing command ("A subcommand is required") and
+// run's --format. The message, or "" when there is none of them.
+std::string early_mistake(const CLI::App& app, int argc, char** argv,
+                          const Extensions& extensions) {
+  const std::vector<std::string> arguments(argv + 1, argv + argc);
+  if (arguments.empty()) return command_mistake(app, "");
+  // The program's own options (--help, --version) take no value: the first word is the command.
+  const auto word =
+      std::find_if(arguments.begin(), arguments.end(),
+                   [](const std::string& argument) { return !argument.starts_with('-'); });
+  if (word == arguments.end()) return "";
+  if (!is_command(app, *word)) return command_mistake(app, *word);
+  if (*word == "run") return format_flag_mistake({word + 1, arguments.end()}, extensions);
+  return "";
+}
+
+// A command run without its required argument: "cutover completion needs the shell: bash, zsh
+// or fish", and where to read more; "" for other mistakes.
+std::string missing_argument(const CLI::App& app) {
+  for (const CLI::App* command : app.get_subcommands()) {
+    for (const CLI::Option* option : command->get_options()) {
+      if (option->get_positional() && option->get_required() && option->count() == 0) {
+        return fmt::format(
+            "cutover: error: cutover {0} needs {1}\nRun 'cutover help {0}' for more.\n",
+            command->get_name(), option->get_description());
+      }
+    }
+  }
+  return "";
+}
+
 // `cutover help [COMMAND]`: what `cutover [COMMAND] --help` prints.
 int print_help(const CLI::App& app, const std::string& topic) {
   if (topic.empty()) {
@@ -302,7 +441,7 @@ int print_help(const CLI::App& app, const std::string& topic) {
       return kExitPassed;
     }
   }
-  std::cerr << fmt::format("cutover: error: no command '{}'; run 'cutover help'\n", topic);
+  std::cerr << command_mistake(app, topic);
   return kExitUsage;
 }
 
@@ -373,6 +512,88 @@ std::string version_text() {
   return text + " (" + CUTOVER_GIT_COMMIT + ")";
 }
 
+// The end of --help for the program and for each command that runs or reports checks.
+constexpr const char* kExitCodesHelp =
+    "Exit codes:\n"
+    "  0    every selected check passed\n"
+    "  1    a check failed, errored or was skipped\n"
+    "  2    the command line or a suite file is wrong\n"
+    "  3    internal error, or a report could not be written\n"
+    "  130  interrupted (Ctrl-C, SIGTERM); the reports were still written";
+
+// "bash, zsh or fish"
+std::string one_of(const std::vector<std::string>& choices) {
+  if (choices.size() < 2) return fmt::format("{}", fmt::join(choices, ""));
+  return fmt::format("{} or {}", fmt::join(choices.begin(), choices.end() - 1, ", "),
+                     choices.back());
+}
+
+// What the harness's own commands read from the command line, and the commands themselves.
+struct HarnessCommands {
+  RunArguments run_arguments;
+  std::string kind;  // cutover kinds [KIND]
+  bool markdown = false;
+  std::string help_topic;
+  std::string shell;
+  CLI::App* run = nullptr;
+  CLI::App* kinds = nullptr;
+  CLI::App* schema = nullptr;
+  CLI::App* help = nullptr;
+  CLI::App* completion = nullptr;
+  CLI::App* complete = nullptr;
+};
+
+// The harness's commands, in the order --help lists them.
+void add_harness_commands(CLI::App& app, HarnessCommands& commands, const Extensions& extensions) {
+  commands.run = app.add_subcommand("run", "run the checks of one or more suite files");
+  add_run_options(*commands.run, commands.run_arguments, extensions);
+  commands.run->footer(kExitCodesHelp);
+
+  commands.kinds =
+      app.add_subcommand("kinds", "list the check kinds and their fields, or one kind's");
+  commands.kinds->add_option("kind", commands.kind, "print only this kind's fields");
+  commands.kinds->add_flag("--markdown", commands.markdown, "print the README's field tables");
+
+  commands.schema =
+      app.add_subcommand("schema", "print the JSON Schema of suite files, for editors");
+
+  commands.help = app.add_subcommand("help", "print this help, or a command's: cutover help run");
+  commands.help->add_option("command", commands.help_topic, "the command to explain");
+
+  commands.completion = app.add_subcommand("completion", "print a shell completion script");
+  commands.completion
+      ->add_option("shell", commands.shell, "the shell: " + one_of(completion_shells()))
+      ->required()
+      ->check(CLI::IsMember(completion_shells()));
+
+  // Called back by the completion scripts for the phases and tags of the suites typed so far.
+  commands.complete = app.add_subcommand("__complete", "")->group("");
+  commands.complete->prefix_command();
+  commands.complete->set_help_flag();
+}
+
+// Runs the harness's command that was parsed, if any: its exit code.
+std::optional<int> run_harness_command(const CLI::App& app, HarnessCommands& commands,
+                                       const Extensions& extensions) {
+  if (commands.help->parsed()) return print_help(app, commands.help_topic);
+  if (commands.schema->parsed()) {
+    std::cout << suite_schema(*extensions.registry).dump(2) << "\n";
+    return kExitPassed;
+  }
+  if (commands.completion->parsed()) {
+    std::cout << completion_script(app, commands.shell);
+    return kExitPassed;
+  }
+  if (commands.complete->parsed()) {
+    print_completion_values(app, commands.complete->remaining(), *extensions.registry, std::cout);
+    return kExitPassed;
+  }
+  if (commands.kinds->parsed()) {
+    return print_kinds(*extensions.registry, commands.kind, commands.markdown);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv, const Extensions& extensions) {
@@ -380,65 +601,39 @@ int run_cli(int argc, char** argv, const Extensions& extensions) {
   app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
 
-  RunArguments arguments;
-  auto* run = app.add_subcommand("run", "run the checks of one or more suite files");
-  add_run_options(*run, arguments, extensions);
-
-  bool markdown = false;
-  auto* kinds = app.add_subcommand("kinds", "list the check kinds and their fields");
-  kinds->add_flag("--markdown", markdown, "print the README's field tables");
-
-  app.add_subcommand("schema", "print the JSON Schema of suite files, for editors");
-
-  std::string help_topic;
-  auto* help = app.add_subcommand("help", "print this help, or a command's: cutover help run");
-  help->add_option("command", help_topic, "the command to explain");
-
-  std::string shell;
-  auto* completion = app.add_subcommand("completion", "print a shell completion script");
-  completion->add_option("shell", shell, "the shell")
-      ->required()
-      ->check(CLI::IsMember(completion_shells()));
-
-  // Called back by the completion scripts for the phases and tags of the suites typed so far.
-  auto* complete = app.add_subcommand("__complete", "")->group("");
-  complete->prefix_command();
-  complete->set_help_flag();
-
+  HarnessCommands commands;
+  add_harness_commands(app, commands, extensions);
   std::vector<std::pair<CLI::App*, std::function<int()>>> extra;
   for (const Command& command : extensions.commands) {
     auto* sub = app.add_subcommand(command.name, command.description);
+    sub->footer(kExitCodesHelp);
     extra.emplace_back(sub, command.define(*sub));
   }
+  app.footer(kExitCodesHelp);  // after the commands, which would inherit it
 
+  if (const std::string mistake = early_mistake(app, argc, argv, extensions); !mistake.empty()) {
+    std::cerr << mistake;
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    const std::string missing =
+        dynamic_cast<const CLI::RequiredError*>(&e) != nullptr ? missing_argument(app) : "";
+    if (!missing.empty()) {
+      std::cerr << missing;
+      return kExitUsage;
+    }
     const int code = app.exit(e);
     return code == 0 ? kExitPassed : kExitUsage;
   }
 
-  if (help->parsed()) return print_help(app, help_topic);
-  if (app.got_subcommand("schema")) {
-    std::cout << suite_schema(*extensions.registry).dump(2) << "\n";
-    return kExitPassed;
-  }
-  if (completion->parsed()) {
-    std::cout << completion_script(app, shell);
-    return kExitPassed;
-  }
-  if (complete->parsed()) {
-    print_completion_values(app, complete->remaining(), *extensions.registry, std::cout);
-    return kExitPassed;
-  }
-  if (kinds->parsed()) {
-    print_kinds(*extensions.registry, markdown);
-    return kExitPassed;
-  }
+  if (const auto code = run_harness_command(app, commands, extensions)) return *code;
   for (const auto& [sub, run_command] : extra) {
     if (sub->parsed()) return run_command();
   }
 
+  RunArguments& arguments = commands.run_arguments;
   RunOptions& options = arguments.options;
   if (!read_variables(arguments.variables, options)) return kExitUsage;
   options.verbosity = arguments.quiet     ? Verbosity::quiet

@@ -6,6 +6,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "harness/text.hpp"
 
@@ -167,6 +168,20 @@ std::vector<std::size_t> shard_share(const Plan& plan, const std::vector<std::si
   return mine;
 }
 
+// A plan without checks is the suites' mistake, whatever the selection asks for.
+std::string no_checks_message(const Plan& plan) {
+  constexpr std::string_view kNothing = "there is nothing to run";
+  if (plan.suites.empty()) return fmt::format("the plan has no checks: {}", kNothing);
+  if (plan.suites.size() == 1) {
+    return fmt::format("suite '{}' ({}) has no checks: {}", plan.suites[0].name,
+                       plan.suites[0].file, kNothing);
+  }
+  std::vector<std::string> names;
+  for (const SuiteInfo& suite : plan.suites)
+    names.push_back("'" + suite.name + "'");
+  return fmt::format("suites {} have no checks: {}", fmt::join(names, ", "), kNothing);
+}
+
 }  // namespace
 
 bool matches_filter(std::string_view filter, std::initializer_list<std::string_view> names) {
@@ -189,6 +204,7 @@ Expected<std::vector<std::size_t>> select_checks(const Plan& plan, const Selecti
         fmt::format("--shard-index must be from 0 to --shard-count - 1 (got index {} of {} shards)",
                     selection.shard_index, selection.shard_count)});
   }
+  if (plan.checks.empty()) return outcome::failure(Error{no_checks_message(plan)});
   auto tags = known_names(plan, selection);
   if (!tags) return outcome::failure(std::move(tags).error());
 

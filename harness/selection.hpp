@@ -25,8 +25,9 @@ struct Selection {
 bool matches_filter(std::string_view filter, std::initializer_list<std::string_view> names);
 
 // The indices of the checks to run, in plan order. A filter pattern is matched against the check
-// name and against "suite/name". Unknown phases or tags, and a selection that matches nothing
-// before sharding, are errors: a typo must not turn a gate green by running nothing.
+// name and against "suite/name". A plan without checks, unknown phases or tags, and a selection
+// that matches nothing before sharding, are errors: a typo must not turn a gate green by running
+// nothing.
 //
 // Sharding keeps each group of checks connected by `needs` together, so that a dependency never
 // sits in another shard; the largest groups go first, each to the shard with the fewest checks so

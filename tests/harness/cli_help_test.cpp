@@ -37,7 +37,8 @@ TEST(CliHelp, HelpForAnUnknownCommandIsAUsageError) {
   const auto result = run_cutover({"help", "rnu"});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_TRUE(result.out.empty()) << result.out;
-  EXPECT_NE(result.err.find("no command 'rnu'"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("unknown command 'rnu' (did you mean 'run'?)"), std::string::npos)
+      << result.err;
 }
 
 }  // namespace
