@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
@@ -77,30 +78,50 @@ extern "C" void tear_down_live_environment() {
   if (live_environment != nullptr) live_environment->reset();
 }
 
-// Where the shipped suites are when --suites does not say: beside an installed binary
-// (<prefix>/bin/cutover finds <prefix>/share/cutover/suites), else in the source tree around the
-// build folder the binary was built in. Empty when neither holds them.
-std::filesystem::path find_suites() {
+// Where the shipped suites may be when --suites does not say, relative to the binary, never at
+// a path compiled in: <prefix>/share/cutover/suites for <prefix>/bin/cutover, installed; suites/
+// beside the binary in a build tree (CMake links it to the source tree's). Empty when the
+// binary cannot be found.
+std::vector<std::filesystem::path> suite_folders() {
   std::error_code error;
   const std::filesystem::path binary = std::filesystem::read_symlink("/proc/self/exe", error);
   if (error) return {};
-  const auto holds_suites = [](const std::filesystem::path& folder) {
-    std::error_code missing;
-    return std::filesystem::is_regular_file(folder / kSuiteFiles.front(), missing);
-  };
   const std::filesystem::path folder = binary.parent_path();
-  if (const auto installed = folder.parent_path() / "share" / "cutover" / "suites";
-      holds_suites(installed)) {
-    return installed;
-  }
-  for (std::filesystem::path up = folder; up.has_relative_path(); up = up.parent_path()) {
-    if (holds_suites(up / "suites")) return up / "suites";
+  return {folder.parent_path() / "share" / "cutover" / "suites", folder / "suites"};
+}
+
+// The first of suite_folders() that holds the shipped suites; empty when none does.
+std::filesystem::path find_suites() {
+  for (const std::filesystem::path& folder : suite_folders()) {
+    std::error_code missing;
+    if (std::filesystem::is_regular_file(folder / kSuiteFiles.front(), missing)) return folder;
   }
   return {};
 }
 
+// `cutover demo | head`: once the reader has gone, nothing the demo prints can be seen. SIGPIPE
+// is ignored, so a write fails (EPIPE) instead of killing the demo with its cluster running; a
+// failed write to stdout then ends the demo as an interrupt does: what it started is removed.
+bool stdout_closed() {
+  return std::ferror(stdout) != 0;
+}
+
+void say_stdout_closed() {
+  std::cerr << "cutover demo: standard output was closed; stopping, and removing the environment\n";
+}
+
+// Flushes what was printed so far; true, having said so, when stdout is closed.
+bool stdout_closed_after_flush() {
+  std::cout.flush();
+  if (!stdout_closed()) return false;
+  say_stdout_closed();
+  return true;
+}
+
 // Forwards every event to the console reporter, and calls `cut_over` once, when the first check
 // of the post phase starts: the phases run one after another, so pre and sync are done by then.
+// When the console's writes fail (stdout closed), stops the run as SIGTERM does: run_plan
+// cancels the checks and writes the reports, and the demo then removes the environment.
 class CutoverOnPostPhase : public Reporter {
  public:
   CutoverOnPostPhase(std::unique_ptr<Reporter> console, std::function<void()> cut_over)
@@ -108,16 +129,27 @@ class CutoverOnPostPhase : public Reporter {
 
   void run_started(const RunInfo& info) override { console_->run_started(info); }
 
+  void phase_started(const std::string& phase, std::size_t checks) override {
+    console_->phase_started(phase, checks);
+  }
+
   void check_started(const PlannedCheck& check) override {
     if (!cut_over_done_ && check.phase == kCutoverPhase) {
       cut_over_done_ = true;
       cut_over_();
     }
     console_->check_started(check);
+    stop_if_stdout_closed();
+  }
+
+  void attempt_finished(const PlannedCheck& check, const Attempt& attempt,
+                        const AttemptProgress& progress) override {
+    console_->attempt_finished(check, attempt, progress);
   }
 
   void check_finished(const PlannedCheck& check, const Result& result) override {
     console_->check_finished(check, result);
+    stop_if_stdout_closed();
   }
 
   void run_finished(const RunInfo& info, const RunSummary& summary) override {
@@ -126,8 +158,16 @@ class CutoverOnPostPhase : public Reporter {
 
  private:
   std::unique_ptr<Reporter> console_;
+  void stop_if_stdout_closed() {
+    if (stopping_ || !stdout_closed()) return;
+    stopping_ = true;
+    say_stdout_closed();
+    std::raise(SIGTERM);
+  }
+
   std::function<void()> cut_over_;
   bool cut_over_done_ = false;
+  bool stopping_ = false;
 };
 
 struct DemoOptions {
@@ -142,8 +182,8 @@ void add_options(CLI::App& command, DemoOptions& options) {
       ->capture_default_str();
   command
       .add_option("--suites", options.suites,
-                  "folder with the shipped suites (default: <prefix>/share/cutover/suites beside "
-                  "the binary, else the source tree's suites/)")
+                  "folder with the shipped suites (default: <prefix>/share/cutover/suites for "
+                  "<prefix>/bin/cutover, else suites/ beside the binary, as in a build tree)")
       ->type_name("DIR");
   command.add_flag("--break", options.inject_faults,
                    "inject faults: a changed and a missing row, a sequence left behind, a stale "
@@ -155,9 +195,11 @@ void add_options(CLI::App& command, DemoOptions& options) {
 bool find_suite_folder(DemoOptions& options) {
   if (options.suites.empty()) options.suites = find_suites().string();
   if (options.suites.empty()) {
-    std::cerr << "cutover demo: the shipped suites are neither in <prefix>/share/cutover/suites "
-                 "beside this binary nor in a source tree around it; name their folder with "
-                 "--suites DIR\n";
+    const std::vector<std::filesystem::path> folders = suite_folders();
+    std::cerr << fmt::format(
+        "cutover demo: the shipped suites are in neither <prefix>/share/cutover/suites ({}) nor "
+        "suites/ beside this binary ({}); name their folder with --suites DIR\n",
+        folders.empty() ? "?" : folders[0].string(), folders.empty() ? "?" : folders[1].string());
     return false;
   }
   for (const std::string& file : kSuiteFiles) {
@@ -176,6 +218,7 @@ bool find_suite_folder(DemoOptions& options) {
 std::variant<std::unique_ptr<Environment>, int> start_environment(bool inject_faults) {
   std::cout << "cutover demo: starting the old and new environments on loopback"
             << (inject_faults ? ", with faults injected (--break)" : "") << "...\n";
+  if (stdout_closed_after_flush()) return kExitInterrupted;
   try {
     const SignalsNoted signals;
     setup_signal = 0;
@@ -236,6 +279,7 @@ std::vector<std::pair<std::string, std::string>> request_reports(const std::stri
 }
 
 int run_demo(DemoOptions demo, const Extensions& extensions) {
+  std::signal(SIGPIPE, SIG_IGN);  // a closed stdout must not end the demo before its teardown
   if (!find_suite_folder(demo)) return kExitUsage;
   auto started = start_environment(demo.inject_faults);
   if (const int* code = std::get_if<int>(&started)) return *code;
@@ -246,6 +290,7 @@ int run_demo(DemoOptions demo, const Extensions& extensions) {
     options.files.push_back(demo.suites + "/" + file);
   options.variables = environment->variables();
   describe_environment(*environment, demo.suites, options);
+  if (stdout_closed_after_flush()) return kExitInterrupted;
   const auto written = request_reports(demo.out, extensions, options);
 
   Extensions demo_extensions = extensions;
