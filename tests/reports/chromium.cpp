@@ -115,11 +115,14 @@ nlohmann::json probe_page(const std::string& chromium, const loopback::TempDir& 
   std::ofstream(copy, std::ios::binary) << html;
 
   // Headless Chromium's --window-size is the window's, and the viewport may be smaller by its
-  // frame: measured once, the window grows by the difference.
-  Probed probed = load_probed(chromium, profile, copy, width, height);
+  // frame: measured at the first load, the window grows by the difference from then on.
+  static int frame_width = 0;
+  static int frame_height = 0;
+  Probed probed = load_probed(chromium, profile, copy, width + frame_width, height + frame_height);
   if (probed.width != width || probed.height != height) {
-    probed =
-        load_probed(chromium, profile, copy, 2 * width - probed.width, 2 * height - probed.height);
+    frame_width += width - probed.width;
+    frame_height += height - probed.height;
+    probed = load_probed(chromium, profile, copy, width + frame_width, height + frame_height);
   }
   if (probed.width != width || probed.height != height) {
     throw std::runtime_error("the viewport is " + std::to_string(probed.width) + "x" +
