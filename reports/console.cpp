@@ -13,6 +13,7 @@
 #include "harness/text.hpp"
 #include "reports/measurement_text.hpp"
 #include "reports/outcome_label.hpp"
+#include "reports/summary_line.hpp"
 
 namespace cutover {
 namespace {
@@ -293,14 +294,7 @@ void ConsoleReporter::run_finished(const RunInfo&, const RunSummary& summary) {
     out_ << "\n";
   }
 
-  out_ << fmt::format("{} check{}: {} passed, {} failed, {} error, {} skipped", summary.total(),
-                      summary.total() == 1 ? "" : "s", summary.count(Outcome::passed),
-                      summary.count(Outcome::failed), summary.count(Outcome::error),
-                      summary.count(Outcome::skipped));
-  if (summary.flaky > 0) {
-    out_ << fmt::format("; {} flaky (passed after retries)", summary.flaky);
-  }
-  out_ << "\n";
+  out_ << summary_line(summary) << "\n";
 
   if (!timings_.empty()) {
     const std::size_t shown = std::min(timings_.size(), kSlowest);
