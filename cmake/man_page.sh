@@ -11,19 +11,24 @@ trap 'rm -f "$include"' EXIT
 # roff: a backslash is written \e, and a line starting with . or ' is escaped.
 roff() { sed -e 's/\\/\\e/g' -e "s/^\([.']\)/\\\\\&\1/"; }
 
-commands=$("$program" --help | awk '/^Subcommands:/ { on = 1; next } on && NF { print $1 }')
+# The commands are the lines of --help's "Subcommands:" block, up to the blank line after it.
+commands=$("$program" --help | awk '/^Subcommands:/ { on = 1; next } on && !NF { exit } on { print $1 }')
 {
   echo "[COMMANDS]"
   for command in $commands; do
     [[ "$command" == help ]] && continue
     echo ".SS $command"
     echo ".nf"
-    (exec -a cutover "$program" help "$command") | roff
+    # Each command's help without its "Exit codes:" block: EXIT STATUS has it once.
+    (exec -a cutover "$program" help "$command") |
+      awk '/^Exit codes:/ { skip = 1; next } skip && !NF { skip = 0; next } !skip' | roff
     echo ".fi"
   done
+  # From --help's "Exit codes:" block.
   echo "[EXIT STATUS]"
-  echo "0 every selected check passed; 1 a check failed; 2 a bad suite file or command line;"
-  echo "3 an internal error; 130 interrupted."
+  echo ".nf"
+  "$program" --help | awk '/^Exit codes:/ { on = 1; next } on && !NF { exit } on { sub(/^ +/, ""); print }' | roff
+  echo ".fi"
   echo "[SEE ALSO]"
   echo "The README, installed in /usr/share/doc/cutover (or <prefix>/share/doc/cutover)."
 } >"$include"
