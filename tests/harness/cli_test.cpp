@@ -334,6 +334,18 @@ TEST(Cli, TheReadmeDocumentsEveryKindAsCutoverKindsPrintsIt) {
       << result.out;
 }
 
+// The quickstart shows `cutover kinds tcp` whole, as the program prints it.
+TEST(Cli, TheQuickstartShowsTheTcpKindAsCutoverKindsPrintsIt) {
+  loopback::ProcessResult result = run_cutover({"kinds", "tcp"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string quickstart =
+      loopback::read_file(std::filesystem::path(CUTOVER_SOURCE_DIR) / "examples" / "QUICKSTART.md");
+  EXPECT_NE(quickstart.find("$ ./build/cutover kinds tcp\n" + result.out + "```"),
+            std::string::npos)
+      << "examples/QUICKSTART.md is out of date; paste the output of `cutover kinds tcp`:\n"
+      << result.out;
+}
+
 TEST(Cli, PrintsItsVersion) {
   loopback::ProcessResult result = run_cutover({"--version"});
   EXPECT_EQ(result.exit_code, 0);
