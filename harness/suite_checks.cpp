@@ -1,6 +1,7 @@
 #include "harness/suite_checks.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -62,6 +63,25 @@ bool assign(std::optional<Value> value, Target& target) {
   return true;
 }
 
+// Whether `message` names one of `fields` as a word, in any case ("source", "URL").
+bool names_any(std::string_view message, const std::set<std::string, std::less<>>& fields) {
+  const auto is_word = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  };
+  std::string lower(message);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const std::string& field : fields) {
+    for (std::size_t at = lower.find(field); at != std::string::npos;
+         at = lower.find(field, at + 1)) {
+      const std::size_t end = at + field.size();
+      if ((at == 0 || !is_word(lower[at - 1])) && (end == lower.size() || !is_word(lower[end])))
+        return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 void CheckReader::read_check(const yaml::Node& node, const FileContext& context) {
@@ -84,11 +104,7 @@ void CheckReader::read_check(const yaml::Node& node, const FileContext& context)
   // an unknown key or a bad retry must not hide a wrong value.
   const bool complete =
       kind != nullptr && has_required_fields(node, context, label, *kind, kind_values);
-  if (complete && kind_values.invalid.empty()) {
-    ok = build(check, *kind, std::move(kind_values), label) && ok;
-  } else {
-    ok = false;
-  }
+  ok = complete && build(check, *kind, std::move(kind_values), label) && ok;
   if (!named) return;  // no name, or another check's: no `needs` can mean this one
   if (!ok || !phase_known) check.check.reset();
   if (!phase_known) unknown_phases_.emplace(check.suite, check.name);
@@ -246,19 +262,37 @@ bool CheckReader::has_required_fields(const yaml::Node& node, const FileContext&
 // The kind builds the check; a mistake it finds in the values is placed at the field.
 bool CheckReader::build(PlannedCheck& check, const Kind& kind, KindValues kind_values,
                         const std::string& label) {
+  // With fields already reported wrong, the kind still judges the others in the same pass. What
+  // it says of the check as a whole, or of a wrong field, may come from the values it lacks, so
+  // then only its mistakes placed on a field read without one, and naming no wrong field, are
+  // reported.
+  const bool partial = !kind_values.invalid.empty();
+  const std::set<std::string, std::less<>> invalid = kind_values.invalid;
+  std::vector<SourceLocation> valid_places;
+  for (const auto& [name, location] : kind_values.locations)
+    valid_places.push_back(location);
   Fields fields(std::move(kind_values.values), std::move(kind_values.locations), check.location,
                 check.timeout);
   try {
     check.check = kind.factory(fields);
   } catch (const std::exception& e) {
-    reader_.add({check.location, fmt::format("{}: {}", label, e.what())});
+    if (!partial) reader_.add({check.location, fmt::format("{}: {}", label, e.what())});
     return false;
   }
   Diagnostics field_diagnostics = fields.take_diagnostics();
   for (Diagnostic& diagnostic : field_diagnostics) {
+    const auto at = [&diagnostic](const SourceLocation& place) {
+      return place.file == diagnostic.location.file && place.line == diagnostic.location.line &&
+             place.column == diagnostic.location.column;
+    };
+    if (partial && (std::none_of(valid_places.begin(), valid_places.end(), at) ||
+                    names_any(diagnostic.message, invalid))) {
+      continue;
+    }
     diagnostic.message = fmt::format("{}: {}", label, diagnostic.message);
     reader_.add(std::move(diagnostic));
   }
+  if (partial) return false;
   if (check.check == nullptr && field_diagnostics.empty()) {
     // Loading must not pass with a check that cannot run.
     reader_.add({check.location, fmt::format("{}: kind '{}' made no check", label, kind.name)});

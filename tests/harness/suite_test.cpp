@@ -609,6 +609,7 @@ checks:
   - { name: c, kind: probe, text: x, phase: post }
   - { name: d, kind: probe, text: x, phase: postt }
   - { name: e, kind: probe, text: x, phase: pre, needs: [d] }
+  - { name: f, kind: probe, text: "${nope}", count: 7, phase: pre }
 )"),
             "suite.yaml:4:29: error: unknown key 'txt' in check 'a' of kind 'probe' (did you "
             "mean 'text'?)\n"
@@ -617,6 +618,9 @@ checks:
             "or {until: 10m, interval: 30s}, got '3'\n"
             "suite.yaml:7:45: error: phase: 'postt' is not one of the suite's phases (pre, post) "
             "(did you mean 'post'?)\n"
+            "suite.yaml:9:35: error: text: undefined variable 'nope' (define it under vars, set it "
+            "in the environment, or write ${nope:-default})\n"
+            "suite.yaml:9:53: error: check 'f': seven is not allowed here\n"
             "suite.yaml:5:5: error: check 'b' (phase 'pre') needs 'c', which runs in the later "
             "phase 'post'\n");
 }
