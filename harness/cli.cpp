@@ -137,11 +137,6 @@ void print_kind_text(const Kind& kind) {
   std::cout << "\n";
 }
 
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
-  const std::string match = closest_match(word, candidates);
-  return match.empty() ? "" : fmt::format(" (did you mean '{}'?)", match);
-}
-
 // `cutover kinds [KIND] [--markdown]`: every kind, or the one named.
 int print_kinds(const Registry& registry, const std::string& only, bool markdown) {
   std::vector<const Kind*> kinds = registry.kinds();
@@ -152,7 +147,7 @@ int print_kinds(const Registry& registry, const std::string& only, bool markdown
       for (const Kind* known : kinds)
         names.push_back(known->name);
       std::cerr << fmt::format("cutover: error: unknown kind '{}'{}; the kinds are {}\n", only,
-                               did_you_mean(only, names), fmt::join(names, ", "));
+                               suggestion_or(only, names), fmt::join(names, ", "));
       return kExitUsage;
     }
     kinds = {kind};
@@ -367,7 +362,7 @@ std::string command_mistake(const CLI::App& app, const std::string& word) {
   const std::vector<std::string> commands = listed_commands(app);
   const std::string what =
       word.empty() ? "no command given"
-                   : fmt::format("unknown command '{}'{}", word, did_you_mean(word, commands));
+                   : fmt::format("unknown command '{}'{}", word, suggestion_or(word, commands));
   return fmt::format("cutover: error: {}; the commands are {}\nRun 'cutover help' for more.\n",
                      what, fmt::join(commands, ", "));
 }

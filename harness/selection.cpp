@@ -61,11 +61,9 @@ std::string unknown_name_message(std::string_view what, const std::string& name,
                                  const std::set<std::string>& known) {
   std::vector<std::string> candidates(known.begin(), known.end());
   std::string message = fmt::format("no check has the {} '{}'", what, name);
-  if (std::string suggestion = closest_match(name, candidates); !suggestion.empty()) {
-    message += fmt::format(" (did you mean '{}'?)", suggestion);
-  } else if (!candidates.empty()) {
-    message += fmt::format(" (the suites have: {})", fmt::join(candidates, ", "));
-  }
+  message += suggestion_or(
+      name, candidates,
+      candidates.empty() ? "" : fmt::format(" (the suites have: {})", fmt::join(candidates, ", ")));
   return message;
 }
 

@@ -12,6 +12,7 @@
 #include "harness/suite_databases.hpp"
 #include "harness/suite_phases.hpp"
 #include "harness/suite_values.hpp"
+#include "harness/text.hpp"
 #include "harness/yaml.hpp"
 
 // JSON suites are read as YAML too (harness/yaml.hpp): every node keeps its line and column, which
@@ -55,7 +56,7 @@ std::string nearby_file(const std::filesystem::path& path) {
        !error && it != end && names.size() < kMaxNearbyFiles; it.increment(error)) {
     if (it->is_regular_file(error)) names.push_back(it->path().filename().string());
   }
-  return detail::suggestion_or(path.filename().string(), names);
+  return suggestion_or(path.filename().string(), names);
 }
 
 // Reads files into the plan, collecting every mistake. Files and includes are walked here, with

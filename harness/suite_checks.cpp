@@ -8,6 +8,7 @@
 
 #include "harness/suite_fields.hpp"
 #include "harness/suite_phases.hpp"
+#include "harness/text.hpp"
 
 namespace cutover::detail {
 namespace {

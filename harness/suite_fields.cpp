@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "harness/text.hpp"
+
 namespace cutover::detail {
 namespace {
 

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "harness/text.hpp"
+
 namespace cutover::detail {
 
 void read_phases(ValueReader& reader, const yaml::Node& node, FileContext& context,

@@ -61,14 +61,6 @@ std::optional<double> parse_number(std::string_view text) {
   return parse_whole<double>(text);
 }
 
-std::string suggestion_or(std::string_view word, const std::vector<std::string>& candidates,
-                          std::string otherwise) {
-  if (std::string suggestion = closest_match(word, candidates); !suggestion.empty()) {
-    return fmt::format(" (did you mean '{}'?)", suggestion);
-  }
-  return otherwise;
-}
-
 std::string unknown_key_message(std::string_view key, std::string_view where,
                                 const std::vector<std::string>& allowed) {
   return fmt::format("unknown key '{}' in {}", key, where) +

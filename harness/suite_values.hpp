@@ -61,10 +61,6 @@ bool is_identifier(std::string_view text);
 std::optional<std::int64_t> parse_integer(std::string_view text);
 std::optional<double> parse_number(std::string_view text);
 
-// " (did you mean 'x'?)" when one of `candidates` is close to `word`, else `otherwise`.
-std::string suggestion_or(std::string_view word, const std::vector<std::string>& candidates,
-                          std::string otherwise = "");
-
 // "unknown key 'x' in <where>" with a suggestion, or the keys `where` allows.
 std::string unknown_key_message(std::string_view key, std::string_view where,
                                 const std::vector<std::string>& allowed);

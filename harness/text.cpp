@@ -200,4 +200,12 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
   return best;
 }
 
+std::string suggestion_or(std::string_view word, const std::vector<std::string>& candidates,
+                          std::string otherwise) {
+  if (std::string suggestion = closest_match(word, candidates); !suggestion.empty()) {
+    return fmt::format(" (did you mean '{}'?)", suggestion);
+  }
+  return otherwise;
+}
+
 }  // namespace cutover

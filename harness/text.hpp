@@ -37,4 +37,9 @@ std::string text_table(const std::vector<std::string>& header,
 // mean ...?" of suite errors and kinds' messages.
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
 
+// " (did you mean 'x'?)" when one of `candidates` is close to `word` (closest_match), else
+// `otherwise`.
+std::string suggestion_or(std::string_view word, const std::vector<std::string>& candidates,
+                          std::string otherwise = "");
+
 }  // namespace cutover

@@ -125,13 +125,11 @@ std::string Variables::undefined_message(std::string_view name) const {
   std::vector<std::string> names;
   for (const auto& [defined, value] : values_)
     names.push_back(defined);
-  if (std::string close = closest_match(name, names); !close.empty()) {
-    return fmt::format("undefined variable '{}' (did you mean '{}'?)", name, close);
-  }
-  return fmt::format(
-      "undefined variable '{0}' (define it under vars, set it in the environment, or write "
-      "${{{0}:-default}})",
-      name);
+  return fmt::format("undefined variable '{}'", name) +
+         suggestion_or(name, names,
+                       fmt::format(" (define it under vars, set it in the environment, or write "
+                                   "${{{}:-default}})",
+                                   name));
 }
 
 }  // namespace cutover

@@ -33,11 +33,9 @@ std::string lower(std::string_view text) {
 
 // "unknown key 'equal' (did you mean 'equals'?)", or the list of keys when none is close.
 std::string unknown_key(std::string_view key, const std::vector<std::string>& allowed) {
-  std::string message = fmt::format("unknown key '{}'", key);
-  if (std::string suggestion = closest_match(key, allowed); !suggestion.empty()) {
-    return message + fmt::format(" (did you mean '{}'?)", suggestion);
-  }
-  return message + fmt::format(" (expected one of: {})", fmt::join(allowed, ", "));
+  return fmt::format("unknown key '{}'", key) +
+         suggestion_or(key, allowed,
+                       fmt::format(" (expected one of: {})", fmt::join(allowed, ", ")));
 }
 
 std::string type_name(const json& value) {

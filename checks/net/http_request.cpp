@@ -115,13 +115,10 @@ RequestSpec read_request(const json& object, bool step, const SpecErrorSink& err
     } else if (key == "capture" && step) {
       request.captures = detail::read_captures(value, error);
     } else if (!detail::read_assertion(key, value, request.assertions, error)) {
-      std::string message = fmt::format("unknown key '{}'", key);
-      if (std::string suggestion = closest_match(key, allowed); !suggestion.empty()) {
-        message += fmt::format(" (did you mean '{}'?)", suggestion);
-      } else {
-        message += fmt::format(" (expected one of: {})", fmt::join(allowed, ", "));
-      }
-      error(key, std::move(message));
+      error(key,
+            fmt::format("unknown key '{}'", key) +
+                suggestion_or(key, allowed,
+                              fmt::format(" (expected one of: {})", fmt::join(allowed, ", "))));
     }
   }
   return request;
@@ -148,23 +145,16 @@ void check_reference(const std::string& step_name, const std::string& variable,
     std::vector<std::string> names;
     for (const RequestSpec& r : earlier_steps)
       names.push_back(r.name);
-    std::string message =
-        fmt::format("${{steps.{}.{}}} names no earlier step", step_name, variable);
-    if (std::string suggestion = closest_match(step_name, names); !suggestion.empty()) {
-      message += fmt::format(" (did you mean '{}'?)", suggestion);
-    }
-    return error("url", std::move(message));
+    return error("url", fmt::format("${{steps.{}.{}}} names no earlier step", step_name, variable) +
+                            suggestion_or(step_name, names));
   }
   std::vector<std::string> captured;
   for (const CaptureRule& rule : earlier->captures)
     captured.push_back(rule.name);
   if (std::find(captured.begin(), captured.end(), variable) == captured.end()) {
-    std::string message = fmt::format("${{steps.{}.{}}}: step '{}' captures no '{}'", step_name,
-                                      variable, step_name, variable);
-    if (std::string suggestion = closest_match(variable, captured); !suggestion.empty()) {
-      message += fmt::format(" (did you mean '{}'?)", suggestion);
-    }
-    error("url", std::move(message));
+    error("url", fmt::format("${{steps.{}.{}}}: step '{}' captures no '{}'", step_name, variable,
+                             step_name, variable) +
+                     suggestion_or(variable, captured));
   }
 }
 

@@ -54,13 +54,9 @@ dns::ResolverSettings read_resolver_field(Fields& fields) {
     if (std::find(kResolverKeys.begin(), kResolverKeys.end(), key) != kResolverKeys.end()) {
       continue;
     }
-    std::string message = fmt::format("unknown key '{}'", key);
-    if (std::string suggestion = closest_match(key, kResolverKeys); !suggestion.empty()) {
-      message += fmt::format(" (did you mean '{}'?)", suggestion);
-    } else {
-      message += fmt::format(" (expected one of: {})", fmt::join(kResolverKeys, ", "));
-    }
-    error(std::move(message));
+    error(fmt::format("unknown key '{}'", key) +
+          suggestion_or(key, kResolverKeys,
+                        fmt::format(" (expected one of: {})", fmt::join(kResolverKeys, ", "))));
   }
 
   if (value.contains("tcp")) {
