@@ -268,7 +268,6 @@ bool CheckReader::build(PlannedCheck& check, const Kind& kind, KindValues kind_v
   // then only its mistakes placed on a field read without one, and naming no wrong field, are
   // reported.
   const bool partial = !kind_values.invalid.empty();
-  const std::set<std::string, std::less<>> invalid = kind_values.invalid;
   std::vector<SourceLocation> valid_places;
   for (const auto& [name, location] : kind_values.locations)
     valid_places.push_back(location);
@@ -282,12 +281,9 @@ bool CheckReader::build(PlannedCheck& check, const Kind& kind, KindValues kind_v
   }
   Diagnostics field_diagnostics = fields.take_diagnostics();
   for (Diagnostic& diagnostic : field_diagnostics) {
-    const auto at = [&diagnostic](const SourceLocation& place) {
-      return place.file == diagnostic.location.file && place.line == diagnostic.location.line &&
-             place.column == diagnostic.location.column;
-    };
-    if (partial && (std::none_of(valid_places.begin(), valid_places.end(), at) ||
-                    names_any(diagnostic.message, invalid))) {
+    const bool at_valid_field = std::find(valid_places.begin(), valid_places.end(),
+                                          diagnostic.location) != valid_places.end();
+    if (partial && (!at_valid_field || names_any(diagnostic.message, kind_values.invalid))) {
       continue;
     }
     diagnostic.message = fmt::format("{}: {}", label, diagnostic.message);
