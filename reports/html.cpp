@@ -377,14 +377,13 @@ void write_attempts(Page& page, const Result& result) {
 }
 
 // A measured value in its table: the name, then the number with its unit, the unit said once
-// ("latency" and "21.3 ms" for latency_ms = 21.325743 ms), as measurement_text writes it.
+// ("latency" and "21.3 ms" for latency_ms = 21.325743 ms).
 void write_measurement(Page& page, const Measurement& measurement) {
-  const std::string text = measurement_text(measurement);
-  const std::size_t equals = text.rfind("=" + number_text(measurement.value));
+  const ShownMeasurement shown = shown_measurement(measurement);
   page.raw("<tr><th>");
-  page.text(std::string_view(text).substr(0, equals));
+  page.text(shown.name);
   page.raw("<td>");
-  page.text(std::string_view(text).substr(equals + 1));
+  page.text(shown.value);
 }
 
 // What opens under the message: description, where the check is defined, what it needs,

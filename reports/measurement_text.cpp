@@ -22,13 +22,18 @@ std::string number_text(double value) {
   return text;
 }
 
-std::string measurement_text(const Measurement& measurement) {
-  std::string name = measurement.name;
+ShownMeasurement shown_measurement(const Measurement& measurement) {
+  ShownMeasurement shown{measurement.name, number_text(measurement.value)};
   const std::string& unit = measurement.unit;
-  if (!unit.empty() && name.ends_with("_" + unit)) name.resize(name.size() - unit.size() - 1);
-  const std::string number = number_text(measurement.value);
-  if (unit.empty() || name == unit) return fmt::format("{}={}", name, number);
-  return fmt::format("{}={} {}", name, number, unit);
+  if (unit.empty()) return shown;
+  if (shown.name.ends_with("_" + unit)) shown.name.resize(shown.name.size() - unit.size() - 1);
+  if (shown.name != unit) shown.value += " " + unit;
+  return shown;
+}
+
+std::string measurement_text(const Measurement& measurement) {
+  const ShownMeasurement shown = shown_measurement(measurement);
+  return shown.name + "=" + shown.value;
 }
 
 }  // namespace cutover

@@ -13,8 +13,15 @@ namespace cutover {
 // "1234").
 std::string number_text(double value);
 
-// "latency=21.3 ms", "rows=5": the unit once, though the name repeats it ("latency_ms" in ms,
-// "rows" in rows).
+// A measurement as people read it: its name without the unit it repeats ("latency" for
+// latency_ms in ms) and its number with the unit, said once ("21.3 ms"; "5" for rows in rows).
+struct ShownMeasurement {
+  std::string name;
+  std::string value;
+};
+ShownMeasurement shown_measurement(const Measurement& measurement);
+
+// "latency=21.3 ms", "rows=5": shown_measurement on one line.
 std::string measurement_text(const Measurement& measurement);
 
 }  // namespace cutover
