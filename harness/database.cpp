@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -41,62 +42,87 @@ void add_uri_password(std::vector<std::string>& out, std::string_view password) 
   }
 }
 
-// libpq's key/value form: `key = value` pairs separated by spaces, a value single-quoted with
-// backslash escapes or bare up to the next space.
-void keyword_passwords(std::string_view dsn, std::vector<std::string>& out) {
+// libpq's key/value form (conninfo_parse): `key = value` pairs separated by spaces, a value
+// single-quoted with backslash escapes or bare up to the next space. Adds the passwords to `out`;
+// returns what libpq would refuse, worded without quoting the DSN (libpq quotes the word, which
+// may be half a password: `missing "=" after "SECRETpwD"`).
+std::optional<std::string> keyword_passwords(std::string_view dsn, std::vector<std::string>& out) {
   std::size_t i = 0;
   const auto skip_spaces = [&] {
     while (i < dsn.size() && std::isspace(static_cast<unsigned char>(dsn[i])))
       ++i;
   };
-  while (i < dsn.size()) {
+  while (true) {
     skip_spaces();
+    if (i >= dsn.size()) return std::nullopt;
     const std::size_t key_start = i;
     while (i < dsn.size() && dsn[i] != '=' && !std::isspace(static_cast<unsigned char>(dsn[i])))
       ++i;
     const std::string_view key = dsn.substr(key_start, i - key_start);
     skip_spaces();
-    if (i >= dsn.size() || dsn[i] != '=') return;  // not key/value form
+    if (i >= dsn.size() || dsn[i] != '=') {
+      return std::string(
+          "a word without '=' after it: libpq expects key=value pairs, and a value with a space "
+          "in quotes (password='two words', with \\' and \\\\ for a quote and a backslash)");
+    }
     ++i;
     skip_spaces();
     std::string value;
     const std::size_t written_start = i;
+    bool closed = true;
     if (i < dsn.size() && dsn[i] == '\'') {
-      for (++i; i < dsn.size() && dsn[i] != '\''; ++i) {
-        if (dsn[i] == '\\' && i + 1 < dsn.size()) ++i;
-        value += dsn[i];
+      closed = false;
+      for (++i; i < dsn.size() && !closed; ++i) {
+        if (dsn[i] == '\\' && i + 1 < dsn.size())
+          ++i;
+        else if (dsn[i] == '\'')
+          closed = true;
+        if (!closed) value += dsn[i];
       }
-      ++i;
     } else {
       while (i < dsn.size() && !std::isspace(static_cast<unsigned char>(dsn[i]))) {
         if (dsn[i] == '\\' && i + 1 < dsn.size()) ++i;
         value += dsn[i++];
       }
     }
-    if (key != "password") continue;
-    // As written too (quotes and escapes), so that the DSN itself is masked where it is shown.
-    const std::string written(dsn.substr(written_start, std::min(i, dsn.size()) - written_start));
-    if (written != value) add(out, written);
-    add(out, std::move(value));
+    if (key == "password") {
+      // As written too (quotes and escapes), so that the DSN itself is masked where it is shown.
+      const std::string written(dsn.substr(written_start, i - written_start));
+      if (written != value) add(out, written);
+      add(out, std::move(value));
+    }
+    if (!closed) {
+      return std::string("a quoted value has no closing quote (a quote inside one is written \\')");
+    }
   }
 }
 
-// URI form: the password between the first ':' and the '@' of the authority, and a
-// `password` query parameter.
-void uri_passwords(std::string_view dsn, std::vector<std::string>& out) {
+// libpq's key/value form has no scheme (a value may hold "://", after an '=').
+bool is_uri(std::string_view dsn) {
   const std::size_t scheme_end = dsn.find("://");
-  std::string_view rest = dsn.substr(scheme_end + 3);
-  const std::size_t authority_end = rest.find_first_of("/?");
-  const std::string_view authority = rest.substr(0, authority_end);
-  if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    const std::string_view user_info = authority.substr(0, at);
-    if (const std::size_t colon = user_info.find(':'); colon != std::string_view::npos) {
-      add_uri_password(out, user_info.substr(colon + 1));
-    }
+  return scheme_end != std::string_view::npos &&
+         dsn.substr(0, scheme_end).find('=') == std::string_view::npos;
+}
+
+// The user-info of a URI as libpq reads it (conninfo_uri_parse_options): from after "://" to the
+// first '@', when an '@' comes before any '/'. Empty when there is none.
+std::string_view user_info(std::string_view uri) {
+  const std::string_view rest = uri.substr(uri.find("://") + 3);
+  const std::size_t end = rest.find_first_of("@/");
+  if (end == std::string_view::npos || rest[end] != '@') return {};
+  return rest.substr(0, end);
+}
+
+// URI form: the password after the user-info's first ':' (libpq's rule: it ends at the first
+// '@'), and a `password` query parameter.
+void uri_passwords(std::string_view dsn, std::vector<std::string>& out) {
+  const std::string_view info = user_info(dsn);
+  if (const std::size_t colon = info.find(':'); colon != std::string_view::npos) {
+    add_uri_password(out, info.substr(colon + 1));
   }
-  const std::size_t query = rest.find('?');
+  const std::size_t query = dsn.find('?');
   if (query == std::string_view::npos) return;
-  std::string_view parameters = rest.substr(query + 1);
+  std::string_view parameters = dsn.substr(query + 1);
   while (!parameters.empty()) {
     const std::size_t end = parameters.find('&');
     const std::string_view parameter = parameters.substr(0, end);
@@ -109,13 +135,8 @@ void uri_passwords(std::string_view dsn, std::vector<std::string>& out) {
 }  // namespace
 
 Expected<Engine> engine_of(std::string_view dsn) {
-  const std::size_t scheme_end = dsn.find("://");
-  // libpq's key/value form has no scheme (a value may hold "://", after an '=').
-  if (scheme_end == std::string_view::npos ||
-      dsn.substr(0, scheme_end).find('=') != std::string_view::npos) {
-    return Engine::postgres;
-  }
-  const std::string_view scheme = dsn.substr(0, scheme_end);
+  if (!is_uri(dsn)) return Engine::postgres;
+  const std::string_view scheme = dsn.substr(0, dsn.find("://"));
   if (scheme == "postgresql" || scheme == "postgres") return Engine::postgres;
   return outcome::failure(Error{fmt::format(
       "unsupported database scheme '{}://': expected a PostgreSQL DSN (postgresql://..., "
@@ -131,9 +152,35 @@ std::string_view engine_name(Engine engine) {
   return "unknown";
 }
 
+std::optional<std::string> dsn_mistake(std::string_view dsn) {
+  if (!is_uri(dsn)) {
+    std::vector<std::string> passwords;
+    return keyword_passwords(dsn, passwords);
+  }
+  const std::string_view info = user_info(dsn);
+  if (info.empty()) {
+    // "postgresql://app:pass/word@host/db": libpq finds no user-info (a '/' comes first) and
+    // reads "pass" as the port.
+    const std::string_view rest = dsn.substr(dsn.find("://") + 3);
+    if (rest.substr(0, rest.find('?')).find('@') == std::string_view::npos) return std::nullopt;
+    return std::string(
+        "an '@' after a '/': libpq reads a user name and password only before the first '/', "
+        "so write a '/' in them as %2F (and an '@' in the database name as %40)");
+  }
+  const std::string_view rest = dsn.substr(dsn.find("://") + 3 + info.size() + 1);
+  // Up to the query: a password "pa@ss/word" puts its second '@' in the database name.
+  const std::string_view after = rest.substr(0, rest.find('?'));
+  if (after.find('@') == std::string_view::npos) return std::nullopt;
+  // libpq would read what follows the first '@' as the host and database, and quote it in its
+  // errors.
+  return std::string(
+      "more than one '@': libpq ends the user name and password at the first '@', so write an "
+      "'@' in them (or in the database name) as %40");
+}
+
 std::vector<std::string> dsn_passwords(std::string_view dsn) {
   std::vector<std::string> out;
-  if (dsn.find("://") != std::string_view::npos) {
+  if (is_uri(dsn)) {
     uri_passwords(dsn, out);
   } else {
     keyword_passwords(dsn, out);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,9 +32,18 @@ struct Database {
   SourceLocation location;
 };
 
-// The passwords written into a connection string: `password=...` in key/value form (quoted or
-// not) and the user-info password of a URI (`scheme://user:password@host`), percent-decoded
-// as well as written. The loader masks them like secrets.
+// The passwords written into a connection string, read as libpq reads them: `password=...` in
+// key/value form (quoted or not), and in a URI the user-info password (`scheme://user:password@
+// host`: from the first ':' to the first '@', when that '@' comes before any '/') and a
+// `password` query parameter, percent-decoded as well as written. The loader masks them like
+// secrets.
 std::vector<std::string> dsn_passwords(std::string_view dsn);
+
+// What makes libpq misread a DSN in a way that shows a password, for the loader to report
+// against `databases.<name>.dsn`: in a URI, an '@' after the user-info's (a password with an
+// '@'), or after a '/' with no user-info before it (a password with a '/'), which libpq reads
+// as the host, port or database name and quotes in its errors. Nothing for a DSN without such a
+// mistake (an '@' in the query is left alone).
+std::optional<std::string> dsn_mistake(std::string_view dsn);
 
 }  // namespace cutover

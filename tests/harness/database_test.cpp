@@ -27,6 +27,51 @@ TEST(DsnPasswords, UriForm) {
   EXPECT_EQ(dsn_passwords("postgresql://host/db"), Passwords{});
 }
 
+// libpq's rule: the user-info ends at the first '@' before any '/', the password at its first
+// '@'. "pa@ss/word" once registered only "pa" (the authority was cut at the '/').
+TEST(DsnPasswords, UriPasswordsAreReadAsLibpqReadsThem) {
+  EXPECT_EQ(dsn_passwords("postgresql://app:p%40ss@host/db"), (Passwords{"p%40ss", "p@ss"}));
+  EXPECT_EQ(dsn_passwords("postgresql://app:s3:cret@host/db"), Passwords{"s3:cret"});
+  EXPECT_EQ(dsn_passwords("postgresql://app@host/db"), Passwords{});
+  // A '/' before any '@': no user-info at all, as libpq sees it (the port is "SECRETpw").
+  EXPECT_EQ(dsn_passwords("postgresql://cutover:SECRETpw/x@127.0.0.1:5432/db"), Passwords{});
+}
+
+TEST(DsnMistake, ASecondAtSignIsReportedWithoutQuotingTheDsn) {
+  const std::string expected =
+      "more than one '@': libpq ends the user name and password at the first '@', so write an "
+      "'@' in them (or in the database name) as %40";
+  for (const char* dsn : {"postgresql://app:p@ss@host/db", "postgresql://app:pa@ss/word@host/db",
+                          "postgres://app:a@b@[::1]:5432"}) {
+    EXPECT_EQ(dsn_mistake(dsn), expected) << dsn;
+  }
+  // Issue 15's reproducer: libpq said `invalid integer value "SECRETpw" for connection option
+  // "port"`.
+  EXPECT_EQ(dsn_mistake("postgresql://cutover:SECRETpw/x@127.0.0.1:5432/db"),
+            "an '@' after a '/': libpq reads a user name and password only before the first '/', "
+            "so write a '/' in them as %2F (and an '@' in the database name as %40)");
+  for (const char* dsn : {"postgresql://app:p%40ss@host/db", "postgresql://host/db?user=a",
+                          "postgresql://app@host/db?application_name=a@b", "host=db password=a@b@c",
+                          "postgresql://app:pass%2Fx@host/db"}) {
+    EXPECT_EQ(dsn_mistake(dsn), std::nullopt) << dsn;
+  }
+}
+
+// Issue 15's reproducer: password=${secret:SD} with SD='Wr0ng SECRETpwD' gave libpq's `missing
+// "=" after "SECRETpwD"`. The loader says what is wrong without quoting it.
+TEST(DsnMistake, AKeyValueDsnLibpqWouldRefuseIsReportedWithoutQuotingIt) {
+  EXPECT_EQ(dsn_mistake("host=127.0.0.1 password=Wr0ng SECRETpwD dbname=db"),
+            "a word without '=' after it: libpq expects key=value pairs, and a value with a space "
+            "in quotes (password='two words', with \\' and \\\\ for a quote and a backslash)");
+  EXPECT_EQ(dsn_mistake("host=db password='open"),
+            "a quoted value has no closing quote (a quote inside one is written \\')");
+  for (const char* dsn :
+       {"host=127.0.0.1 password='Wr0ng SECRETpwD' dbname=db", "", "host = db  port=5432 ",
+        R"(password='it\'s' user=a)", "host=db options='-c search_path=a://b'"}) {
+    EXPECT_EQ(dsn_mistake(dsn), std::nullopt) << dsn;
+  }
+}
+
 TEST(EngineOf, PostgresForms) {
   for (const char* dsn :
        {"postgresql://app@127.0.0.1:5432/db", "postgres://app@host/db",
