@@ -229,8 +229,7 @@ HttpCheck::HttpCheck(Fields& fields) {
 HttpCheck::~HttpCheck() = default;
 
 void HttpCheck::start(CheckContext& context, Completion done) {
-  detail::start_http_attempt(context.io, target_, std::move(done), own_budget(context),
-                             *context.cancellation);
+  detail::start_http_attempt(context, target_, std::move(done));
 }
 
 std::string HttpCheck::describe() const {

@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "harness/redactor.hpp"
 #include "harness/result.hpp"
 
 namespace cutover {
@@ -40,6 +41,10 @@ struct CheckContext {
   std::chrono::steady_clock::time_point deadline;  // the scheduler's watchdog fires here
   Duration timeout{};                              // the attempt's budget, deadline - start
   std::shared_ptr<Cancellation> cancellation;
+  // The run's secrets. A check that quotes what a target sent redacts it with this before it
+  // escapes or cuts it (the scheduler redacts again, but a cut piece of a secret is no longer
+  // the secret).
+  const Redactor& redactor = no_secrets();
 };
 
 // The time a check gives itself for an attempt: it ends a tenth of the timeout (at most 100ms)

@@ -265,7 +265,8 @@ class Scheduler::Impl {
     run.deadline = run.attempt_started + check.timeout;
     watch(k);
 
-    CheckContext context{io_, blocking_, run.deadline, check.timeout, run.cancellation};
+    CheckContext context{io_,           blocking_,        run.deadline,
+                         check.timeout, run.cancellation, plan_->redactor};
     // Small enough for std::function to hold without allocating: one per attempt adds up.
     const auto position = static_cast<std::uint32_t>(k);
     try {

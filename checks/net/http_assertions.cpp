@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "checks/net/http_excerpt.hpp"
+#include "harness/redactor.hpp"
 #include "harness/text.hpp"
 
 namespace cutover::detail {
@@ -283,13 +285,6 @@ std::optional<json> lookup(const json& document, const std::string& pointer) {
   }
 }
 
-// A JSON value for messages, shortened like bodies.
-std::string show(const json& value) {
-  const std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (text.size() <= 120) return text;
-  return fmt::format("{}... ({} bytes)", text.substr(0, 120), text.size());
-}
-
 std::string cut_note(const HttpResponse& response) {
   return response.body_truncated
              ? fmt::format(", cut at max_body after {} bytes", response.body.size())
@@ -297,7 +292,7 @@ std::string cut_note(const HttpResponse& response) {
 }
 
 void evaluate_status(const HttpAssertions& assertions, const HttpResponse& response,
-                     std::vector<std::string>& failures) {
+                     const Redactor& redactor, std::vector<std::string>& failures) {
   static const std::vector<StatusRule> kDefault = {{2, true}};
   const std::vector<StatusRule>& rules = assertions.status.empty() ? kDefault : assertions.status;
   for (const StatusRule& rule : rules) {
@@ -314,18 +309,19 @@ void evaluate_status(const HttpAssertions& assertions, const HttpResponse& respo
   }
   std::string message = fmt::format("expected status {}, got {}", expected, response.status);
   if (auto location = response.header("location"); location && response.status / 100 == 3) {
-    message += fmt::format(" (location: {})", excerpt(*location));
+    message += fmt::format(" (location: {})", header_excerpt("location", *location, redactor));
   } else if (!response.body.empty()) {
-    message += fmt::format(" (body: {}{})", excerpt(response.body), cut_note(response));
+    message += fmt::format(" (body: {}{})", body_excerpt(response, redactor), cut_note(response));
   }
   failures.push_back(std::move(message));
 }
 
 void evaluate_headers(const HttpAssertions& assertions, const HttpResponse& response,
-                      std::vector<std::string>& failures) {
+                      const Redactor& redactor, std::vector<std::string>& failures) {
   for (const HeaderRule& rule : assertions.headers) {
     const std::optional<std::string> value = response.header(rule.name);
-    const std::string got = value ? excerpt(*value) : std::string("no such header");
+    const std::string got =
+        value ? header_excerpt(rule.name, *value, redactor) : std::string("no such header");
     if (rule.present == false) {
       if (value)
         failures.push_back(fmt::format("expected header {} to be absent, got {}", rule.name, got));
@@ -338,7 +334,7 @@ void evaluate_headers(const HttpAssertions& assertions, const HttpResponse& resp
     }
     if (rule.equals && (!value || *value != *rule.equals)) {
       failures.push_back(fmt::format("expected header {} to equal {}, got {}", rule.name,
-                                     excerpt(*rule.equals), got));
+                                     header_excerpt(rule.name, *rule.equals, redactor), got));
     }
     if (rule.matches && (!value || !std::regex_search(*value, rule.matches->regex))) {
       failures.push_back(fmt::format("expected header {} to match /{}/, got {}", rule.name,
@@ -354,7 +350,8 @@ void evaluate_headers(const HttpAssertions& assertions, const HttpResponse& resp
     if (!value) {
       failures.push_back(expected + ", got no such header");
     } else if (!std::regex_search(*value, match, kMaxAge)) {
-      failures.push_back(fmt::format("{}, got {} (no max-age)", expected, excerpt(*value)));
+      failures.push_back(fmt::format("{}, got {} (no max-age)", expected,
+                                     header_excerpt(kHsts, *value, redactor)));
     } else {
       const std::string digits = match[1].str();
       const double seconds = digits.size() > 15 ? 1e15 : std::stod(digits);
@@ -369,13 +366,14 @@ void evaluate_headers(const HttpAssertions& assertions, const HttpResponse& resp
 }
 
 void evaluate_body(const HttpAssertions& assertions, const HttpResponse& response,
-                   std::vector<std::string>& failures) {
+                   const Redactor& redactor, std::vector<std::string>& failures) {
   const BodyRules& rules = assertions.body;
   const std::string& body = response.body;
   for (const std::string& text : rules.contains) {
     if (body.find(text) == std::string::npos) {
-      failures.push_back(fmt::format("expected body to contain {}, got {}{}", excerpt(text),
-                                     excerpt(body), cut_note(response)));
+      failures.push_back(fmt::format("expected body to contain {}, got {}{}",
+                                     excerpt(text, redactor), body_excerpt(response, redactor),
+                                     cut_note(response)));
     }
   }
   for (const std::string& text : rules.not_contains) {
@@ -384,14 +382,16 @@ void evaluate_body(const HttpAssertions& assertions, const HttpResponse& respons
       failures.push_back(fmt::format(
           "cannot tell whether the body contains {}: it was cut at max_body after {} bytes "
           "(raise max_body)",
-          excerpt(text), body.size()));
+          excerpt(text, redactor), body.size()));
       continue;
     }
     if (const std::size_t at = body.find(text); at != std::string::npos) {
       const std::size_t from = at > 40 ? at - 40 : 0;
-      failures.push_back(fmt::format("expected body not to contain {}, found at byte {}: {}",
-                                     excerpt(text), at,
-                                     excerpt(body.substr(from, 80 + text.size()))));
+      const std::string_view around = std::string_view(body).substr(from, 80 + text.size());
+      const bool cut_after = from + around.size() < body.size() || response.body_truncated;
+      failures.push_back(fmt::format(
+          "expected body not to contain {}, found at byte {}: {}", excerpt(text, redactor), at,
+          excerpt(around, redactor, 120, {.before = from > 0, .after = cut_after})));
     }
   }
   if (rules.matches && response.body_truncated) {
@@ -401,12 +401,12 @@ void evaluate_body(const HttpAssertions& assertions, const HttpResponse& respons
         rules.matches->source, body.size()));
   } else if (rules.matches && !std::regex_search(body, rules.matches->regex)) {
     failures.push_back(fmt::format("expected body to match /{}/, got {}{}", rules.matches->source,
-                                   excerpt(body), cut_note(response)));
+                                   body_excerpt(response, redactor), cut_note(response)));
   }
 }
 
 void evaluate_json(const HttpAssertions& assertions, const HttpResponse& response,
-                   std::vector<std::string>& failures) {
+                   const Redactor& redactor, std::vector<std::string>& failures) {
   if (assertions.json.empty()) return;
   if (response.body_truncated) {
     // A prefix of a document can parse as another document ("1500" cut to "15").
@@ -420,12 +420,12 @@ void evaluate_json(const HttpAssertions& assertions, const HttpResponse& respons
     document = json::parse(response.body);
   } catch (const json::parse_error& e) {
     failures.push_back(fmt::format("expected a JSON body, got {} (not JSON at byte {}{})",
-                                   excerpt(response.body), e.byte, cut_note(response)));
+                                   body_excerpt(response, redactor), e.byte, cut_note(response)));
     return;
   }
   for (const JsonRule& rule : assertions.json) {
     const std::optional<json> value = lookup(document, rule.pointer);
-    const std::string got = value ? show(*value) : std::string("no value");
+    const std::string got = value ? json_excerpt(*value, redactor) : std::string("no value");
     const std::string& at = rule.pointer.empty() ? std::string("the document") : rule.pointer;
     if (rule.exists == false) {
       if (value) failures.push_back(fmt::format("expected {} not to exist, got {}", at, got));
@@ -435,8 +435,8 @@ void evaluate_json(const HttpAssertions& assertions, const HttpResponse& respons
       failures.push_back(fmt::format("expected {} to exist, got no value", at));
     }
     if (rule.equals && (!value || *value != *rule.equals)) {
-      failures.push_back(
-          fmt::format("expected {} to equal {}, got {}", at, show(*rule.equals), got));
+      failures.push_back(fmt::format("expected {} to equal {}, got {}", at,
+                                     json_excerpt(*rule.equals, redactor), got));
     }
     const auto compare = [&](const std::optional<double>& bound, std::string_view symbol,
                              auto holds) {
@@ -505,12 +505,13 @@ bool read_assertion(std::string_view key, const nlohmann::json& value, HttpAsser
   return true;
 }
 
-std::vector<std::string> evaluate(const HttpAssertions& assertions, const HttpResponse& response) {
+std::vector<std::string> evaluate(const HttpAssertions& assertions, const HttpResponse& response,
+                                  const Redactor& redactor) {
   std::vector<std::string> failures;
-  evaluate_status(assertions, response, failures);
-  evaluate_headers(assertions, response, failures);
-  evaluate_body(assertions, response, failures);
-  evaluate_json(assertions, response, failures);
+  evaluate_status(assertions, response, redactor, failures);
+  evaluate_headers(assertions, response, redactor, failures);
+  evaluate_body(assertions, response, redactor, failures);
+  evaluate_json(assertions, response, redactor, failures);
   if (assertions.max_latency && response.latency > *assertions.max_latency) {
     failures.push_back(fmt::format("expected a response within {}, took {}",
                                    format_duration(*assertions.max_latency),
@@ -588,7 +589,7 @@ std::vector<CaptureRule> read_captures(const nlohmann::json& value, const SpecEr
   return out;
 }
 
-Captured capture(const CaptureRule& rule, const HttpResponse& response) {
+Captured capture(const CaptureRule& rule, const HttpResponse& response, const Redactor& redactor) {
   switch (rule.source) {
     case CaptureRule::Source::json: {
       if (response.body_truncated) {
@@ -599,7 +600,8 @@ Captured capture(const CaptureRule& rule, const HttpResponse& response) {
       try {
         document = json::parse(response.body);
       } catch (const json::parse_error&) {
-        return {std::nullopt, fmt::format("the body is not JSON: {}", excerpt(response.body))};
+        return {std::nullopt,
+                fmt::format("the body is not JSON: {}", body_excerpt(response, redactor))};
       }
       const std::optional<json> value = lookup(document, rule.what);
       if (!value) return {std::nullopt, fmt::format("no value at {}", rule.what)};
@@ -619,32 +621,6 @@ Captured capture(const CaptureRule& rule, const HttpResponse& response) {
     }
   }
   return {std::nullopt, "unknown capture source"};
-}
-
-std::string excerpt(std::string_view text, std::size_t limit) {
-  std::string_view head = text;
-  if (head.size() > limit) {
-    head = head.substr(0, limit);
-    // Back off to a character boundary: a cut inside a UTF-8 sequence would read as invalid.
-    std::size_t end = head.size();
-    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
-      --end;
-    head = head.substr(0, end);
-  }
-  std::string quoted = json(std::string(head)).dump(-1, ' ', false, json::error_handler_t::replace);
-  if (head.size() < text.size()) quoted += fmt::format("... ({} bytes)", text.size());
-  return quoted;
-}
-
-std::string describe_response(const HttpResponse& response) {
-  std::string out = fmt::format("HTTP {} {}\n", response.status, response.reason);
-  for (const auto& [name, value] : response.headers) {
-    out += fmt::format("{}: {}\n", name, value);
-  }
-  out +=
-      fmt::format("\nbody ({} bytes{}): {}\n", response.body.size(),
-                  response.body_truncated ? ", cut at max_body" : "", excerpt(response.body, 2048));
-  return out;
 }
 
 }  // namespace cutover::detail

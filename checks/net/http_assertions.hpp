@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/duration.hpp"
+#include "harness/redactor.hpp"
 
 namespace cutover::detail {
 
@@ -84,8 +85,10 @@ const std::vector<std::string>& assertion_keys();
 bool read_assertion(std::string_view key, const nlohmann::json& value, HttpAssertions& into,
                     const SpecErrorSink& error);
 
-// Every assertion that did not hold, each as "expected …, got …" with bodies shortened.
-std::vector<std::string> evaluate(const HttpAssertions& assertions, const HttpResponse& response);
+// Every assertion that did not hold, each as "expected …, got …" with bodies shortened. What
+// they quote is redacted by `redactor` before it is escaped or cut.
+std::vector<std::string> evaluate(const HttpAssertions& assertions, const HttpResponse& response,
+                                  const Redactor& redactor);
 
 // `capture: { NAME: { json: /pointer | header: name | regex: "id=(\\d+)", secret: true } }`:
 // a value read from a response into ${steps.STEP.NAME}.
@@ -101,18 +104,11 @@ struct CaptureRule {
 // Reads a `capture` mapping; mistakes go to `error` under the key "capture".
 std::vector<CaptureRule> read_captures(const nlohmann::json& value, const SpecErrorSink& error);
 
-// The captured value, or why there is none ("no value at /token").
+// The captured value, or why there is none ("no value at /token"; what it quotes is redacted).
 struct Captured {
   std::optional<std::string> value;
   std::string problem;
 };
-Captured capture(const CaptureRule& rule, const HttpResponse& response);
-
-// A response body excerpt for messages: at most `limit` bytes, quoted and escaped on one line,
-// invalid UTF-8 replaced.
-std::string excerpt(std::string_view text, std::size_t limit = 120);
-
-// Whole-response evidence for the details text: status line, headers, body excerpt.
-std::string describe_response(const HttpResponse& response);
+Captured capture(const CaptureRule& rule, const HttpResponse& response, const Redactor& redactor);
 
 }  // namespace cutover::detail

@@ -21,6 +21,7 @@
 #include "checks/net/cookie_jar.hpp"
 #include "checks/net/http_assessment.hpp"
 #include "checks/net/http_connect_route.hpp"
+#include "checks/net/http_excerpt.hpp"
 #include "checks/net/http_outgoing.hpp"
 #include "checks/net/http_response_reader.hpp"
 #include "checks/net/http_stream.hpp"
@@ -46,9 +47,10 @@ using Clock = std::chrono::steady_clock;
 class HttpSession : public CheckSession<HttpSession> {
  public:
   HttpSession(net::io_context& io, std::shared_ptr<const HttpTarget> target, Completion done,
-              OwnBudget budget)
+              OwnBudget budget, const Redactor& redactor)
       : CheckSession(io, std::move(done), target->label, budget),
         target_(std::move(target)),
+        redactor_(redactor),
         resolver_(io, target_->resolver, budget.length),
         watchdog_(io),
         tls_context_(target_->tls_context),
@@ -192,13 +194,13 @@ class HttpSession : public CheckSession<HttpSession> {
       finish(CheckResult::failed(
           fmt::format("{}stopped after {} redirects (follow_redirects: {}); {} answered {} to {}",
                       prefix(), redirects_, target_->follow_redirects, request_line(),
-                      response_.status, excerpt(*location))));
+                      response_.status, excerpt(*location, redactor_))));
       return true;
     }
     auto next = resolve_location(outgoing_.url, *location);
     if (!next) {
       finish(CheckResult::failed(fmt::format("{}{} redirected to an invalid location {}", prefix(),
-                                             request_line(), excerpt(*location))));
+                                             request_line(), excerpt(*location, redactor_))));
       return true;
     }
     ++redirects_;
@@ -243,7 +245,7 @@ class HttpSession : public CheckSession<HttpSession> {
         "{}{}{}\n{}", target_->steps ? "step " + request.name + ": " : "", trail_, request_line(),
         route_.via_connect_to() ? fmt::format("(connected to {})\n", route_.label())
                                 : std::string());
-    details_ += describe_response(response_);
+    details_ += describe_response(response_, redactor_);
     trail_.clear();
 
     const std::vector<std::string> failures =
@@ -332,6 +334,7 @@ class HttpSession : public CheckSession<HttpSession> {
   }
 
   // Captured secrets are masked here: the scheduler's redactor only knows the suite's secrets.
+  // Texts that quote the response are redacted where they are made, before they are cut.
   void redact(CheckResult& result) {
     if (!redactor_.empty()) {
       result.message = redactor_.redact(result.message);
@@ -340,6 +343,7 @@ class HttpSession : public CheckSession<HttpSession> {
   }
 
   std::shared_ptr<const HttpTarget> target_;
+  Redactor redactor_;  // the run's secrets, and the ones this attempt captures
   Resolver resolver_;
   net::steady_timer watchdog_;
   std::shared_ptr<ssl::context> tls_context_;
@@ -355,7 +359,6 @@ class HttpSession : public CheckSession<HttpSession> {
   HttpResponse response_;
   CookieJar jar_;
   Captures captures_;
-  Redactor redactor_;
   std::string stage_;
   std::string details_;
   std::vector<Measurement> measurements_;
@@ -366,10 +369,11 @@ class HttpSession : public CheckSession<HttpSession> {
 
 }  // namespace
 
-void start_http_attempt(net::io_context& io, std::shared_ptr<const HttpTarget> target,
-                        Completion done, OwnBudget budget, Cancellation& cancellation) {
-  auto session = std::make_shared<HttpSession>(io, std::move(target), std::move(done), budget);
-  session->run(cancellation);
+void start_http_attempt(CheckContext& context, std::shared_ptr<const HttpTarget> target,
+                        Completion done) {
+  auto session = std::make_shared<HttpSession>(context.io, std::move(target), std::move(done),
+                                               own_budget(context), context.redactor);
+  session->run(*context.cancellation);
 }
 
 }  // namespace cutover::detail

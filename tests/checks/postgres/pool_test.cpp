@@ -356,6 +356,24 @@ TEST(PostgresPool, AWrongPasswordIsRefusedWithoutShowingIt) {
   EXPECT_EQ(answer.error.find(password), std::string::npos);
 }
 
+// Issue 15: a password of one letter masked everywhere turned "connect" into "conn***ct", which
+// shows it. A password under 4 bytes is masked only where a password stands.
+TEST(PostgresPool, AShortPasswordIsNotMaskedInsideWords) {
+  loopback::shared_postgres().create_database("pool_auth");
+  auto database = declare("auth", loopback::shared_postgres().dsn("pool_auth", "postgres", "e"));
+  Runner runner;
+  Answer<std::string> answer;
+  submit<std::string>(runner, 5s, database, query("SELECT 1"), answer);
+  runner.run();
+
+  EXPECT_EQ(answer.calls, 1);
+  EXPECT_EQ(answer.error,
+            "cannot connect to database 'auth': connection to server at "
+            "\"127.0.0.1\", port " +
+                std::to_string(loopback::shared_postgres().port()) +
+                " failed: password authentication failed for user \"postgres\"");
+}
+
 TEST(PostgresPool, PasswordsInLibpqMessagesAreMasked) {
   // libpq quotes a URI it cannot parse in full, password included.
   auto database = declare("broken", "postgresql://postgres:uri-secret-31@[::1/postgres");
