@@ -153,7 +153,8 @@ KindSpec HttpCheck::spec() {
               {.name = "request_body",
                .type = FieldType::object,
                .description = "body to send: a text as is, or a mapping or list as JSON (with "
-                              "content-type application/json unless set)"},
+                              "content-type application/json unless set)",
+               .characters = Characters::any},
               {.name = "follow_redirects",
                .type = FieldType::integer,
                .description = "how many redirects to follow; 0 reports the redirect itself",
@@ -190,11 +191,13 @@ KindSpec HttpCheck::spec() {
                    "equals: text, matches: regex}} or {name: text}"},
               {.name = "body",
                .type = FieldType::object,
-               .description = "response body assertions: {contains, not_contains, matches}"},
+               .description = "response body assertions: {contains, not_contains, matches}",
+               .characters = Characters::multiline},
               {.name = "json",
                .type = FieldType::object,
                .description = "JSON pointer assertions: {\"/a/b\": {equals, exists, not_exists, "
-                              "lt, le, gt, ge, length}} or {\"/a/b\": value}"},
+                              "lt, le, gt, ge, length}} or {\"/a/b\": value}",
+               .characters = Characters::multiline},
               {.name = "max_latency",
                .type = FieldType::duration,
                .description = "longest the whole request (redirects included) may take"},
@@ -207,7 +210,9 @@ KindSpec HttpCheck::spec() {
                .description = "smoke flow: a list of requests {name, url, method, "
                               "request_headers, request_body, assertions…, capture: {VAR: "
                               "{json: /ptr | header: name | regex: re, secret: true}}}; later "
-                              "steps use ${steps.NAME.VAR}"},
+                              "steps use ${steps.NAME.VAR}",
+               // Steps hold bodies; the kind judges their names, URLs and headers itself.
+               .characters = Characters::any},
           },
       .runtime_variables = {"steps."},
   };

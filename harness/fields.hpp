@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/characters.hpp"
 #include "harness/database.hpp"
 #include "harness/diagnostics.hpp"
 #include "harness/duration.hpp"
@@ -44,6 +45,9 @@ struct FieldSpec {
   std::optional<std::int64_t> min{};   // for FieldType::integer: the smallest value allowed
   std::optional<std::int64_t> max{};   // and the largest
   bool non_empty = false;  // for string and string_list: an empty string (or item) is an error
+  // What its text may hold (every string of a list or object, keys included), judged after
+  // variables are substituted. Names, hosts, URLs, paths and headers keep the default.
+  Characters characters = Characters::printable;
 };
 
 // The range an integer field allows, as loader messages and `cutover kinds` say it: "from 1 to

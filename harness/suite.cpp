@@ -191,7 +191,7 @@ void Loader::read_name(const yaml::Node* suite, const yaml::Node* description,
   }
   std::string description_text;
   if (description != nullptr) {
-    auto text = reader_.string_value(*description, context, "description");
+    auto text = reader_.string_value(*description, context, "description", Characters::multiline);
     if (text) description_text = *text;
   }
   if (included) return;
@@ -215,7 +215,8 @@ void Loader::read_vars(const yaml::Node& node, FileContext& context) {
       continue;
     }
     if (options_.variables.contains(entry.key)) continue;  // --var wins
-    auto value = reader_.string_value(entry.value, context, "vars." + entry.key);
+    // Any text: where a value is used, that field judges its characters.
+    auto value = reader_.string_value(entry.value, context, "vars." + entry.key, Characters::any);
     if (value) context.variables.define(entry.key, std::move(*value));
   }
 }

@@ -222,7 +222,8 @@ bool CheckReader::read_common_key(const Entry& entry, const FileContext& context
                                   PlannedCheck& check) {
   const yaml::Node& value = entry.value;
   if (entry.key == "description") {
-    return assign(reader_.string_value(value, context, "description"), check.description);
+    return assign(reader_.string_value(value, context, "description", Characters::multiline),
+                  check.description);
   }
   if (entry.key == "phase")
     return assign(phase_value(reader_, value, context, "phase"), check.phase);

@@ -17,7 +17,9 @@ struct FieldNode {
   const yaml::Node& node;
   const FileContext& context;
 
-  std::optional<std::string> text() const { return reader.string_value(node, context, field.name); }
+  std::optional<std::string> text() const {
+    return reader.string_value(node, context, field.name, field.characters);
+  }
   void error(std::string message) const { reader.error(node, context, std::move(message)); }
 };
 
@@ -87,7 +89,7 @@ std::optional<FieldValue> seconds_field(const FieldNode& in) {
 }
 
 std::optional<FieldValue> string_list_field(const FieldNode& in) {
-  auto values = in.reader.string_list(in.node, in.context, in.field.name);
+  auto values = in.reader.string_list(in.node, in.context, in.field.name, in.field.characters);
   if (!values) return std::nullopt;
   if (in.field.non_empty && std::find(values->begin(), values->end(), "") != values->end()) {
     in.error(fmt::format("{}: expected non-empty strings, got ''", in.field.name));
@@ -110,7 +112,7 @@ std::optional<FieldValue> choice_field(const FieldNode& in) {
 }
 
 std::optional<FieldValue> object_field(const FieldNode& in) {
-  auto value = in.reader.json_value(in.node, in.context, in.field.name);
+  auto value = in.reader.json_value(in.node, in.context, in.field.name, in.field.characters);
   if (!value) return std::nullopt;
   return FieldValue(std::move(*value));
 }

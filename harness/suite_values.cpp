@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -36,7 +37,7 @@ std::string describe(const yaml::Node& node) {
     case yaml::NodeType::null:
       return "nothing";
     case yaml::NodeType::scalar:
-      return "'" + shorten(one_line(node.scalar), 60) + "'";
+      return "'" + shorten(escape_control_characters(one_line(node.scalar)), 60) + "'";
     case yaml::NodeType::sequence:
       return "a list";
     case yaml::NodeType::map:
@@ -78,24 +79,28 @@ void ValueReader::add(Diagnostic diagnostic) {
 
 std::optional<std::vector<Entry>> ValueReader::entries(const yaml::Node& node,
                                                        const FileContext& context,
-                                                       std::string_view what) {
+                                                       std::string_view what, Characters allowed) {
   if (!node.is_map()) {
     error(node, context, fmt::format("{}: expected a mapping, got {}", what, describe(node)));
     return std::nullopt;
   }
   std::vector<Entry> out;
+  // Each key's first node, so that a mapping of many keys is read in linear time.
+  std::unordered_map<std::string_view, const yaml::Node*> first;
   for (const auto& [key_node, value] : node.entries) {
     if (!key_node->is_scalar()) {
       error(*key_node, context, fmt::format("{}: keys must be plain strings", what));
       continue;
     }
     const std::string& key = key_node->scalar;
-    auto previous =
-        std::find_if(out.begin(), out.end(), [&](const Entry& e) { return e.key == key; });
-    if (previous != out.end()) {
+    if (auto problem = characters_problem(key, allowed)) {
+      error(*key_node, context, fmt::format("{}: a key: {}", what, *problem));
+      continue;
+    }
+    if (auto [previous, added] = first.emplace(key, key_node); !added) {
       error(*key_node, context,
             fmt::format("duplicate key '{}' in {} (first at line {})", key, what,
-                        location_of(previous->key_node, context.file).line));
+                        location_of(*previous->second, context.file).line));
       continue;
     }
     out.push_back({key, *key_node, *value});
@@ -121,7 +126,7 @@ std::vector<Entry> ValueReader::known_entries(const yaml::Node& node, const File
 
 std::optional<std::string> ValueReader::string_value(const yaml::Node& node,
                                                      const FileContext& context,
-                                                     std::string_view what) {
+                                                     std::string_view what, Characters allowed) {
   if (!node.is_scalar()) {
     error(node, context, fmt::format("{}: expected a string, got {}", what, describe(node)));
     return std::nullopt;
@@ -131,14 +136,20 @@ std::optional<std::string> ValueReader::string_value(const yaml::Node& node,
     error(node, context, fmt::format("{}: {}", what, substituted.error().message));
     return std::nullopt;
   }
+  // Judged once substituted: a variable's value may hold what the file does not.
+  if (auto problem = characters_problem(substituted.value(), allowed)) {
+    error(node, context, fmt::format("{}: {}", what, *problem));
+    return std::nullopt;
+  }
   return std::move(substituted).value();
 }
 
 std::optional<std::vector<std::string>> ValueReader::string_list(const yaml::Node& node,
                                                                  const FileContext& context,
-                                                                 std::string_view what) {
+                                                                 std::string_view what,
+                                                                 Characters allowed) {
   if (node.is_scalar()) {
-    auto single = string_value(node, context, what);
+    auto single = string_value(node, context, what, allowed);
     if (!single) return std::nullopt;
     return std::vector<std::string>{std::move(*single)};
   }
@@ -150,7 +161,7 @@ std::optional<std::vector<std::string>> ValueReader::string_list(const yaml::Nod
   std::vector<std::string> out;
   bool ok = true;
   for (const yaml::Node* item : node.items) {
-    auto value = string_value(*item, context, what);
+    auto value = string_value(*item, context, what, allowed);
     if (value) {
       out.push_back(std::move(*value));
     } else {
@@ -182,39 +193,37 @@ std::optional<Duration> ValueReader::duration_value(const yaml::Node& node,
                                                     std::string_view what) {
   auto text = string_value(node, context, what);
   if (!text) return std::nullopt;
-  auto duration = parse_duration(*text);
-  if (!duration || *duration <= Duration::zero()) {
-    error(node, context,
-          fmt::format("{}: expected a positive duration like 500ms, 5s, 2m or 1h, got '{}'", what,
-                      *text));
+  auto duration = parse_positive_duration(*text);
+  if (!duration) {
+    error(node, context, fmt::format("{}: {}", what, duration.error().message));
     return std::nullopt;
   }
-  return duration;
+  return duration.value();
 }
 
 std::optional<nlohmann::json> ValueReader::json_value(const yaml::Node& node,
                                                       const FileContext& context,
-                                                      std::string_view what) {
+                                                      std::string_view what, Characters allowed) {
   switch (node.type) {
     case yaml::NodeType::null:
       return nlohmann::json(nullptr);
     case yaml::NodeType::scalar:
-      return scalar_json(node, context, what);
+      return scalar_json(node, context, what, allowed);
     case yaml::NodeType::sequence: {
       nlohmann::json array = nlohmann::json::array();
       for (const yaml::Node* item : node.items) {
-        auto value = json_value(*item, context, what);
+        auto value = json_value(*item, context, what, allowed);
         if (!value) return std::nullopt;
         array.push_back(std::move(*value));
       }
       return array;
     }
     case yaml::NodeType::map: {
-      auto all = entries(node, context, what);
+      auto all = entries(node, context, what, allowed);
       if (!all) return std::nullopt;
       nlohmann::json object = nlohmann::json::object();
       for (const Entry& entry : *all) {
-        auto value = json_value(entry.value, context, what);
+        auto value = json_value(entry.value, context, what, allowed);
         if (!value) return std::nullopt;
         object[entry.key] = std::move(*value);
       }
@@ -226,8 +235,8 @@ std::optional<nlohmann::json> ValueReader::json_value(const yaml::Node& node,
 
 std::optional<nlohmann::json> ValueReader::scalar_json(const yaml::Node& node,
                                                        const FileContext& context,
-                                                       std::string_view what) {
-  auto text = string_value(node, context, what);
+                                                       std::string_view what, Characters allowed) {
+  auto text = string_value(node, context, what, allowed);
   if (!text) return std::nullopt;
   // Quoted scalars stay strings; plain ones are typed as YAML and JSON read them.
   if (!node.plain) return nlohmann::json(*text);

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/characters.hpp"
 #include "harness/database.hpp"
 #include "harness/diagnostics.hpp"
 #include "harness/duration.hpp"
@@ -79,19 +80,24 @@ class ValueReader {
     kept_references_ = std::move(prefixes);
   }
 
-  // The entries of a mapping, with duplicate keys reported. Keys are not substituted.
+  // The entries of a mapping, with duplicate keys and keys holding characters that `allowed`
+  // refuses reported and left out. Keys are not substituted.
   std::optional<std::vector<Entry>> entries(const yaml::Node& node, const FileContext& context,
-                                            std::string_view what);
+                                            std::string_view what,
+                                            Characters allowed = Characters::printable);
   // Entries whose keys are all in `allowed`; unknown keys are reported and dropped.
   std::vector<Entry> known_entries(const yaml::Node& node, const FileContext& context,
                                    std::string_view what, const std::vector<std::string>& allowed);
 
+  // A string with its variables substituted, holding only the characters `allowed` admits.
   std::optional<std::string> string_value(const yaml::Node& node, const FileContext& context,
-                                          std::string_view what);
+                                          std::string_view what,
+                                          Characters allowed = Characters::printable);
   // A list of strings; a single string is a list of one.
   std::optional<std::vector<std::string>> string_list(const yaml::Node& node,
                                                       const FileContext& context,
-                                                      std::string_view what);
+                                                      std::string_view what,
+                                                      Characters allowed = Characters::printable);
   // A string_list whose items are all identifiers.
   std::optional<std::vector<std::string>> identifier_list(const yaml::Node& node,
                                                           const FileContext& context,
@@ -99,15 +105,16 @@ class ValueReader {
   // A positive duration.
   std::optional<Duration> duration_value(const yaml::Node& node, const FileContext& context,
                                          std::string_view what);
-  // Any structure, typed as YAML types plain scalars.
+  // Any structure, typed as YAML types plain scalars; its strings and keys hold only the
+  // characters `allowed` admits. Nesting is bounded by the parser (yaml::kMaxDepth).
   std::optional<nlohmann::json> json_value(const yaml::Node& node, const FileContext& context,
-                                           std::string_view what);
+                                           std::string_view what, Characters allowed);
   // `retry: {attempts: 3, interval: 2s}` or `retry: {until: 10m, interval: 30s}`.
   std::optional<RetryPolicy> retry_value(const yaml::Node& node, const FileContext& context);
 
  private:
   std::optional<nlohmann::json> scalar_json(const yaml::Node& node, const FileContext& context,
-                                            std::string_view what);
+                                            std::string_view what, Characters allowed);
   std::optional<int> retry_attempts(const yaml::Node& node, const FileContext& context);
 
   Diagnostics diagnostics_;

@@ -8,12 +8,15 @@
 #include <fmt/format.h>
 #include <yaml.h>
 
+#include "harness/characters.hpp"
+
 namespace cutover::yaml {
 namespace {
 
-// Aliases share nodes, so a few lines can name billions of them ("billion laughs"); the loader
-// walks them all. No suite comes near this.
+// Aliases share nodes, so a few lines can name billions of them ("billion laughs"), or a large
+// text many times over; the loader walks and copies them all. No suite comes near either cap.
 constexpr std::size_t kMaxExpandedNodes = 1'000'000;
+constexpr std::size_t kMaxExpandedBytes = std::size_t{64} * 1024 * 1024;
 
 // An anchor's name ("" for none).
 std::string anchor_name(const yaml_char_t* anchor) {
@@ -40,6 +43,19 @@ struct ParserDeleter {
   }
 };
 
+// What a node stands for once its aliases are expanded.
+struct Extent {
+  std::size_t nodes = 1;
+  std::size_t bytes = 0;  // of scalar text
+  int height = 0;         // collections nested in it, itself included: 0 for a scalar
+
+  void add(const Extent& child) {
+    nodes = saturating_add(nodes, child.nodes);
+    bytes = saturating_add(bytes, child.bytes);
+    height = std::max(height, child.height + 1);
+  }
+};
+
 struct Event {
   yaml_event_t event{};
   ~Event() { yaml_event_delete(&event); }
@@ -58,12 +74,12 @@ class Builder {
     Node node;
     std::string anchor;
     yaml_mark_t start{};
-    std::size_t weight = 1;     // nodes in the expansion, aliases counted in full
-    const Node* key = nullptr;  // a mapping's key waiting for its value
+    Extent extent{.height = 1};  // aliases counted in full
+    const Node* key = nullptr;   // a mapping's key waiting for its value
   };
   struct Anchored {
     const Node* node;
-    std::size_t weight;
+    Extent extent;
   };
 
   // One event of the document's body; false after a mistake, which failure_ holds (so do the
@@ -73,8 +89,10 @@ class Builder {
   bool open_collection(const yaml_event_t& e);
   bool read_alias(const yaml_event_t& e);
   // Stores a complete node, registers its anchor, and hands it to its parent.
-  bool add(Node node, const std::string& anchor, const yaml_mark_t& mark, std::size_t weight = 1);
-  bool attach(const Node* node, std::size_t weight, const yaml_mark_t& mark);
+  bool add(Node node, const std::string& anchor, const yaml_mark_t& mark, const Extent& extent);
+  bool attach(const Node* node, const Extent& extent, const yaml_mark_t& mark);
+  // Whether a collection `height` levels high fits at the current depth.
+  bool fits_depth(int height, const yaml_mark_t& mark);
   bool fail(const yaml_mark_t& mark, std::string message);
 
   static Expected<Document, SyntaxError> failure(const yaml_mark_t& mark, std::string message);
@@ -124,7 +142,7 @@ bool Builder::read_event(const yaml_event_t& e) {
     case YAML_MAPPING_END_EVENT: {
       Open open = std::move(open_.back());
       open_.pop_back();
-      return add(std::move(open.node), open.anchor, open.start, open.weight);
+      return add(std::move(open.node), open.anchor, open.start, open.extent);
     }
     case YAML_ALIAS_EVENT:
       return read_alias(e);
@@ -145,7 +163,8 @@ bool Builder::read_scalar(const yaml_event_t& e) {
   if (scalar.tag != nullptr) {
     const std::string_view tag(reinterpret_cast<const char*>(scalar.tag));
     if (tag != YAML_STR_TAG) {
-      return fail(e.start_mark, fmt::format("the tag '{}' is not supported (only !!str)", tag));
+      return fail(e.start_mark, fmt::format("the tag '{}' is not supported (only !!str)",
+                                            escape_control_characters(tag)));
     }
     node.plain = false;
   } else {
@@ -157,16 +176,19 @@ bool Builder::read_scalar(const yaml_event_t& e) {
   } else {
     node.type = NodeType::scalar;
   }
-  return add(std::move(node), anchor_name(scalar.anchor), e.start_mark);
+  const Extent extent{.bytes = node.scalar.size()};
+  return add(std::move(node), anchor_name(scalar.anchor), e.start_mark, extent);
 }
 
 bool Builder::open_collection(const yaml_event_t& e) {
   const bool sequence = e.type == YAML_SEQUENCE_START_EVENT;
   const yaml_char_t* tag = sequence ? e.data.sequence_start.tag : e.data.mapping_start.tag;
   if (tag != nullptr) {
-    return fail(e.start_mark, fmt::format("the tag '{}' is not supported (only !!str)",
-                                          reinterpret_cast<const char*>(tag)));
+    return fail(e.start_mark,
+                fmt::format("the tag '{}' is not supported (only !!str)",
+                            escape_control_characters(reinterpret_cast<const char*>(tag))));
   }
+  if (!fits_depth(1, e.start_mark)) return false;
   Open open;
   open.node.type = sequence ? NodeType::sequence : NodeType::map;
   open.node.mark = mark_of(e.start_mark);
@@ -184,27 +206,32 @@ bool Builder::read_alias(const yaml_event_t& e) {
                                           "'&{}' before it)",
                                           name, name));
   }
-  return attach(it->second.node, it->second.weight, e.start_mark);
+  if (!fits_depth(it->second.extent.height, e.start_mark)) return false;
+  return attach(it->second.node, it->second.extent, e.start_mark);
 }
 
 bool Builder::add(Node node, const std::string& anchor, const yaml_mark_t& mark,
-                  std::size_t weight) {
+                  const Extent& extent) {
   const Node* stored = &document_.nodes_.emplace_back(std::move(node));
   if (!anchor.empty()) {
-    anchors_[anchor] = Anchored{stored, weight};
+    anchors_[anchor] = Anchored{stored, extent};
   }
-  return attach(stored, weight, mark);
+  return attach(stored, extent, mark);
 }
 
-bool Builder::attach(const Node* node, std::size_t weight, const yaml_mark_t& mark) {
+bool Builder::attach(const Node* node, const Extent& extent, const yaml_mark_t& mark) {
   if (open_.empty()) {
     document_.root_ = node;
     return true;
   }
   Open& parent = open_.back();
-  parent.weight = saturating_add(parent.weight, weight);
-  if (parent.weight > kMaxExpandedNodes) {
+  parent.extent.add(extent);
+  if (parent.extent.nodes > kMaxExpandedNodes) {
     return fail(mark, fmt::format("aliases expand this document past {} nodes", kMaxExpandedNodes));
+  }
+  if (parent.extent.bytes > kMaxExpandedBytes) {
+    return fail(mark, fmt::format("aliases expand this document past {} MiB of text",
+                                  kMaxExpandedBytes / (1024 * 1024)));
   }
   if (parent.node.type == NodeType::sequence) {
     parent.node.items.push_back(node);
@@ -215,6 +242,11 @@ bool Builder::attach(const Node* node, std::size_t weight, const yaml_mark_t& ma
     parent.key = nullptr;
   }
   return true;
+}
+
+bool Builder::fits_depth(int height, const yaml_mark_t& mark) {
+  if (open_.size() + static_cast<std::size_t>(height) <= kMaxDepth) return true;
+  return fail(mark, fmt::format("lists and mappings nest deeper than {} levels", kMaxDepth));
 }
 
 bool Builder::fail(const yaml_mark_t& mark, std::string message) {

@@ -57,8 +57,14 @@ struct SyntaxError {
   std::string message;
 };
 
+// How deep lists and mappings may nest, aliases expanded. Everything that reads nodes recurses
+// over them; the depth is judged as libyaml's events arrive, so a file nested a million deep is
+// rejected in milliseconds rather than parsed (libyaml's time grows with the square of depth).
+inline constexpr std::size_t kMaxDepth = 256;
+
 // One YAML document (or none: an empty file is a null root). A second document, an unknown
-// alias, a tag other than !!str, or aliases that expand past a million nodes are errors.
+// alias, a tag other than !!str, nesting deeper than kMaxDepth, or aliases that expand past a
+// million nodes or 64 MiB of text are errors.
 Expected<Document, SyntaxError> parse(std::string_view text);
 
 }  // namespace cutover::yaml

@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "checks/net/url.hpp"
+#include "harness/characters.hpp"
 #include "harness/text.hpp"
 
 namespace cutover::detail {
@@ -73,6 +74,11 @@ RequestSpec read_request(const json& object, bool step, const SpecErrorSink& err
         continue;
       }
       const std::string text = value.get<std::string>();
+      // The loader judged these for a check without steps; a step's are judged here.
+      if (auto problem = characters_problem(text, Characters::printable)) {
+        error(key, fmt::format("{}: {}", key, *problem));
+        continue;
+      }
       if (key == "url") {
         request.url = text;
       } else if (key == "name") {
@@ -103,9 +109,13 @@ RequestSpec read_request(const json& object, bool step, const SpecErrorSink& err
           continue;
         }
         const std::string text = header.is_string() ? header.get<std::string>() : header.dump();
-        if (text.find_first_of("\r\n") != std::string::npos) {
-          error(key, fmt::format("request_headers: {}: a header value cannot contain a line break",
-                                 name));
+        // CR LF would start another header; NUL ends the text for whatever reads it as C.
+        if (auto problem = characters_problem(name, Characters::printable)) {
+          error(key, fmt::format("request_headers: a header name: {}", *problem));
+          continue;
+        }
+        if (auto problem = characters_problem(text, Characters::printable)) {
+          error(key, fmt::format("request_headers: {}: {}", name, *problem));
           continue;
         }
         request.headers.emplace_back(name, text);
@@ -271,15 +281,26 @@ std::string substitute(std::string_view text, const Captures& captures) {
   return out;
 }
 
-json substitute_json(const json& value, const Captures& captures) {
-  if (value.is_string()) return substitute(value.get<std::string>(), captures);
-  if (value.is_array() || value.is_object()) {
-    json out = value;
-    for (auto& item : out)
-      item = substitute_json(item, captures);
-    return out;
+namespace {
+
+// Substitutes in place, so that each node is visited once (a copy per level was quadratic in
+// the depth). The loader bounds the depth (yaml::kMaxDepth), and with it this recursion.
+void substitute_within(json& value, const Captures& captures) {
+  if (value.is_string()) {
+    auto& text = value.get_ref<std::string&>();
+    if (text.find(kStepReference) != std::string::npos) text = substitute(text, captures);
+  } else if (value.is_array() || value.is_object()) {
+    for (json& item : value)
+      substitute_within(item, captures);
   }
-  return value;
+}
+
+}  // namespace
+
+json substitute_json(const json& value, const Captures& captures) {
+  json out = value;
+  substitute_within(out, captures);
+  return out;
 }
 
 }  // namespace cutover::detail

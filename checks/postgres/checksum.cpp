@@ -54,7 +54,8 @@ KindSpec PostgresChecksumCheck::spec() {
           {.name = "where",
            .type = FieldType::string,
            .description = "an SQL condition applied on both sides, e.g. created_at < "
-                          "'2026-01-01'"},
+                          "'2026-01-01'",
+           .characters = Characters::multiline},
           {.name = "mode",
            .type = FieldType::choice,
            .description = "native: type-aware hash_record_extended (PostgreSQL 14+); canonical: "

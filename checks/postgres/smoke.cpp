@@ -353,7 +353,8 @@ KindSpec PostgresSmokeCheck::spec() {
                .description =
                    "A list of steps, each {sql: one statement, expect: text of the first column "
                    "of the only row, rows: rows returned (or affected without RETURNING), "
-                   "empty: true or false}; a step without assertions must just succeed"},
+                   "empty: true or false}; a step without assertions must just succeed",
+               .characters = Characters::multiline},
               {.name = "commit",
                .type = FieldType::boolean,
                .description = "true: commit the transaction when every step passed",

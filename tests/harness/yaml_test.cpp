@@ -1,5 +1,6 @@
 #include "harness/yaml.hpp"
 
+#include <chrono>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -100,6 +101,55 @@ TEST(Yaml, AliasesThatExpandPastAMillionNodesAreErrors) {
             ", *l" + std::to_string(i - 1) + "]\n";
   }
   EXPECT_EQ(error_of(text), "18:6: aliases expand this document past 1000000 nodes");
+}
+
+// Nesting 100,000 deep took libyaml 26 s (its time grows with the square of the depth) and
+// then overflowed the loader's stack; the depth is judged as events arrive.
+std::string timed_error_of(std::string_view text) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string error = error_of(text);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  return error;
+}
+
+TEST(Yaml, NestingDeeperThan256LevelsIsAnErrorAtOnce) {
+  constexpr int kDepth = 100'000;
+  std::string flow(kDepth, '[');
+  EXPECT_EQ(timed_error_of(flow + "x" + std::string(kDepth, ']')),
+            "1:257: lists and mappings nest deeper than 256 levels");
+  std::string json;
+  for (int i = 0; i < kDepth; ++i)
+    json += "{\"a\":";
+  EXPECT_EQ(timed_error_of(json + "1" + std::string(kDepth, '}')),
+            "1:1281: lists and mappings nest deeper than 256 levels");
+  std::string block;
+  for (int i = 0; i < kDepth; ++i)
+    block += "- ";
+  EXPECT_EQ(timed_error_of(block + "x\n"), "1:513: lists and mappings nest deeper than 256 levels");
+}
+
+TEST(Yaml, NestingOf256LevelsIsRead) {
+  Document document = parsed(std::string(256, '[') + std::string(256, ']'));
+  const Node* node = &document.root();
+  int depth = 0;
+  for (; node->is_sequence() && !node->items.empty(); node = node->items[0])
+    ++depth;
+  EXPECT_EQ(depth, 255);
+}
+
+TEST(Yaml, AnAliasCountsTheDepthOfItsNode) {
+  std::string text = "deep: &d " + std::string(200, '[') + std::string(200, ']') +
+                     "\nplace: " + std::string(100, '[') + "*d" + std::string(100, ']') + "\n";
+  EXPECT_EQ(error_of(text), "2:108: lists and mappings nest deeper than 256 levels");
+}
+
+TEST(Yaml, AliasesThatExpandPast64MiBOfTextAreErrors) {
+  // 64 KiB aliased 100,000 times: a file of 400 KB that stands for 6.5 GB.
+  std::string text = "big: &big \"" + std::string(64 * 1024, 'x') + "\"\nmany: [";
+  for (int i = 0; i < 100'000; ++i)
+    text += "*big, ";
+  text += "end]\n";
+  EXPECT_EQ(error_of(text), "2:6152: aliases expand this document past 64 MiB of text");
 }
 
 TEST(Yaml, JsonIsReadIncludingTabs) {
