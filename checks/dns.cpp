@@ -23,6 +23,7 @@
 #include "checks/net/dns_answer.hpp"
 #include "checks/net/dns_client.hpp"
 #include "checks/net/dns_message.hpp"
+#include "checks/net/dns_server_query.hpp"
 #include "checks/net/session.hpp"
 #include "harness/duration.hpp"
 
@@ -226,27 +227,23 @@ class DnsSession : public detail::CheckSession<DnsSession> {
     for (std::size_t i = 0; i < servers_.size(); ++i) {
       settings.servers.clear();
       if (!target_->servers.empty()) settings.servers.push_back(target_->servers[i]);
-      servers_[i].pending = dns::async_query(
+      servers_[i].pending = dns::async_server_query(
           io_, settings, target_->query, target_->type,
           beast::bind_front_handler(&DnsSession::on_answer, shared_from_this(), i), budget_end_);
     }
   }
 
  private:
-  void on_answer(std::size_t index, dns::QueryResult result) {
+  void on_answer(std::size_t index, dns::ServerQueryResult answer) {
     if (stopped()) return;
     ServerAnswer& server = servers_[index];
     server.done = true;
     server.pending.reset();
-    if (result.error == dns::make_ares_error(ARES_ETIMEOUT)) {
-      server.error = no_answer();
-    } else if (result.error == dns::make_ares_error(ARES_ECONNREFUSED)) {
-      // An ICMP port unreachable over UDP, or a TCP reset: nothing listens there.
-      server.error = "connection refused";
-    } else if (result.error) {
-      server.error = result.error.message();
+    const dns::QueryResult& result = answer.result;
+    if (result.error) {
+      server.error = dns::describe_server_error(answer, no_answer());
     } else {
-      server.latency = result.latency;
+      server.latency = result.latency + answer.truncated_udp.value_or(Duration{});
       auto message = dns::parse_message(result.message);
       if (!message) {
         server.error = "malformed answer: " + message.error().message;

@@ -18,6 +18,7 @@
 #include "checks/net/address.hpp"
 #include "checks/net/resolver.hpp"
 #include "checks/net/session.hpp"
+#include "checks/net/stream_connect.hpp"
 #include "harness/duration.hpp"
 
 namespace cutover {
@@ -116,8 +117,9 @@ class TcpSession : public detail::CheckSession<TcpSession> {
     stream_.expires_at(budget_end_);
     connect_started_ = Clock::now();
     // Tries the addresses in order and stops at the first that accepts.
-    stream_.async_connect(endpoints_,
-                          beast::bind_front_handler(&TcpSession::on_connect, shared_from_this()));
+    detail::connect_to_first(
+        stream_, endpoints_,
+        beast::bind_front_handler(&TcpSession::on_connect, shared_from_this()));
   }
 
   void on_connect(beast::error_code ec, const tcp::endpoint& endpoint) {

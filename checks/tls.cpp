@@ -220,6 +220,14 @@ class TlsSession : public detail::CheckSession<TlsSession> {
       return CheckResult::error(fmt::format("could not start the TLS handshake with {}: {}",
                                             target_->label, main.reason));
     }
+    // The rule of every kind: a server that answered wrongly (not TLS, an alert) failed; one that
+    // closed without a word gave nothing to judge.
+    if (main.ending == TlsHandshakeResult::Ending::inconclusive && !main.answered) {
+      return CheckResult::error(
+          fmt::format("{} closed the connection without answering the TLS "
+                      "handshake: {}",
+                      target_->label, main.reason));
+    }
     for (std::size_t index = 0; index < probe_results_.size(); ++index) {
       const TlsHandshakeResult& probe = probe_results_[index];
       if (probe.ending == TlsHandshakeResult::Ending::unreachable) {

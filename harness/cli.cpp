@@ -16,6 +16,8 @@
 
 #include "cutover/git_commit.hpp"
 #include "harness/completion.hpp"
+#include "harness/descriptors.hpp"
+#include "harness/pending_cancels.hpp"
 #include "harness/schema.hpp"
 #include "harness/suite.hpp"
 #include "harness/text.hpp"
@@ -24,6 +26,9 @@ namespace cutover {
 namespace {
 
 constexpr std::size_t kSpareBlockingThreads = 4;
+
+// How long a second signal waits for the cancel requests of running queries to be sent.
+constexpr Duration kCancelRequestGrace = std::chrono::seconds(1);
 
 // How long cancelled checks get to report back after the run before the process leaves them.
 constexpr Duration kStragglerGrace = std::chrono::seconds(2);
@@ -223,6 +228,9 @@ void stop_on_signals(boost::asio::signal_set& signals, Scheduler& scheduler) {
     scheduler.interrupt();
     signals.async_wait([](const boost::system::error_code& again, int) {
       if (again) return;
+      // The first signal asked the servers to cancel the running queries: those requests go
+      // out first, or the queries would run on there.
+      pending_cancels().wait_for(kCancelRequestGrace);
       std::quick_exit(kExitInterrupted);
     });
   });
@@ -488,7 +496,10 @@ int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions)
   // itself then go to a queue of the thread's own, without taking the scheduler's lock.
   boost::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_1);
   boost::asio::thread_pool blocking(blocking_threads(plan));
-  Scheduler scheduler(io, blocking, reporters, options.scheduler);
+  SchedulerOptions scheduler_options = options.scheduler;
+  scheduler_options.concurrency =
+      fit_concurrency(scheduler_options.concurrency, blocking_threads(plan), std::cerr);
+  Scheduler scheduler(io, blocking, reporters, scheduler_options);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   stop_on_signals(signals, scheduler);
   const int code = run_checks(scheduler, plan, selected.value(), info);

@@ -25,9 +25,8 @@ constexpr std::array<Unit, 7> kUnits{{
     {"d", 86'400'000'000'000},
 }};
 
-}  // namespace
-
-std::optional<Duration> parse_duration(std::string_view text) {
+// The sum of `text`'s terms in nanoseconds, unbounded; nothing when it is not a duration.
+std::optional<long double> duration_nanoseconds(std::string_view text) {
   if (text.empty()) return std::nullopt;
   long double total = 0;
   while (!text.empty()) {
@@ -53,9 +52,29 @@ std::optional<Duration> parse_duration(std::string_view text) {
     text.remove_prefix(unit->suffix.size());
     total += static_cast<long double>(value) * static_cast<long double>(unit->nanoseconds);
   }
-  // A century is far past any sensible deadline and still fits in 64-bit nanoseconds.
-  if (total > 100.0L * 365 * 86'400'000'000'000.0L) return std::nullopt;
-  return Duration(static_cast<std::int64_t>(total + 0.5L));
+  return total;
+}
+
+}  // namespace
+
+std::optional<Duration> parse_duration(std::string_view text) {
+  const std::optional<long double> total = duration_nanoseconds(text);
+  if (!total || *total > static_cast<long double>(kMaxDuration.count())) return std::nullopt;
+  return Duration(static_cast<std::int64_t>(*total + 0.5L));
+}
+
+Expected<Duration> parse_positive_duration(std::string_view text) {
+  const std::optional<long double> total = duration_nanoseconds(text);
+  if (total && *total > static_cast<long double>(kMaxDuration.count())) {
+    return Error{fmt::format("'{}' is too long: the longest duration is {} (100 years)", text,
+                             format_duration(kMaxDuration))};
+  }
+  const std::optional<Duration> duration = parse_duration(text);
+  if (!duration || *duration <= Duration::zero()) {
+    return Error{
+        fmt::format("expected a positive duration like 500ms, 5s, 2m or 1h, got '{}'", text)};
+  }
+  return *duration;
 }
 
 std::string format_duration(Duration duration) {

@@ -5,13 +5,25 @@
 #include <string>
 #include <string_view>
 
+#include "harness/expected.hpp"
+
 namespace cutover {
 
 using Duration = std::chrono::nanoseconds;
 
+// The longest duration parse_duration reads: a century, far past any sensible deadline, and
+// still within 64-bit nanoseconds (which end near 292 years).
+inline constexpr Duration kMaxDuration = std::chrono::hours(24 * 36500);
+
 // Parses "250ms", "5s", "1.5s", "2m", "1h30m", "1d". A bare number is rejected: "5" could mean
 // seconds or milliseconds, and guessing wrong turns a 5 s timeout into a 5 ms one.
 std::optional<Duration> parse_duration(std::string_view text);
+
+// A duration a suite gives as a timeout, an interval or a limit: above zero and at most
+// kMaxDuration. The error says which of those `text` is not, for "timeout: " + message:
+//   "expected a positive duration like 500ms, 5s, 2m or 1h, got '5'",
+//   "'2000000h' is too long: the longest duration is 36500d (100 years)".
+Expected<Duration> parse_positive_duration(std::string_view text);
 
 // The shortest exact rendering in the units parse_duration reads: "2s", "250ms", "1.5s",
 // "1m30s". Messages and reports say every duration this way.

@@ -12,6 +12,7 @@
 #include <cctype>
 #include <charconv>
 #include <deque>
+#include <future>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -26,6 +27,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -317,6 +319,15 @@ void DnsTestServer::set_fault(const std::string& name, DnsFault fault) {
 
 void DnsTestServer::set_delay(std::chrono::milliseconds delay) {
   state_->responder.set_delay(delay);
+}
+
+void DnsTestServer::stop_tcp() {
+  std::promise<void> closed;
+  asio::post(state_->io, [this, &closed] {
+    state_->acceptor.close();
+    closed.set_value();
+  });
+  closed.get_future().wait();
 }
 
 std::uint16_t DnsTestServer::port() const {

@@ -70,6 +70,9 @@ class DnsTestServer {
   // "" for every name; a fault set for a name wins over the one for every name.
   void set_fault(const std::string& name, DnsFault fault);
   void set_delay(std::chrono::milliseconds delay);  // before each answer
+  // Stops listening on TCP: connections are refused from now on, while UDP is still answered
+  // (with truncate_udp, a server whose TCP port a firewall closes).
+  void stop_tcp();
 
   std::uint16_t port() const;
   std::string address() const;  // "127.0.0.1:PORT", as a suite's `servers:` entry takes it

@@ -15,6 +15,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "checks/net/session.hpp"
+#include "harness/pending_cancels.hpp"
 
 namespace cutover::database {
 namespace {
@@ -107,17 +108,24 @@ bool unqueue(const std::shared_ptr<JobState>& job) {
   return true;
 }
 
+// On the canceller thread: asks the server to cancel the job's query, if one runs.
+void send_cancel(const std::shared_ptr<JobState>& job) {
+  if (job == nullptr) return;
+  std::lock_guard lock(job->mutex);
+  if (job->active == nullptr) return;
+  job->cancel_sent = true;
+  job->active->cancel_query();
+}
+
 // Asks the server to cancel the job's query, if one runs, from the canceller thread. A job that
 // has ended meanwhile has nothing to cancel; the canceller never keeps one alive, as the pool's
-// service (which owns the thread) may outlive the loop's timers.
+// service (which owns the thread) may outlive the loop's timers. The request counts in
+// pending_cancels() until it is sent: a second Ctrl-C waits for it before quitting.
 void cancel_on_server(const std::shared_ptr<JobState>& job) {
+  pending_cancels().add();
   asio::post(job->cancels, [weak = std::weak_ptr<JobState>(job)] {
-    const auto job = weak.lock();
-    if (job == nullptr) return;
-    std::lock_guard lock(job->mutex);
-    if (job->active == nullptr) return;
-    job->cancel_sent = true;
-    job->active->cancel_query();
+    send_cancel(weak.lock());
+    pending_cancels().remove();
   });
 }
 

@@ -96,6 +96,7 @@ int Channel::init() {
   // answers; a test shows it); the dns kind checks the question again.
   if (purpose_ == Purpose::query) options.flags |= ARES_FLAG_NOCHECKRESP;
   if (settings_.tcp) options.flags |= ARES_FLAG_USEVC;
+  if (settings_.keep_truncated) options.flags |= ARES_FLAG_IGNTC;
   if (settings_.try_timeout.count() > 0) {
     mask |= ARES_OPT_TIMEOUTMS;
     options.timeout = static_cast<int>(settings_.try_timeout.count());

@@ -46,6 +46,9 @@ struct ResolverSettings {
   // search domains are consulted (names are asked as written).
   std::vector<ServerAddress> servers{};
   bool tcp = false;  // TCP for every query (c-ares switches to TCP by itself on a truncated answer)
+  // Queries: a truncated UDP answer is delivered as it is (TC set), not asked again over TCP,
+  // so the caller can ask over TCP itself and tell which of the two failed.
+  bool keep_truncated = false;
   // Per-try timeout and tries per server; zero: c-ares's (resolv.conf's) defaults. c-ares doubles
   // the timeout after each round of servers: one server, T and 3 tries wait at most 7T; N
   // servers, N times that.

@@ -259,14 +259,17 @@ void read_json(const json& value, HttpAssertions& into, const SpecErrorSink& err
 
 std::optional<Duration> read_duration(const json& value, std::string_view key,
                                       const SpecErrorSink& error) {
-  std::optional<Duration> duration;
-  if (value.is_string()) duration = parse_duration(value.get<std::string>());
-  if (!duration || *duration <= Duration::zero()) {
+  if (!value.is_string()) {
     error(key, fmt::format("{}: expected a positive duration like 500ms, 5s, 2m or 1h, got {}", key,
                            type_name(value)));
     return std::nullopt;
   }
-  return duration;
+  auto duration = parse_positive_duration(value.get<std::string>());
+  if (!duration) {
+    error(key, fmt::format("{}: {}", key, duration.error().message));
+    return std::nullopt;
+  }
+  return duration.value();
 }
 
 std::string format_number(double number) {

@@ -31,6 +31,7 @@ void ResponseReader::reset(bool head) {
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   if (head) parser_->skip(true);
   buffer_.clear();
+  reading_chunk_ = false;
 }
 
 void ResponseReader::read_header(HttpResponse& response) const {
@@ -46,11 +47,17 @@ void ResponseReader::prepare_chunk() {
   chunk_.resize(kReadChunk);
   parser_->get().body().data = chunk_.data();
   parser_->get().body().size = chunk_.size();
+  reading_chunk_ = true;
+}
+
+std::size_t ResponseReader::chunk_bytes() const {
+  return reading_chunk_ ? chunk_.size() - parser_->get().body().size : 0;
 }
 
 beast::error_code ResponseReader::take_chunk(beast::error_code ec, HttpResponse& response,
                                              std::uint64_t max_body) {
-  const std::size_t received = chunk_.size() - parser_->get().body().size;
+  const std::size_t received = chunk_bytes();
+  reading_chunk_ = false;
   const std::uint64_t room = max_body - response.body.size();
   response.body.append(chunk_.data(), std::min<std::uint64_t>(received, room));
   if (received > room) response.body_truncated = true;

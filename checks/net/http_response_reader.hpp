@@ -53,12 +53,17 @@ class ResponseReader {
   boost::beast::error_code take_chunk(boost::beast::error_code ec, HttpResponse& response,
                                       std::uint64_t max_body);
 
+  // Body bytes the chunk being read has received so far: a read completes only once its chunk
+  // is full, so a slow body's bytes wait here until then.
+  std::size_t chunk_bytes() const;
+
  private:
   void prepare_chunk();
 
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
   std::vector<char> chunk_;
+  bool reading_chunk_ = false;  // between prepare_chunk and take_chunk
 };
 
 }  // namespace cutover::detail

@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -41,6 +42,13 @@ namespace http = beast::http;
 namespace net = boost::asio;
 namespace ssl = net::ssl;
 using Clock = std::chrono::steady_clock;
+
+// The server sent a header that is not HTTP (another service on the port): it answered,
+// wrongly. Closing before or during the header gave nothing to judge.
+bool answered_not_http(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_version).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
 
 // One attempt of an `http` check: each request (one, or the steps in order) resolved,
 // connected, sent and read, its redirects followed, its response assessed.
@@ -93,6 +101,7 @@ class HttpSession : public CheckSession<HttpSession> {
     response_.tls = outgoing_.url.tls;
     hop_started_ = Clock::now();
     connect_time_ = tls_time_ = Duration{};
+    reading_body_ = false;
     stage_ = fmt::format("resolving {}", route_.host());
     resolver_.async_resolve(
         route_.host(), route_.port(),
@@ -135,9 +144,14 @@ class HttpSession : public CheckSession<HttpSession> {
   void on_handshake(beast::error_code ec) {
     if (stopped()) return;
     if (ec) {
-      return fail(fmt::format("TLS handshake with {}{} failed: {}", outgoing_.url.host,
-                              route_.via_connect_to() ? fmt::format(" at {}", route_.label()) : "",
-                              stream_.handshake_failure(ec)));
+      std::string what =
+          fmt::format("TLS handshake with {}{} failed: {}", outgoing_.url.host,
+                      route_.via_connect_to() ? fmt::format(" at {}", route_.label()) : "",
+                      stream_.handshake_failure(ec));
+      // The rule of every kind: a target that answered wrongly (not TLS, an alert, a certificate
+      // that does not verify) failed; one that closed without a word gave nothing to judge.
+      if (stream_.handshake_answered()) return finish(CheckResult::failed(prefix() + what));
+      return fail(std::move(what));
     }
     tls_time_ = Clock::now() - handshake_started_;
     write();
@@ -169,8 +183,10 @@ class HttpSession : public CheckSession<HttpSession> {
   void on_header(beast::error_code ec, std::size_t) {
     if (stopped()) return;
     if (ec) {
-      return fail(fmt::format("no HTTP response to {} from {}: {}", request_line(), route_.label(),
-                              ec.message()));
+      std::string what = fmt::format("no HTTP response to {} from {}: {}", request_line(),
+                                     route_.label(), ec.message());
+      if (answered_not_http(ec)) return finish(CheckResult::failed(prefix() + what));
+      return fail(std::move(what));
     }
     first_byte_time_ = Clock::now() - hop_started_;
     reader_.read_header(response_);
@@ -213,8 +229,8 @@ class HttpSession : public CheckSession<HttpSession> {
 
   void read_body() {
     if (reader_.done()) return on_response();
-    stage_ = fmt::format("reading the body of {} ({} bytes so far)", request_line(),
-                         response_.body.size());
+    stage_ = fmt::format("reading the body of {}", request_line());
+    reading_body_ = true;
     stream_.with_stream([this](auto& stream) {
       reader_.async_read_chunk(
           stream, beast::bind_front_handler(&HttpSession::on_body, shared_from_this()));
@@ -304,7 +320,15 @@ class HttpSession : public CheckSession<HttpSession> {
 
   void on_watchdog(beast::error_code ec) {
     if (ec || stopped()) return;
-    fail(fmt::format("timed out after {} {}", format_duration(budget_), stage_));
+    fail(fmt::format("timed out after {} {}", format_duration(budget_), stage_text()));
+  }
+
+  // The stage, and for the body how much of it came: counted when asked, as a slow body's
+  // bytes gather in the reader's chunk.
+  std::string stage_text() const {
+    if (!reading_body_) return stage_;
+    return fmt::format("{} ({} bytes so far)", stage_,
+                       response_.body.size() + reader_.chunk_bytes());
   }
 
   // A stage that could not be carried out: an error, whatever was asserted.
@@ -360,6 +384,7 @@ class HttpSession : public CheckSession<HttpSession> {
   CookieJar jar_;
   Captures captures_;
   std::string stage_;
+  bool reading_body_ = false;  // stage_ names the body, whose bytes stage_text() counts
   std::string details_;
   std::vector<Measurement> measurements_;
 

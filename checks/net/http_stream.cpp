@@ -1,5 +1,8 @@
 #include "checks/net/http_stream.hpp"
 
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
+
 #include "checks/net/tls_client.hpp"
 
 namespace cutover::detail {
@@ -26,6 +29,10 @@ std::optional<std::string> HttpStream::open_tls(boost::asio::ssl::context& conte
 
 std::string HttpStream::handshake_failure(const beast::error_code& error) {
   return describe_handshake_failure(secure_->native_handle(), error);
+}
+
+bool HttpStream::handshake_answered() const {
+  return secure_ != nullptr && BIO_number_read(SSL_get_rbio(secure_->native_handle())) > 0;
 }
 
 void HttpStream::close() {

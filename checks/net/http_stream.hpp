@@ -17,6 +17,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "checks/net/dns_client.hpp"
+#include "checks/net/stream_connect.hpp"
 #include "harness/duration.hpp"
 
 namespace cutover::detail {
@@ -47,9 +48,10 @@ class HttpStream {
   template <typename Handler>
   void async_connect(const dns::Endpoints& endpoints, Handler handler) {
     const auto started = std::chrono::steady_clock::now();
-    lowest().async_connect(
-        endpoints, [handler = std::move(handler), started](
-                       boost::beast::error_code ec, const boost::asio::ip::tcp::endpoint&) mutable {
+    connect_to_first(
+        lowest(), endpoints,
+        [handler = std::move(handler), started](boost::beast::error_code ec,
+                                                const boost::asio::ip::tcp::endpoint&) mutable {
           handler(ec, Duration(std::chrono::steady_clock::now() - started));
         });
   }
@@ -62,6 +64,10 @@ class HttpStream {
 
   // Why the handshake failed with `error`, in words a person can act on.
   std::string handshake_failure(const boost::beast::error_code& error);
+
+  // After a failed handshake: whether the server sent anything (an alert, a certificate, bytes
+  // that are not TLS), rather than closing or resetting the connection without a word.
+  bool handshake_answered() const;
 
   bool tls() const { return secure_ != nullptr; }
 

@@ -9,6 +9,8 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 
+#include "checks/net/stream_connect.hpp"
+
 namespace cutover {
 
 namespace beast = boost::beast;
@@ -85,8 +87,9 @@ void TlsHandshake::start(const std::vector<tcp::endpoint>& endpoints,
   }
   beast::get_lowest_layer(stream_).expires_at(budget_end);
   started_ = Clock::now();
-  beast::get_lowest_layer(stream_).async_connect(
-      endpoints, beast::bind_front_handler(&TlsHandshake::on_connect, shared_from_this()));
+  detail::connect_to_first(
+      beast::get_lowest_layer(stream_), endpoints,
+      beast::bind_front_handler(&TlsHandshake::on_connect, shared_from_this()));
 }
 
 void TlsHandshake::stop() {
@@ -121,6 +124,7 @@ void TlsHandshake::on_handshake(beast::error_code ec) {
   } else if (ec) {
     result_.ending = classify_failure(native, ec);
     result_.hello_sent = BIO_number_written(SSL_get_wbio(native)) > 0;
+    result_.answered = BIO_number_read(SSL_get_rbio(native)) > 0;
     result_.reason = result_.ending == TlsHandshakeResult::Ending::rejected
                          ? describe_handshake_failure(native, ec)
                          : describe_inconclusive(native, ec);

@@ -32,6 +32,7 @@ struct TlsHandshakeResult {
   bool timed_out = false;
   std::string reason;       // rejected, inconclusive: why; unreachable: the stage and cause
   bool hello_sent = false;  // the ClientHello went out: a failure may be the server's doing
+  bool answered = false;    // the server sent something back, TLS or not
   std::string protocol;     // accepted: "TLSv1.2"
   std::string cipher;       // accepted: "ECDHE-RSA-AES128-SHA"
   std::optional<PeerCertificate> peer;  // accepted, when the server sent a certificate

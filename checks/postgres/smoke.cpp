@@ -4,12 +4,14 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <pqxx/except>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
@@ -154,7 +156,54 @@ struct SmokeRun {
   std::optional<std::string> failure;  // the first failing step
   bool committed = false;
   Duration elapsed{};
+  std::vector<std::string> advanced_sequences;  // "public.ticket to 2 (was 1)"
 };
+
+// Sequences by qualified name, with their last value as text; "" before the first nextval (or
+// where the user may not read it).
+using SequenceValues = std::map<std::string, std::string>;
+
+// Outside a transaction. Empty when the server cannot tell (pg_sequences came in PostgreSQL 10).
+std::optional<SequenceValues> sequence_values(pqxx::nontransaction& statements) {
+  pqxx::result rows;
+  try {
+    rows = statements.exec(
+        "SELECT format('%I.%I', schemaname, sequencename), last_value FROM pg_sequences");
+  } catch (const pqxx::sql_error&) {
+    return std::nullopt;
+  }
+  SequenceValues values;
+  for (const auto& row : rows)
+    values[row[0].c_str()] = row[1].is_null() ? "" : row[1].c_str();
+  return values;
+}
+
+// After the transaction ended: the sequences the steps advanced, "public.ticket to 2 (was 1)".
+// PostgreSQL never rolls a sequence back. Other sessions move sequences too: a sequence counts
+// only when it moved and this session has a currval() of it, which only its own nextval() or
+// setval() gives (the connection is new to writing: checks before ran read-only, where nextval
+// is refused, and a smoke check's connection is closed after it).
+std::vector<std::string> advanced_sequences(pqxx::nontransaction& statements,
+                                            const SequenceValues& before) {
+  std::vector<std::string> advanced;
+  const std::optional<SequenceValues> after = sequence_values(statements);
+  if (!after) return advanced;
+  for (const auto& [name, value] : *after) {
+    const auto earlier = before.find(name);
+    const std::string was = earlier == before.end() ? "" : earlier->second;
+    if (earlier != before.end() && was == value) continue;
+    try {
+      // Each statement its own transaction: one that fails leaves the next unharmed.
+      const pqxx::result current =
+          statements.exec(fmt::format("SELECT currval({}::regclass)", statements.quote(name)));
+      advanced.push_back(fmt::format("{} to {} (was {})", name, current[0][0].c_str(),
+                                     was.empty() ? "unused" : was));
+    } catch (const pqxx::sql_error&) {
+      // No currval: another session moved it.
+    }
+  }
+  return advanced;
+}
 
 // A server error that ends the check as an error rather than a failed step: the budget or a
 // cancellation stopped the query (57014), the server is going away (class 57), or the
@@ -177,6 +226,7 @@ SmokeRun run_steps(const SmokeTarget& target, postgres::Session& session) {
   pqxx::connection& connection = session.connection();
   SmokeRun out;
   pqxx::nontransaction statements(connection);
+  const std::optional<SequenceValues> sequences = sequence_values(statements);
   statements.exec("BEGIN READ WRITE");
   try {
     for (std::size_t i = 0; i < target.steps.size() && !out.failure; ++i) {
@@ -221,6 +271,7 @@ SmokeRun run_steps(const SmokeTarget& target, postgres::Session& session) {
     throw;
   }
   out.elapsed = Clock::now() - started;
+  if (sequences) out.advanced_sequences = advanced_sequences(statements, *sequences);
   // What the steps did to the session itself (SET, session advisory locks, LISTEN, prepared
   // statements) must not reach the next check: this connection is not reused.
   connection.disconnect();
@@ -244,6 +295,10 @@ CheckResult report(const SmokeTarget& target, SmokeRun run) {
   }
   if (!details.empty()) details += "\n";
   details += run.committed ? "committed" : "rolled back";
+  if (!run.advanced_sequences.empty()) {
+    details += fmt::format("\nsequences advanced, which a rollback does not undo: {}",
+                           fmt::join(run.advanced_sequences, ", "));
+  }
   result.details = std::move(details);
   result.measurements.push_back({"total_ms", to_milliseconds(run.elapsed), "ms"});
   return result;
@@ -339,8 +394,9 @@ KindSpec PostgresSmokeCheck::spec() {
       .description =
           "SQL steps run in one read-write transaction, each with optional assertions on its "
           "result; the first failing step stops the run. Rolled back at the end unless commit: "
-          "true: the only check kind that writes. A step's SQL error fails the check. Measures "
-          "total_ms.",
+          "true: the only check kind that writes. A rollback does not undo nextval(): "
+          "PostgreSQL never rolls sequences back, so the details name the sequences the steps "
+          "advanced. A step's SQL error fails the check. Measures total_ms.",
       .fields =
           {
               {.name = "database",

@@ -373,6 +373,17 @@ TEST_F(DnsCheckTest, TruncatedUdpAnswerIsAskedAgainOverTcp) {
   EXPECT_EQ(server_.tcp_queries(), 1);
 }
 
+// Issue 15: with nothing listening on TCP this said only "connection refused".
+TEST_F(DnsCheckTest, TruncatedUdpAnswerWithTcpRefusedSaysBoth) {
+  server_.set_fault("", loopback::DnsFault::truncate_udp);
+  server_.stop_tcp();
+  expect_result(run_check(ask("app.example.test")), Outcome::error,
+                address_ +
+                    ": the answer over UDP is truncated (TC set), and TCP, where it was asked "
+                    "again, refused the connection");
+  EXPECT_EQ(server_.udp_queries(), 1);
+}
+
 TEST_F(DnsCheckTest, TcpAsksOverTcpOnly) {
   FieldMap values = ask("app.example.test");
   values["tcp"] = true;

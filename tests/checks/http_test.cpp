@@ -8,6 +8,7 @@
 #include <regex>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 #include <boost/asio/io_context.hpp>
@@ -24,6 +25,7 @@
 #include "loopback/tcp_servers.hpp"
 #include "loopback/temp_dir.hpp"
 #include "tests/support/check_runner.hpp"
+#include "tests/support/garbage_server.hpp"
 
 namespace cutover {
 namespace {
@@ -514,6 +516,42 @@ TEST(HttpCheckFaults, SlowBodyTimesOutWithinTheDeadline) {
   EXPECT_LT(result.elapsed, kShortTimeout);
 }
 
+// Issue 15: a body that trickled in was reported as "(0 bytes so far)": the bytes of the chunk
+// being read were not counted until it filled.
+TEST(HttpCheckFaults, ASlowBodyCountsTheBytesThatArrived) {
+  loopback::HttpServer server;
+  server.answer_slowly("/slow", {200, {}, std::string(5000, 'x')}, 1ms);
+  const Completed result = run_check({{"url", server.url("/slow")}}, 1s);
+  std::smatch match;
+  ASSERT_TRUE(std::regex_match(
+      result.result.message, match,
+      std::regex("timed out after 900ms reading the body of GET .* \\(([0-9]+) bytes so far\\)")))
+      << result.result.message;
+  EXPECT_GT(std::stoul(match[1]), 0u) << result.result.message;
+}
+
+// Issue 15: `http` and `tls` share one rule. A target that answers, but not with TLS or not
+// with HTTP, failed; one that closes without a word gave nothing to judge: an error.
+TEST(HttpCheckFaults, AnAnswerThatIsNotTlsOrHttpFails) {
+  test::GarbageServer garbage;
+  const std::string https = fmt::format("https://127.0.0.1:{}/", garbage.port());
+  const Completed tls = run_check({{"url", https}});
+  EXPECT_EQ(tls.result.outcome, Outcome::failed) << tls.result.message;
+  EXPECT_EQ(tls.result.message.rfind("TLS handshake with 127.0.0.1 failed: ", 0), 0u)
+      << tls.result.message;
+
+  const std::string plain = fmt::format("http://127.0.0.1:{}/", garbage.port());
+  const Completed http = run_check({{"url", plain}});
+  EXPECT_EQ(http.result.outcome, Outcome::failed) << http.result.message;
+  EXPECT_EQ(http.result.message.rfind("no HTTP response to GET " + plain, 0), 0u)
+      << http.result.message;
+
+  loopback::AcceptingServer closing;
+  const Completed closed =
+      run_check({{"url", fmt::format("https://127.0.0.1:{}/", closing.port())}});
+  EXPECT_EQ(closed.result.outcome, Outcome::error) << closed.result.message;
+}
+
 TEST(HttpCheckFaults, ClosedWithoutAnswerIsAnError) {
   loopback::HttpServer server;
   server.close_without_answer("/close");
@@ -567,10 +605,11 @@ TEST_F(HttpsCheckTest, VerifiedChainPassesAndMeasuresTheHandshake) {
   EXPECT_NE(find_measurement(result.result, "tls_ms"), nullptr);
 }
 
-TEST_F(HttpsCheckTest, VerificationFailuresAreErrors) {
+// A certificate that does not verify is the target's answer, wrong: failed, as for `tls`.
+TEST_F(HttpsCheckTest, VerificationFailuresFail) {
   auto untrusted = server(certificate());
   const Completed unknown_ca = run_check({{"url", untrusted->url("/health")}});
-  EXPECT_EQ(unknown_ca.result.outcome, Outcome::error);
+  EXPECT_EQ(unknown_ca.result.outcome, Outcome::failed);
   EXPECT_EQ(unknown_ca.result.message.rfind("TLS handshake with 127.0.0.1 failed: ", 0), 0u)
       << unknown_ca.result.message;
 
@@ -579,19 +618,19 @@ TEST_F(HttpsCheckTest, VerificationFailuresAreErrors) {
                                      .days_valid = -1,
                                      .days_before_now = 30}));
   const Completed old = run_check(trusted(expired->url("/health")));
-  EXPECT_EQ(old.result.outcome, Outcome::error);
+  EXPECT_EQ(old.result.outcome, Outcome::failed);
   EXPECT_NE(old.result.message.find("expired"), std::string::npos) << old.result.message;
 
   auto wrong_name = server(certificate({.dns_names = {"other.example.test"}}));
   const Completed name = run_check(trusted(wrong_name->url("/health")));
-  EXPECT_EQ(name.result.outcome, Outcome::error);
+  EXPECT_EQ(name.result.outcome, Outcome::failed);
   EXPECT_EQ(name.result.message.rfind("TLS handshake with 127.0.0.1 failed: ", 0), 0u)
       << name.result.message;
 
   auto self_signed = server(certificate(
       {.dns_names = {"api.example.test"}, .ip_addresses = {"127.0.0.1"}, .self_signed = true}));
   const Completed self = run_check(trusted(self_signed->url("/health")));
-  EXPECT_EQ(self.result.outcome, Outcome::error);
+  EXPECT_EQ(self.result.outcome, Outcome::failed);
   EXPECT_NE(self.result.message.find("self-signed"), std::string::npos) << self.result.message;
 }
 

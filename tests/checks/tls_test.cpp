@@ -30,6 +30,7 @@
 #include "loopback/tcp_servers.hpp"
 #include "loopback/temp_dir.hpp"
 #include "tests/support/check_runner.hpp"
+#include "tests/support/garbage_server.hpp"
 
 namespace cutover {
 namespace {
@@ -500,6 +501,29 @@ TEST_F(TlsCheckTest, RefusedConnectionIsAnError) {
   expect_result(run_check({{"host", std::string("127.0.0.1")}, {"port", std::int64_t{port}}}),
                 Outcome::error,
                 fmt::format("could not connect to 127.0.0.1:{}: Connection refused", port));
+}
+
+// Issue 15: `tls` and `http` share one rule. A server that answers, but not with TLS, failed.
+TEST_F(TlsCheckTest, AnAnswerThatIsNotTlsFails) {
+  test::GarbageServer garbage;
+  const Completed run =
+      run_check({{"host", std::string("127.0.0.1")}, {"port", std::int64_t{garbage.port()}}});
+  EXPECT_EQ(run.result.outcome, Outcome::failed) << run.result.message;
+  EXPECT_EQ(run.result.message.rfind("handshake failed: ", 0), 0u) << run.result.message;
+}
+
+// ... and one that closes without a word gave nothing to judge: an error.
+TEST_F(TlsCheckTest, AConnectionClosedWithoutAnswerIsAnError) {
+  loopback::AcceptingServer closing;
+  const Completed run =
+      run_check({{"host", std::string("127.0.0.1")}, {"port", std::int64_t{closing.port()}}});
+  EXPECT_EQ(run.result.outcome, Outcome::error) << run.result.message;
+  EXPECT_EQ(run.result.message.rfind(fmt::format("127.0.0.1:{} closed the connection without "
+                                                 "answering the TLS handshake: ",
+                                                 closing.port()),
+                                     0),
+            0u)
+      << run.result.message;
 }
 
 TEST_F(TlsCheckTest, UnansweredConnectTimesOutWithinTheDeadline) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/suite.hpp"
+#include "tests/support/test_checks.hpp"
+
 namespace cutover {
 namespace {
 
@@ -34,6 +37,40 @@ TEST(ParseDuration, RejectsAmbiguousOrMalformedText) {
   EXPECT_EQ(parse_duration("5x"), std::nullopt);
   EXPECT_EQ(parse_duration("1.2.3s"), std::nullopt);
   EXPECT_EQ(parse_duration("999999999d"), std::nullopt);
+}
+
+TEST(ParseDuration, ReadsUpToACentury) {
+  EXPECT_EQ(parse_duration("36500d"), kMaxDuration);
+  EXPECT_EQ(parse_duration("36500d1ns"), std::nullopt);
+}
+
+TEST(ParsePositiveDuration, SaysWhatIsWrong) {
+  EXPECT_EQ(parse_positive_duration("1h30m").value(), Duration(90min));
+  EXPECT_EQ(parse_positive_duration("0s").error().message,
+            "expected a positive duration like 500ms, 5s, 2m or 1h, got '0s'");
+  EXPECT_EQ(parse_positive_duration("5").error().message,
+            "expected a positive duration like 500ms, 5s, 2m or 1h, got '5'");
+  EXPECT_EQ(parse_positive_duration("2000000h").error().message,
+            "'2000000h' is too long: the longest duration is 36500d (100 years)");
+  EXPECT_EQ(parse_positive_duration("36501d").error().message,
+            "'36501d' is too long: the longest duration is 36500d (100 years)");
+}
+
+// Issue 15: a timeout of 2000000h was rejected as "expected a positive duration".
+TEST(ParsePositiveDuration, ASuiteIsToldTheLongestDuration) {
+  Registry registry;
+  test::ScriptStats stats;
+  test::register_test_checks(registry, stats);
+  const auto result = load_suite_text(R"(suite: s
+checks:
+  - { name: a, kind: probe, text: x, timeout: 2000000h }
+)",
+                                      "suite.yaml", registry, {});
+  ASSERT_FALSE(result);
+  ASSERT_EQ(result.error().size(), 1u);
+  EXPECT_EQ(to_string(result.error().front()),
+            "suite.yaml:3:47: error: timeout: '2000000h' is too long: the longest duration is "
+            "36500d (100 years)");
 }
 
 TEST(FormatDuration, WritesTheShortestExactForm) {

@@ -1,5 +1,7 @@
 #include "harness/scheduler.hpp"
 
+#include <thread>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <boost/asio/steady_timer.hpp>
@@ -136,6 +138,55 @@ TEST_F(SchedulerTest, TimesOutAndCancelsAHangingCheck) {
   EXPECT_EQ(stats.cancelled, 1u);
   EXPECT_GE(result(0).duration, Duration(50ms));
   EXPECT_LT(result(0).duration, Duration(1s));
+}
+
+// Gives its own verdict at the end of its own budget, as network checks do ("timed out after
+// 180ms connecting to ..."), or, as "busy", blocks the event loop in start() for 400ms, as a
+// loop serving hundreds of checks falls behind.
+class StagedCheck : public Check {
+ public:
+  explicit StagedCheck(Fields& fields) : busy_(fields.boolean("busy")) {}
+
+  static KindSpec spec() {
+    return {"Times out by itself naming its stage, for scheduler tests.",
+            {{.name = "busy", .type = FieldType::boolean, .description = "blocks the loop"}}};
+  }
+
+  void start(CheckContext& context, Completion done) override {
+    if (busy_) {
+      std::this_thread::sleep_for(400ms);
+      return done(CheckResult::passed("busy"));
+    }
+    const OwnBudget budget = own_budget(context);
+    auto timer = std::make_shared<boost::asio::steady_timer>(context.io, budget.end);
+    context.cancellation->on_cancel([timer] { timer->cancel(); });
+    timer->async_wait([timer, budget, done](const boost::system::error_code& error) {
+      if (error) return;
+      done(CheckResult::error("timed out after " + format_duration(budget.length) + " connecting"));
+    });
+  }
+
+  std::string describe() const override { return "staged"; }
+
+ private:
+  bool busy_ = false;
+};
+
+// Issue 15: with the event loop behind, the scheduler's watchdog gave the bare "timed out after
+// 250ms" for every deadline that had passed, before the checks' own timers, due earlier, could
+// say which stage timed out.
+TEST_F(SchedulerTest, ABusyLoopStillLetsChecksNameTheStageThatTimedOut) {
+  registry.add("staged", StagedCheck::spec(),
+               [](Fields& fields) { return std::make_unique<StagedCheck>(fields); });
+  run(R"(
+  - { name: a, kind: staged, timeout: 200ms }
+  - { name: b, kind: staged, timeout: 250ms }
+  - { name: c, kind: staged, timeout: 300ms }
+  - { name: busy, kind: staged, busy: true }
+)");
+  EXPECT_EQ(result(0).message, "timed out after 180ms connecting");
+  EXPECT_EQ(result(1).message, "timed out after 225ms connecting");
+  EXPECT_EQ(result(2).message, "timed out after 270ms connecting");
 }
 
 TEST_F(SchedulerTest, RetriesUntilAttemptsAreUsedUp) {

@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+#include <csignal>
+#include <thread>
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -15,7 +19,9 @@
 #include "checks/builtin.hpp"
 #include "harness/registry.hpp"
 #include "loopback/postgres_cluster.hpp"
+#include "loopback/process.hpp"
 #include "loopback/tcp_servers.hpp"
+#include "loopback/temp_dir.hpp"
 #include "tests/support/check_runner.hpp"
 
 namespace cutover {
@@ -426,6 +432,44 @@ TEST_F(PostgresQueryTest, CancellingStopsTheQuery) {
   EXPECT_EQ(before.completions_inside_start, 0);
   expect_result(before.run, Outcome::error,
                 "cancelled before the query started on database 'shop'");
+}
+
+// Issue 15: a second Ctrl-C quit at once and left the query running on the server.
+TEST_F(PostgresQueryTest, ASecondInterruptStillCancelsTheQueryOnTheServer) {
+  const loopback::TempDir dir;
+  const std::string suite =
+      dir.write("slow.yaml",
+                fmt::format("suite: s\n"
+                            "databases:\n"
+                            "  shop: {{ dsn: '{}' }}\n"
+                            "checks:\n"
+                            "  - {{ name: slow, kind: postgres.query, database: shop, timeout: "
+                            "60s,\n"
+                            "      sql: 'SELECT pg_sleep(30)', rows: 1 }}\n",
+                            loopback::shared_postgres().dsn(shop_name_)))
+          .string();
+  // The query runs through a cursor: the server shows its FETCH.
+  const std::string running = fmt::format(
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cutover' AND state = "
+      "'active' AND datname = '{}'",
+      shop_name_);
+  loopback::Process process({CUTOVER_BINARY, "run", suite});
+  const auto started = std::chrono::steady_clock::now();
+  while (shop_value(running) != "1" && std::chrono::steady_clock::now() - started < 20s) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(shop_value(running), "1");
+
+  process.send_signal(SIGINT);
+  std::this_thread::sleep_for(50ms);
+  process.send_signal(SIGINT);
+  const loopback::ProcessResult result = process.wait(10s);
+  EXPECT_EQ(result.exit_code, 130) << result.out << result.err;
+  const auto stopped = std::chrono::steady_clock::now();
+  while (shop_value(running) != "0" && std::chrono::steady_clock::now() - stopped < 1500ms) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(shop_value(running), "0") << "the query still runs on the server";
 }
 
 TEST_F(PostgresQueryTest, MistakesInFieldsArePlaced) {

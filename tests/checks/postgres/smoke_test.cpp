@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -123,6 +124,38 @@ TEST_F(PostgresSmokeTest, AFailingAssertionStopsAndRollsBackEarlierSteps) {
   expect_result(
       run(smoke(json::array({{{"sql", "SELECT id FROM items WHERE id = 7"}, {"empty", false}}}))),
       Outcome::failed, "step 1 (SELECT id FROM items WHERE id = 7): expected rows, got none");
+}
+
+// Issue 15: nextval() in a smoke transaction moves the sequence for good, as PostgreSQL never
+// rolls sequences back: the details name the sequences the steps advanced, and only those (not
+// one another session advanced meanwhile).
+TEST_F(PostgresSmokeTest, TheDetailsNameTheSequencesTheStepsAdvanced) {
+  loopback::shared_postgres().execute(
+      name_,
+      "CREATE SEQUENCE ticket; CREATE SEQUENCE \"Other Seq\"; CREATE SEQUENCE untouched; "
+      "CREATE TABLE orders (id serial PRIMARY KEY, item int); "
+      "INSERT INTO orders (item) VALUES (1), (2), (3)");
+  std::thread other([this] {
+    std::this_thread::sleep_for(100ms);
+    value("SELECT nextval('\"Other Seq\"')");
+  });
+  const Completed passed =
+      run(smoke(json::array({{{"sql", "SELECT nextval('ticket')"}, {"expect", "1"}},
+                             {{"sql", "SELECT nextval('ticket')"}, {"expect", "2"}},
+                             {{"sql", "INSERT INTO orders (item) VALUES (4)"}, {"rows", 1}},
+                             {{"sql", "SELECT pg_sleep(0.4)"}}})));
+  other.join();
+  expect_result(passed, Outcome::passed, "4 steps passed; rolled back");
+  EXPECT_EQ(
+      passed.result.details,
+      "step 1 (SELECT nextval('ticket')): 1 row: 1\n"
+      "step 2 (SELECT nextval('ticket')): 1 row: 2\n"
+      "step 3 (INSERT INTO orders (item) VALUES (4)): 1 row affected\n"
+      "step 4 (SELECT pg_sleep(0.4)): 1 row: ''\n"
+      "rolled back\n"
+      "sequences advanced, which a rollback does not undo: public.orders_id_seq to 4 (was 3), "
+      "public.ticket to 2 (was unused)");
+  EXPECT_EQ(value("SELECT last_value FROM ticket"), "2");
 }
 
 TEST_F(PostgresSmokeTest, LongSqlIsShortenedInTheMessage) {
