@@ -17,6 +17,8 @@
 #include "cutover/git_commit.hpp"
 #include "harness/completion.hpp"
 #include "harness/descriptors.hpp"
+#include "harness/input_file.hpp"
+#include "harness/output_file.hpp"
 #include "harness/pending_cancels.hpp"
 #include "harness/schema.hpp"
 #include "harness/suite.hpp"
@@ -167,17 +169,35 @@ int print_kinds(const Registry& registry, const std::string& only, bool markdown
   return kExitPassed;
 }
 
-ConsoleSettings console_settings(Verbosity verbosity) {
-  const bool terminal = ::isatty(STDOUT_FILENO) == 1;
+// The console writes to stdout, or to stderr when a report does (`--json - | jq` reads only JSON).
+ConsoleSettings console_settings(Verbosity verbosity, bool on_stderr) {
+  const bool terminal = ::isatty(on_stderr ? STDERR_FILENO : STDOUT_FILENO) == 1;
   const char* no_color = std::getenv("NO_COLOR");
-  return ConsoleSettings{&std::cout, terminal && (no_color == nullptr || *no_color == '\0'),
+  return ConsoleSettings{on_stderr ? &std::cerr : &std::cout,
+                         terminal && (no_color == nullptr || *no_color == '\0'),
                          terminal && verbosity != Verbosity::quiet, verbosity};
+}
+
+std::vector<std::filesystem::path> report_paths(const RunOptions& options) {
+  std::vector<std::filesystem::path> paths;
+  for (const auto& [name, path] : options.reports)
+    paths.push_back(path);
+  return paths;
+}
+
+// A report path that cannot be written, or two reports writing one file: the message, or "".
+std::string reports_mistake(const RunOptions& options) {
+  std::vector<std::pair<std::string, std::filesystem::path>> outputs;
+  for (const auto& [name, path] : options.reports)
+    outputs.emplace_back("--" + name, path);
+  return outputs_mistake(outputs);
 }
 
 // The console, the reports asked for on the command line, and the automatic ones.
 void add_reporters(ReporterFanOut& reporters, const RunOptions& options,
                    const Extensions& extensions) {
-  reporters.add(extensions.make_console(console_settings(options.verbosity)));
+  const bool report_on_stdout = writes_standard_output(report_paths(options));
+  reporters.add(extensions.make_console(console_settings(options.verbosity, report_on_stdout)));
   for (const auto& [name, path] : options.reports) {
     for (const ReportFormat& format : extensions.report_formats) {
       if (format.name == name) reporters.add(format.make(path));
@@ -247,6 +267,10 @@ int run_checks(Scheduler& scheduler, const Plan& plan, const std::vector<std::si
     code = summary.interrupted    ? kExitInterrupted
            : summary.all_passed() ? kExitPassed
                                   : kExitFailed;
+  } catch (const OutputError& e) {
+    // A full disk or a vanished folder is no bug: said plainly, still exit 3.
+    std::cerr << "cutover: error: " << plan.redactor.redact(e.what()) << "\n";
+    code = kExitInternal;
   } catch (const std::exception& e) {
     std::cerr << "cutover: internal error: " << plan.redactor.redact(e.what()) << "\n";
     code = kExitInternal;
@@ -307,20 +331,29 @@ void add_run_options(CLI::App& run, RunArguments& arguments, const Extensions& e
   RunOptions& options = arguments.options;
   run.add_option("files", options.files, "the suite files (YAML or JSON)")
       ->required()
-      ->check(CLI::ExistingFile);
+      ->check(CLI::Validator(
+          [](const std::string& file) { return file == "-" ? "" : CLI::ExistingFile(file); },
+          "FILE"));
   for (const ReportFormat& format : extensions.report_formats) {
     run.add_option_function<std::string>(
            "--" + format.name,
            [&options, name = format.name](const std::string& path) {
              options.reports[name] = path;
            },
-           format.description)
+           format.description + " (- for standard output)")
         ->type_name("FILE");
   }
   add_selection_options(run, options.selection);
   run.add_option("--var", arguments.variables,
                  "define a variable, overriding the suite's (NAME=VALUE)")
       ->type_name("NAME=VALUE");
+  run.add_option("--max-suite-size", options.max_suite_bytes,
+                 "read no suite or included file larger than SIZE (bytes, or with a unit: 64MiB, "
+                 "1GB)")
+      ->transform(CLI::AsSizeValue(/*kb_is_1000=*/true).description(""))
+      ->check(CLI::PositiveNumber.description(""))
+      ->type_name("SIZE")
+      ->default_str(byte_size_text(kDefaultMaxSuiteBytes));
   run.add_flag("--list", options.list, "print the names of the selected checks and exit");
   run.add_flag("--dry-run", options.dry_run,
                "validate the suites and print the plan without running anything");
@@ -453,6 +486,7 @@ int print_help(const CLI::App& app, const std::string& topic) {
 int run_suites(const RunOptions& options, const Extensions& extensions) {
   LoadOptions load_options;
   load_options.variables = options.variables;
+  load_options.max_file_bytes = options.max_suite_bytes;
   // A lint runs nothing, so it needs no secrets: CI checks suites where none are given.
   std::set<std::string> unset_secrets;
   if (options.list || options.dry_run) load_options.unset_secrets = &unset_secrets;
@@ -475,6 +509,10 @@ int run_suites(const RunOptions& options, const Extensions& extensions) {
 }
 
 int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions) {
+  if (const std::string mistake = reports_mistake(options); !mistake.empty()) {
+    std::cerr << "cutover: error: " << mistake << "\n";
+    return kExitUsage;
+  }
   auto selected = select_checks(plan, options.selection);
   if (!selected) {
     std::cerr << "cutover: error: " << plan.redactor.redact(selected.error().message) << "\n";

@@ -11,6 +11,7 @@
 #include "harness/reporter.hpp"
 #include "harness/scheduler.hpp"
 #include "harness/selection.hpp"
+#include "harness/suite.hpp"
 
 namespace CLI {
 class App;
@@ -50,14 +51,16 @@ struct Extensions {
 
 // Everything `cutover run` does, as data, so other commands (the demo) can run suites too.
 struct RunOptions {
-  std::vector<std::filesystem::path> files;
-  std::map<std::string, std::string> variables;          // --var NAME=VALUE
-  std::map<std::string, std::filesystem::path> reports;  // format name -> file
+  std::vector<std::filesystem::path> files;      // "-" is standard input
+  std::map<std::string, std::string> variables;  // --var NAME=VALUE
+  // Format name -> file; "-" is standard output, and the console then writes to stderr.
+  std::map<std::string, std::filesystem::path> reports;
   Selection selection;
   SchedulerOptions scheduler;
   Verbosity verbosity = Verbosity::normal;
   bool list = false;
   bool dry_run = false;
+  std::uint64_t max_suite_bytes = kDefaultMaxSuiteBytes;  // --max-suite-size
 };
 
 // Loads options.files, then run_plan; suite errors are printed and give kExitUsage.

@@ -1,13 +1,10 @@
 #include "harness/suite.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "harness/input_file.hpp"
 #include "harness/suite_checks.hpp"
 #include "harness/suite_databases.hpp"
 #include "harness/suite_phases.hpp"
@@ -32,19 +29,13 @@ const std::vector<std::string> kDefaultsKeys{"timeout", "retry", "tags", "phase"
 // Names looked at for "did you mean" in a folder: a suite's folder is small, a home folder not.
 constexpr std::size_t kMaxNearbyFiles = 1000;
 
-// The file's text, or the system's reason it cannot be read ("No such file or directory").
-Expected<std::string> read_file(const std::filesystem::path& path) {
-  std::error_code ignored;
-  if (std::filesystem::is_directory(path, ignored)) {
-    return outcome::failure(Error{std::strerror(EISDIR)});
-  }
-  errno = 0;
-  std::ifstream in(path, std::ios::binary);
-  // The stream opens the file with open(2), which leaves its reason in errno.
-  if (!in) return outcome::failure(Error{std::strerror(errno != 0 ? errno : EIO)});
-  std::ostringstream text;
-  text << in.rdbuf();
-  return outcome::success(std::move(text).str());
+// How messages name a suite read from standard input ("-" on the command line), as compilers do.
+constexpr const char* kStandardInputName = "<stdin>";
+
+// Why a suite or included file was not read: the reader's reason, with how to raise the cap
+// when that was it.
+std::string unread_reason(const InputError& error) {
+  return error.over_limit ? error.message + " (--max-suite-size raises it)" : error.message;
 }
 
 // " (did you mean 'network.yaml'?)" for a file in the same folder whose name is close.
@@ -88,6 +79,9 @@ class Loader {
   // Each included file is read as a suite of its own that joins the includer's: it starts from
   // the includer's context.
   void read_includes(const yaml::Node& node, const FileContext& context);
+  // One of them, `entry` being where the includer names it.
+  void include_file(const std::string& relative, const yaml::Node& entry,
+                    const FileContext& context);
   void read_checks(const yaml::Node& checks, const FileContext& context);
 
   const LoadOptions& options_;
@@ -95,16 +89,26 @@ class Loader {
   detail::ValueReader reader_;
   detail::CheckReader checks_;
   std::vector<std::filesystem::path> include_stack_;
+  bool read_standard_input_ = false;
 };
 
 void Loader::load_file(const std::filesystem::path& path) {
-  auto text = read_file(path);
-  if (!text) {
-    reader_.add(Diagnostic{SourceLocation{path.string()},
-                           "cannot open suite file: " + text.error().message + nearby_file(path)});
+  const bool standard_input = path == "-";
+  const std::string file = standard_input ? kStandardInputName : path.string();
+  if (standard_input && read_standard_input_) {
+    reader_.add(Diagnostic{SourceLocation{file},
+                           "'-' (standard input) is named twice; it can be read only once"});
     return;
   }
-  load_text(text.value(), path.string());
+  read_standard_input_ = read_standard_input_ || standard_input;
+  auto text = read_input_file(path, options_.max_file_bytes);
+  if (!text) {
+    reader_.add(
+        Diagnostic{SourceLocation{file}, "cannot open suite file: " + unread_reason(text.error()) +
+                                             (text.error().missing ? nearby_file(path) : "")});
+    return;
+  }
+  load_text(text.value(), file);
 }
 
 void Loader::load_text(std::string_view text, const std::string& file) {
@@ -245,35 +249,53 @@ void Loader::read_defaults(const yaml::Node& node, FileContext& context) {
 void Loader::read_includes(const yaml::Node& node, const FileContext& context) {
   auto paths = reader_.string_list(node, context, "include");
   if (!paths) return;
-  for (const std::string& relative : *paths) {
-    const std::filesystem::path path = context.path.parent_path() / relative;
-    std::error_code ignored;
-    const std::filesystem::path canonical = std::filesystem::weakly_canonical(path, ignored);
-    if (std::find(include_stack_.begin(), include_stack_.end(), canonical) !=
-        include_stack_.end()) {
-      reader_.error(node, context,
-                    fmt::format("include: '{}' includes itself (an include cycle)", path.string()));
-      continue;
-    }
-    auto text = read_file(path);
-    if (!text) {
-      reader_.error(
-          node, context,
-          fmt::format("include: cannot open '{}' ({}): {}", relative,
-                      std::filesystem::absolute(path, ignored).lexically_normal().string(),
-                      text.error().message) +
-              nearby_file(path));
-      continue;
-    }
-    auto root = parse(text.value(), path.string());
-    if (!root) continue;
-    FileContext child = context;
-    child.file = path.string();
-    child.path = path;
-    include_stack_.push_back(canonical);
-    read_suite(root->root(), child, /*included=*/true);
-    include_stack_.pop_back();
+  for (std::size_t i = 0; i < paths->size(); ++i) {
+    // A list's items have places of their own; a single name is the node itself.
+    include_file((*paths)[i], node.is_sequence() ? *node.items[i] : node, context);
   }
+}
+
+void Loader::include_file(const std::string& relative, const yaml::Node& entry,
+                          const FileContext& context) {
+  if (relative == "-") {
+    reader_.error(entry, context,
+                  "include: '-' (standard input) can be named only on the command line; name "
+                  "the file ('./-' for a file called '-')");
+    return;
+  }
+  const std::filesystem::path path = context.path.parent_path() / relative;
+  std::error_code ignored;
+  const std::filesystem::path canonical = std::filesystem::weakly_canonical(path, ignored);
+  if (std::find(include_stack_.begin(), include_stack_.end(), canonical) != include_stack_.end()) {
+    reader_.error(entry, context,
+                  fmt::format("include: '{}' includes itself (an include cycle)", path.string()));
+    return;
+  }
+  auto text = read_input_file(path, options_.max_file_bytes);
+  if (!text) {
+    const std::string absolute =
+        std::filesystem::absolute(path, ignored).lexically_normal().string();
+    if (std::filesystem::is_directory(path, ignored)) {
+      reader_.error(entry, context,
+                    fmt::format("include: '{}' ({}) is a directory; include the suite files in "
+                                "it by name",
+                                relative, absolute));
+      return;
+    }
+    reader_.error(entry, context,
+                  fmt::format("include: cannot open '{}' ({}): {}", relative, absolute,
+                              unread_reason(text.error())) +
+                      (text.error().missing ? nearby_file(path) : ""));
+    return;
+  }
+  auto root = parse(text.value(), path.string());
+  if (!root) return;
+  FileContext child = context;
+  child.file = path.string();
+  child.path = path;
+  include_stack_.push_back(canonical);
+  read_suite(root->root(), child, /*included=*/true);
+  include_stack_.pop_back();
 }
 
 void Loader::read_checks(const yaml::Node& checks, const FileContext& context) {

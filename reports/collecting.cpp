@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "reports/atomic_file.hpp"
+#include "harness/output_file.hpp"
 
 namespace cutover::detail {
 
@@ -15,7 +15,7 @@ void CollectingBase::check_started(const PlannedCheck& check) {
 }
 
 void CollectingBase::save(const std::function<void(std::ostream&)>& write_report) {
-  write_file_atomically(path_, write_report);
+  write_output_file(path_, write_report);
 }
 
 }  // namespace cutover::detail

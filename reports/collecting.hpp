@@ -24,8 +24,9 @@ class CollectingBase : public Reporter {
  protected:
   const std::filesystem::path& path() const { return path_; }
 
-  // Called from run_finished: writes the report that `write_report` streams to the file,
-  // atomically. A reporter that must write otherwise (appending) overrides it.
+  // Called from run_finished: writes the report that `write_report` streams to the path, as
+  // write_output_file does (a regular file atomically, a device in place, "-" to standard
+  // output). A reporter that must write otherwise (appending) overrides it.
   virtual void save(const std::function<void(std::ostream&)>& write_report);
 
   ReportOrder order_;

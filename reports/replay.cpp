@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "harness/output_file.hpp"
 #include "reports/summary_line.hpp"
 
 namespace cutover {
@@ -116,7 +117,7 @@ void add_replay_options(CLI::App& app, const ReplayCommand& command, ReplayArgum
            [&reports = arguments.reports, name = format.name](const std::string& path) {
              reports.emplace_back(name, path);
            },
-           format.description)
+           format.description + " (- for standard output)")
         ->type_name("FILE");
   }
 }
@@ -129,6 +130,18 @@ int run_replay(const ReplayCommand& command, const ReplayArguments& arguments,
                              command.name, extensions.report_formats.front().name);
     return kExitUsage;
   }
+  std::vector<std::pair<std::string, std::filesystem::path>> outputs;
+  std::vector<std::filesystem::path> paths;
+  for (const auto& [name, path] : reports) {
+    outputs.emplace_back("--" + name, path);
+    paths.emplace_back(path);
+  }
+  if (const std::string mistake = outputs_mistake(outputs); !mistake.empty()) {
+    std::cerr << fmt::format("cutover {}: error: {}\n", command.name, mistake);
+    return kExitUsage;
+  }
+  // What is said besides the reports goes to stderr when a report takes stdout.
+  std::ostream& said = writes_standard_output(paths) ? std::cerr : std::cout;
 
   std::vector<ResultsFile> inputs;
   for (const std::string& file : files) {
@@ -164,14 +177,17 @@ int run_replay(const ReplayCommand& command, const ReplayArguments& arguments,
   }
   try {
     replay(run, reporters);
+  } catch (const OutputError& e) {
+    std::cerr << fmt::format("cutover {}: error: {}\n", command.name, e.what());
+    return kExitInternal;
   } catch (const std::exception& e) {
     std::cerr << fmt::format("cutover {}: internal error: {}\n", command.name, e.what());
     return kExitInternal;
   }
   const RunSummary& summary = run.summary;
-  std::cout << summary_line(summary) << (summary.interrupted ? " (interrupted)" : "") << "\n";
+  said << summary_line(summary) << (summary.interrupted ? " (interrupted)" : "") << "\n";
   for (const auto& [name, path] : reports) {
-    std::cout << fmt::format("wrote {} report to {}\n", name, path);
+    said << fmt::format("wrote {} report to {}\n", name, path == "-" ? "standard output" : path);
   }
   return exit_code(summary);
 }

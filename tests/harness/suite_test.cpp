@@ -477,9 +477,10 @@ TEST_F(SuiteTest, IncludeCyclesAndMissingFilesAreErrors) {
   auto result = load_suites({dir.path() / "a.yaml"}, registry, options);
   ASSERT_FALSE(result);
   const std::string b = (dir.path() / "b.yaml").string();
-  EXPECT_EQ(errors_of(result), b + ":1:10: error: include: '" + (dir.path() / "a.yaml").string() +
+  // Each mistake points at its own entry in the list.
+  EXPECT_EQ(errors_of(result), b + ":1:11: error: include: '" + (dir.path() / "a.yaml").string() +
                                    "' includes itself (an include cycle)\n" + b +
-                                   ":1:10: error: include: cannot open 'missing.yaml' (" +
+                                   ":1:19: error: include: cannot open 'missing.yaml' (" +
                                    (dir.path() / "missing.yaml").string() +
                                    "): No such file or directory\n");
 }
@@ -668,7 +669,7 @@ TEST_F(SuiteTest, AMissingIncludeNamesItsPathTheReasonAndANearbyName) {
   auto result = load_suites({main}, registry, options);
   ASSERT_FALSE(result);
   EXPECT_EQ(errors_of(result), main.string() +
-                                   ":2:10: error: include: cannot open 'netwrk.yaml' (" +
+                                   ":2:11: error: include: cannot open 'netwrk.yaml' (" +
                                    (dir.path() / "netwrk.yaml").string() +
                                    "): No such file or directory (did you mean 'network.yaml'?)\n");
 }
