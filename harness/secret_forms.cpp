@@ -37,7 +37,9 @@ void add_json_forms(std::vector<std::string>& forms, std::string_view secret,
   // body.
   for (bool ascii : {false, true}) {
     const std::string once = json_escaped(secret, ascii);
-    for (const std::string& level : {once, with_escaped_slashes(once)}) {
+    // "/" written "\/" by the encoder, or already in the text it escaped.
+    for (const std::string& level :
+         {once, with_escaped_slashes(once), json_escaped(with_escaped_slashes(secret), ascii)}) {
       std::string form = level;
       for (int depth = 0; depth < 3; ++depth) {
         add(forms, form, shortest);

@@ -28,7 +28,7 @@ bool read_dsn(ValueReader& reader, const Entry& setting, const FileContext& cont
   database.dsn = std::move(*dsn);
   for (std::string& password : dsn_passwords(database.dsn))
     redactor.add_secret(std::move(password));
-  if (auto mistake = dsn_mistake(database.dsn)) {
+  if (auto mistake = placeholder ? std::nullopt : dsn_mistake(database.dsn)) {
     reader.error(setting.value, context, what + ".dsn: " + *mistake);
     return false;
   }
