@@ -133,7 +133,9 @@ std::optional<std::string> ValueReader::string_value(const yaml::Node& node,
   }
   auto substituted = context.variables.substitute(node.scalar, kept_references_);
   if (!substituted) {
-    error(node, context, fmt::format("{}: {}", what, substituted.error().message));
+    // The message quotes the reference as written, line breaks and all.
+    error(node, context,
+          fmt::format("{}: {}", what, escape_control_characters(substituted.error().message)));
     return std::nullopt;
   }
   // Judged once substituted: a variable's value may hold what the file does not.

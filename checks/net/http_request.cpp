@@ -243,7 +243,9 @@ std::vector<RequestSpec> read_steps(const json& steps, const json& shared_header
       error(fmt::format("{}: expected a mapping with name and url", where));
       continue;
     }
-    if (step.contains("name") && step["name"].is_string()) {
+    // A name with a control character is refused below, and never quoted.
+    if (step.contains("name") && step["name"].is_string() &&
+        !characters_problem(step["name"].get<std::string>(), Characters::printable)) {
       where = fmt::format("steps: step '{}'", step["name"].get<std::string>());
     }
     const SpecErrorSink step_error = [&](std::string_view, std::string message) {
