@@ -33,8 +33,16 @@ class ScriptedCheck : public Check {
     return {"Answers as scripted, for harness tests.",
             {{.name = "outcomes", .type = FieldType::string_list, .description = "per attempt"},
              {.name = "delay", .type = FieldType::duration, .description = "before answering"},
-             {.name = "message", .type = FieldType::string, .description = "message to report"},
-             {.name = "details", .type = FieldType::string, .description = "details to report"}}};
+             // Any text, line breaks included: the scheduler's bounding of what checks report is
+             // tested through them.
+             {.name = "message",
+              .type = FieldType::string,
+              .description = "message to report",
+              .characters = Characters::any},
+             {.name = "details",
+              .type = FieldType::string,
+              .description = "details to report",
+              .characters = Characters::any}}};
   }
 
   void start(CheckContext& context, Completion done) override {
