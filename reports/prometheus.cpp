@@ -4,15 +4,17 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
-#include <fstream>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <ostream>
+#include <sstream>
 #include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "harness/input_file.hpp"
 #include "harness/text.hpp"
 
 namespace cutover {
@@ -69,7 +71,13 @@ double unix_seconds(std::chrono::system_clock::time_point time) {
 
 // The last success time the file at `path` holds, if it exists and has one.
 std::optional<std::string> previous_last_success(const std::filesystem::path& path) {
-  std::ifstream in(path);
+  // Read only from a regular file of metrics' size: the path may name a device or a FIFO
+  // (written in place), which has no previous value and may never end.
+  constexpr std::uint64_t kMaxMetricsFileBytes = 16 << 20;
+  if (path == "-") return std::nullopt;
+  const auto text = read_input_file(path, kMaxMetricsFileBytes);
+  if (!text) return std::nullopt;
+  std::istringstream in(text.value());
   std::string line;
   while (std::getline(in, line)) {
     if (line.size() > kLastSuccess.size() + 1 && line.starts_with(kLastSuccess) &&

@@ -3,15 +3,16 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "harness/input_file.hpp"
 
 namespace cutover {
 namespace {
@@ -273,11 +274,14 @@ Expected<ResultsFile> parse_results(std::string_view text, std::string_view sour
 }
 
 Expected<ResultsFile> read_results_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{fmt::format("{}: cannot be read", path.string())};
-  std::ostringstream content;
-  content << in.rdbuf();
-  return parse_results(content.str(), path.string());
+  // A regular file only, bounded like a suite file but far larger: a results file holds up to
+  // 2 KiB of details per check. /dev/zero or a FIFO is refused instead of read for ever.
+  constexpr std::uint64_t kMaxResultsFileBytes = std::uint64_t{1} << 30;
+  auto content = read_input_file(path, kMaxResultsFileBytes);
+  if (!content) {
+    return Error{fmt::format("{}: cannot be read: {}", path.string(), content.error().message)};
+  }
+  return parse_results(content.value(), path.string());
 }
 
 }  // namespace cutover

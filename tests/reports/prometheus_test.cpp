@@ -226,5 +226,12 @@ TEST(PrometheusReporter, AFailedRunCarriesTheLastSuccessOver) {
   EXPECT_TRUE(text.ends_with("cutover_run_duration_seconds 1.5\n")) << text;
 }
 
+// The previous last-success time is read only from a regular file: /dev/zero, a device written
+// in place, has no line end and never ends, and reading it grew until memory ran out.
+TEST(PrometheusReporter, ADeviceHasNoPreviousLastSuccessToRead) {
+  write("/dev/zero", {}, summary_of(0, 1));
+  SUCCEED();
+}
+
 }  // namespace
 }  // namespace cutover

@@ -3,6 +3,8 @@
 #include <regex>
 #include <string>
 
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -174,7 +176,18 @@ TEST(ResultsFile, SaysWhatIsWrongWithAFile) {
             "r.json: cutover-results version 2 is not supported (expected 1)");
   EXPECT_EQ(error(R"({"format": "cutover-results", "version": 1})"), "r.json: .tool: missing");
   EXPECT_EQ(read_results_file("/nonexistent/r.json").error().message,
-            "/nonexistent/r.json: cannot be read");
+            "/nonexistent/r.json: cannot be read: No such file or directory");
+  // Only regular files: /dev/zero was read until memory ran out, and a FIFO without a writer
+  // blocked for ever.
+  EXPECT_EQ(read_results_file("/dev/zero").error().message,
+            "/dev/zero: cannot be read: it is a character device, not a regular file");
+  {
+    TempDir fifo_dir;
+    const auto fifo = fifo_dir.path() / "r.json";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_EQ(read_results_file(fifo).error().message,
+              fifo.string() + ": cannot be read: it is a FIFO (named pipe), not a regular file");
+  }
 
   loopback::TempDir dir;
   const auto path = dir.path() / "results.json";
