@@ -68,7 +68,7 @@ TEST_F(SuiteValuesTest, AWideBodyIsReadInLinearTime) {
     body += "{\"level\": ";
   body += "{";
   for (int i = 0; i < 100'000; ++i)
-    body += "\"k" + std::to_string(i) + "\": \"v\", ";
+    body.append("\"k").append(std::to_string(i)).append("\": \"v\", ");
   body += "\"last\": 1}" + std::string(10, '}');
   EXPECT_EQ(errors(suite_with_body(body), std::chrono::seconds(10)), "(no errors)");
 }
@@ -76,7 +76,7 @@ TEST_F(SuiteValuesTest, AWideBodyIsReadInLinearTime) {
 TEST_F(SuiteValuesTest, DuplicateKeysAreStillFoundInAWideMapping) {
   std::string body = "{";
   for (int i = 0; i < 1000; ++i)
-    body += "k" + std::to_string(i) + ": 1, ";
+    body.append("k").append(std::to_string(i)).append(": 1, ");
   body += "k500: 2}";
   EXPECT_EQ(errors(suite_with_body(body)),
             "suite.yaml:5:8903: error: duplicate key 'k500' in extra (first at line 5)\n");
