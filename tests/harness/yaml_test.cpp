@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace cutover::yaml {
@@ -97,8 +98,7 @@ TEST(Yaml, AliasesThatExpandPastAMillionNodesAreErrors) {
   // Each level doubles: 2^21 nodes from a few lines.
   std::string text = "l0: &l0 [x, x]\n";
   for (int i = 1; i <= 20; ++i) {
-    text += "l" + std::to_string(i) + ": &l" + std::to_string(i) + " [*l" + std::to_string(i - 1) +
-            ", *l" + std::to_string(i - 1) + "]\n";
+    text += fmt::format("l{0}: &l{0} [*l{1}, *l{1}]\n", i, i - 1);
   }
   EXPECT_EQ(error_of(text), "18:6: aliases expand this document past 1000000 nodes");
 }
