@@ -178,25 +178,9 @@ ConsoleSettings console_settings(Verbosity verbosity, bool on_stderr) {
                          terminal && verbosity != Verbosity::quiet, verbosity};
 }
 
-std::vector<std::filesystem::path> report_paths(const RunOptions& options) {
-  std::vector<std::filesystem::path> paths;
-  for (const auto& [name, path] : options.reports)
-    paths.push_back(path);
-  return paths;
-}
-
-// A report path that cannot be written, or two reports writing one file: the message, or "".
-std::string reports_mistake(const RunOptions& options) {
-  std::vector<std::pair<std::string, std::filesystem::path>> outputs;
-  for (const auto& [name, path] : options.reports)
-    outputs.emplace_back("--" + name, path);
-  return outputs_mistake(outputs);
-}
-
 // The console, the reports asked for on the command line, and the automatic ones.
 void add_reporters(ReporterFanOut& reporters, const RunOptions& options,
-                   const Extensions& extensions) {
-  const bool report_on_stdout = writes_standard_output(report_paths(options));
+                   const Extensions& extensions, bool report_on_stdout) {
   reporters.add(extensions.make_console(console_settings(options.verbosity, report_on_stdout)));
   for (const auto& [name, path] : options.reports) {
     for (const ReportFormat& format : extensions.report_formats) {
@@ -509,8 +493,10 @@ int run_suites(const RunOptions& options, const Extensions& extensions) {
 }
 
 int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions) {
-  if (const std::string mistake = reports_mistake(options); !mistake.empty()) {
-    std::cerr << "cutover: error: " << mistake << "\n";
+  const auto report_on_stdout =
+      check_report_paths({options.reports.begin(), options.reports.end()});
+  if (!report_on_stdout) {
+    std::cerr << "cutover: error: " << report_on_stdout.error().message << "\n";
     return kExitUsage;
   }
   auto selected = select_checks(plan, options.selection);
@@ -528,15 +514,16 @@ int run_plan(Plan plan, const RunOptions& options, const Extensions& extensions)
   }
 
   ReporterFanOut reporters;
-  add_reporters(reporters, options, extensions);
+  add_reporters(reporters, options, extensions, report_on_stdout.value());
   const RunInfo info = run_info(plan, options);
   // One thread runs the loop (the thread pool only posts to it): handlers posted from the loop
   // itself then go to a queue of the thread's own, without taking the scheduler's lock.
   boost::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_1);
-  boost::asio::thread_pool blocking(blocking_threads(plan));
+  const std::size_t blocking_count = blocking_threads(plan);
+  boost::asio::thread_pool blocking(blocking_count);
   SchedulerOptions scheduler_options = options.scheduler;
   scheduler_options.concurrency =
-      fit_concurrency(scheduler_options.concurrency, blocking_threads(plan), std::cerr);
+      fit_concurrency(scheduler_options.concurrency, blocking_count, std::cerr);
   Scheduler scheduler(io, blocking, reporters, scheduler_options);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   stop_on_signals(signals, scheduler);

@@ -21,13 +21,8 @@ InputError system_error(int error) {
 
 // Why a file of this type is not read: "it is a directory".
 InputError not_regular(mode_t mode) {
-  if (S_ISDIR(mode)) return InputError{"it is a directory"};
-  const char* type = S_ISCHR(mode)    ? "a character device"
-                     : S_ISBLK(mode)  ? "a block device"
-                     : S_ISFIFO(mode) ? "a FIFO (named pipe)"
-                     : S_ISSOCK(mode) ? "a socket"
-                                      : "not a file";
-  return InputError{fmt::format("it is {}, not a regular file", type)};
+  if (S_ISDIR(mode)) return InputError{"it is a directory", false, false, true};
+  return InputError{fmt::format("it is {}, not a regular file", file_type_text(mode))};
 }
 
 // Reads `fd` to its end, stopping as soon as it holds more than `max_bytes`.
@@ -49,16 +44,6 @@ Expected<std::string, InputError> read_bounded(int fd, std::uint64_t max_bytes,
   }
 }
 
-Expected<std::string, InputError> read_standard_input(std::uint64_t max_bytes) {
-  struct stat status {};
-  if (::fstat(STDIN_FILENO, &status) != 0) {
-    return InputError{fmt::format("standard input: {}", std::strerror(errno))};
-  }
-  // Anything that streams is fine here: the user chose what to connect (a pipe, a terminal).
-  if (S_ISDIR(status.st_mode)) return not_regular(status.st_mode);
-  return read_bounded(STDIN_FILENO, max_bytes, static_cast<std::uint64_t>(status.st_size));
-}
-
 // Closes the descriptor when it goes.
 struct Descriptor {
   int fd;
@@ -71,7 +56,6 @@ struct Descriptor {
 
 Expected<std::string, InputError> read_input_file(const std::filesystem::path& path,
                                                   std::uint64_t max_bytes) {
-  if (path == "-") return read_standard_input(max_bytes);
   // stat first, so that opening never touches a device; fstat after, in case the path changed.
   struct stat status {};
   if (::stat(path.c_str(), &status) != 0) return system_error(errno);
@@ -82,6 +66,25 @@ Expected<std::string, InputError> read_input_file(const std::filesystem::path& p
   if (::fstat(file.fd, &status) != 0) return system_error(errno);
   if (!S_ISREG(status.st_mode)) return not_regular(status.st_mode);
   return read_bounded(file.fd, max_bytes, static_cast<std::uint64_t>(status.st_size));
+}
+
+Expected<std::string, InputError> read_standard_input(std::uint64_t max_bytes) {
+  struct stat status {};
+  if (::fstat(STDIN_FILENO, &status) != 0) {
+    return InputError{fmt::format("standard input: {}", std::strerror(errno))};
+  }
+  // Anything that streams is fine here: the user chose what to connect (a pipe, a terminal).
+  if (S_ISDIR(status.st_mode)) return not_regular(status.st_mode);
+  return read_bounded(STDIN_FILENO, max_bytes, static_cast<std::uint64_t>(status.st_size));
+}
+
+std::string_view file_type_text(unsigned mode) {
+  return S_ISDIR(mode)    ? "a directory"
+         : S_ISCHR(mode)  ? "a character device"
+         : S_ISBLK(mode)  ? "a block device"
+         : S_ISFIFO(mode) ? "a FIFO (named pipe)"
+         : S_ISSOCK(mode) ? "a socket"
+                          : "not a file";
 }
 
 std::string byte_size_text(std::uint64_t bytes) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -13,6 +14,8 @@
 #include <streambuf>
 
 #include <fmt/format.h>
+
+#include "harness/input_file.hpp"
 
 namespace cutover {
 namespace {
@@ -56,13 +59,9 @@ OutputTarget regular_file_target(const std::filesystem::path& path, const struct
   return {OutputKind::in_place, path};
 }
 
-std::string display_name(const std::filesystem::path& path) {
-  return path == "-" ? "standard output" : path.string();
-}
-
 [[noreturn]] void fail(const std::filesystem::path& path, std::string_view what, int error) {
-  throw OutputError(
-      fmt::format("cannot write {}: {}: {}", display_name(path), what, std::strerror(error)));
+  throw OutputError(fmt::format("cannot write {}: {}: {}", output_display_name(path), what,
+                                std::strerror(error)));
 }
 
 // A stream buffer over a descriptor that keeps the first write error: std::ofstream forgets
@@ -193,21 +192,19 @@ Expected<OutputTarget> output_target(const std::filesystem::path& path) {
     return OutputTarget{OutputKind::in_place, path};
   }
   if (S_ISREG(status.st_mode)) return regular_file_target(path, status);
-  if (S_ISDIR(status.st_mode)) return Error{"it is a directory"};
-  if (S_ISSOCK(status.st_mode)) return Error{"it is a socket"};
-  if (S_ISBLK(status.st_mode)) return Error{"it is a block device"};
-  return Error{"it is not a file"};
+  return Error{fmt::format("it is {}", file_type_text(status.st_mode))};
 }
 
-std::string outputs_mistake(
-    const std::vector<std::pair<std::string, std::filesystem::path>>& outputs) {
-  // Where each output writes: "" for standard output, else the file's absolute name.
+Expected<bool> check_report_paths(
+    const std::vector<std::pair<std::string, std::filesystem::path>>& reports) {
+  // Where each report writes: "" for standard output, else the file's absolute name.
   std::vector<std::pair<std::string, std::filesystem::path>> written;
-  for (const auto& [flag, path] : outputs) {
+  for (const auto& [format, path] : reports) {
+    const std::string flag = "--" + format;
     auto target = output_target(path);
     if (!target) {
-      return fmt::format("{} {}: {}; name a file, or '-' for standard output", flag, path.string(),
-                         target.error().message);
+      return Error{fmt::format("{} {}: {}; name a file, or '-' for standard output", flag,
+                               path.string(), target.error().message)};
     }
     std::error_code ignored;
     const std::filesystem::path where =
@@ -217,23 +214,20 @@ std::string outputs_mistake(
     for (const auto& [other, other_where] : written) {
       if (other_where != where) continue;
       if (where.empty()) {
-        return fmt::format("{} and {} both write to standard output; at most one report can", other,
-                           flag);
+        return Error{fmt::format("{} and {} both write to standard output; at most one report can",
+                                 other, flag)};
       }
-      return fmt::format("{} and {} both write {}; give each report a file of its own", other, flag,
-                         where.string());
+      return Error{fmt::format("{} and {} both write {}; give each report a file of its own", other,
+                               flag, where.string())};
     }
     written.emplace_back(flag, where);
   }
-  return "";
+  return std::any_of(written.begin(), written.end(),
+                     [](const auto& report) { return report.second.empty(); });
 }
 
-bool writes_standard_output(const std::vector<std::filesystem::path>& outputs) {
-  for (const std::filesystem::path& path : outputs) {
-    auto target = output_target(path);
-    if (target && target.value().kind == OutputKind::standard_output) return true;
-  }
-  return false;
+std::string output_display_name(const std::filesystem::path& path) {
+  return path == "-" ? "standard output" : path.string();
 }
 
 void write_output_file(const std::filesystem::path& path,

@@ -42,14 +42,15 @@ class OutputError : public std::runtime_error {
 // a socket", "it is a block device", or the system's reason ("Too many levels of symbolic links").
 Expected<OutputTarget> output_target(const std::filesystem::path& path);
 
-// A command line's outputs as (flag, path), "--json" and "out.json": the first mistake among
-// them, or "" when there is none. A path output_target refuses, and two outputs that would write
-// the same file (both "-", or "-" and /dev/stdout), are mistakes: each would spoil the other.
-std::string outputs_mistake(
-    const std::vector<std::pair<std::string, std::filesystem::path>>& outputs);
+// The reports a command line asks for, as (format, path): "json" and "out.json". Whether one of
+// them goes to standard output, or else the first mistake among them, naming its flag ("--json"):
+// a path output_target refuses, or two reports that would write the same file (both "-", or "-"
+// and /dev/stdout), since each would spoil the other.
+Expected<bool> check_report_paths(
+    const std::vector<std::pair<std::string, std::filesystem::path>>& reports);
 
-// Whether any of `outputs` (paths, as given) goes to standard output.
-bool writes_standard_output(const std::vector<std::filesystem::path>& outputs);
+// How messages name an output path: "standard output" for "-", else the path.
+std::string output_display_name(const std::filesystem::path& path);
 
 // Writes what `write` streams to `path` as output_target(path) says (creating missing parent
 // folders for a new file). Throws OutputError naming the path when anything fails,

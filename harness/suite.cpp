@@ -32,12 +32,6 @@ constexpr std::size_t kMaxNearbyFiles = 1000;
 // How messages name a suite read from standard input ("-" on the command line), as compilers do.
 constexpr const char* kStandardInputName = "<stdin>";
 
-// Why a suite or included file was not read: the reader's reason, with how to raise the cap
-// when that was it.
-std::string unread_reason(const InputError& error) {
-  return error.over_limit ? error.message + " (--max-suite-size raises it)" : error.message;
-}
-
 // " (did you mean 'network.yaml'?)" for a file in the same folder whose name is close.
 std::string nearby_file(const std::filesystem::path& path) {
   const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
@@ -48,6 +42,13 @@ std::string nearby_file(const std::filesystem::path& path) {
     if (it->is_regular_file(error)) names.push_back(it->path().filename().string());
   }
   return suggestion_or(path.filename().string(), names);
+}
+
+// Why a suite or included file was not read: the reader's reason, with how to raise the cap
+// when that was it, or a nearby name when nothing has this one.
+std::string unread_reason(const InputError& error, const std::filesystem::path& path) {
+  if (error.over_limit) return error.message + " (--max-suite-size raises it)";
+  return error.missing ? error.message + nearby_file(path) : error.message;
 }
 
 // Reads files into the plan, collecting every mistake. Files and includes are walked here, with
@@ -101,11 +102,11 @@ void Loader::load_file(const std::filesystem::path& path) {
     return;
   }
   read_standard_input_ = read_standard_input_ || standard_input;
-  auto text = read_input_file(path, options_.max_file_bytes);
+  auto text = standard_input ? read_standard_input(options_.max_file_bytes)
+                             : read_input_file(path, options_.max_file_bytes);
   if (!text) {
-    reader_.add(
-        Diagnostic{SourceLocation{file}, "cannot open suite file: " + unread_reason(text.error()) +
-                                             (text.error().missing ? nearby_file(path) : "")});
+    reader_.add(Diagnostic{SourceLocation{file},
+                           "cannot open suite file: " + unread_reason(text.error(), path)});
     return;
   }
   load_text(text.value(), file);
@@ -275,7 +276,7 @@ void Loader::include_file(const std::string& relative, const yaml::Node& entry,
   if (!text) {
     const std::string absolute =
         std::filesystem::absolute(path, ignored).lexically_normal().string();
-    if (std::filesystem::is_directory(path, ignored)) {
+    if (text.error().directory) {
       reader_.error(entry, context,
                     fmt::format("include: '{}' ({}) is a directory; include the suite files in "
                                 "it by name",
@@ -284,8 +285,7 @@ void Loader::include_file(const std::string& relative, const yaml::Node& entry,
     }
     reader_.error(entry, context,
                   fmt::format("include: cannot open '{}' ({}): {}", relative, absolute,
-                              unread_reason(text.error())) +
-                      (text.error().missing ? nearby_file(path) : ""));
+                              unread_reason(text.error(), path)));
     return;
   }
   auto root = parse(text.value(), path.string());

@@ -130,18 +130,14 @@ int run_replay(const ReplayCommand& command, const ReplayArguments& arguments,
                              command.name, extensions.report_formats.front().name);
     return kExitUsage;
   }
-  std::vector<std::pair<std::string, std::filesystem::path>> outputs;
-  std::vector<std::filesystem::path> paths;
-  for (const auto& [name, path] : reports) {
-    outputs.emplace_back("--" + name, path);
-    paths.emplace_back(path);
-  }
-  if (const std::string mistake = outputs_mistake(outputs); !mistake.empty()) {
-    std::cerr << fmt::format("cutover {}: error: {}\n", command.name, mistake);
+  const auto report_on_stdout = check_report_paths({reports.begin(), reports.end()});
+  if (!report_on_stdout) {
+    std::cerr << fmt::format("cutover {}: error: {}\n", command.name,
+                             report_on_stdout.error().message);
     return kExitUsage;
   }
   // What is said besides the reports goes to stderr when a report takes stdout.
-  std::ostream& said = writes_standard_output(paths) ? std::cerr : std::cout;
+  std::ostream& said = report_on_stdout.value() ? std::cerr : std::cout;
 
   std::vector<ResultsFile> inputs;
   for (const std::string& file : files) {
@@ -187,7 +183,7 @@ int run_replay(const ReplayCommand& command, const ReplayArguments& arguments,
   const RunSummary& summary = run.summary;
   said << summary_line(summary) << (summary.interrupted ? " (interrupted)" : "") << "\n";
   for (const auto& [name, path] : reports) {
-    said << fmt::format("wrote {} report to {}\n", name, path == "-" ? "standard output" : path);
+    said << fmt::format("wrote {} report to {}\n", name, output_display_name(path));
   }
   return exit_code(summary);
 }

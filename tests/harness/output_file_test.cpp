@@ -149,23 +149,30 @@ TEST(OutputFile, DashAndStandardOutputsOwnFileAreStandardOutput) {
   // Whatever stdout is here (a terminal, a pipe, a file), /dev/stdout names it.
   EXPECT_EQ(output_target("/dev/stdout").value().kind, OutputKind::standard_output);
   EXPECT_EQ(output_target("/proc/self/fd/1").value().kind, OutputKind::standard_output);
-  EXPECT_TRUE(writes_standard_output({"a.json", "-"}));
-  EXPECT_FALSE(writes_standard_output({"a.json"}));
+  EXPECT_TRUE(check_report_paths({{"json", "a.json"}, {"junit", "-"}}).value());
+  EXPECT_FALSE(check_report_paths({{"json", "a.json"}}).value());
+}
+
+// The mistake check_report_paths finds, or "".
+std::string report_paths_mistake(
+    const std::vector<std::pair<std::string, std::filesystem::path>>& reports) {
+  auto checked = check_report_paths(reports);
+  return checked ? std::string() : checked.error().message;
 }
 
 TEST(OutputFile, TwoOutputsOfOneFileAreAMistake) {
   loopback::TempDir dir;
-  EXPECT_EQ(outputs_mistake({{"--json", "-"}, {"--junit", "-"}}),
+  EXPECT_EQ(report_paths_mistake({{"json", "-"}, {"junit", "-"}}),
             "--json and --junit both write to standard output; at most one report can");
-  EXPECT_EQ(outputs_mistake({{"--json", "-"}, {"--html", "/dev/stdout"}}),
+  EXPECT_EQ(report_paths_mistake({{"json", "-"}, {"html", "/dev/stdout"}}),
             "--json and --html both write to standard output; at most one report can");
-  EXPECT_EQ(outputs_mistake({{"--json", dir.path() / "r"}, {"--junit", dir.path() / "./r"}}),
+  EXPECT_EQ(report_paths_mistake({{"json", dir.path() / "r"}, {"junit", dir.path() / "./r"}}),
             "--json and --junit both write " + (dir.path() / "r").string() +
                 "; give each report a file of its own");
-  EXPECT_EQ(outputs_mistake({{"--json", dir.path()}}),
+  EXPECT_EQ(report_paths_mistake({{"json", dir.path()}}),
             "--json " + dir.path().string() +
                 ": it is a directory; name a file, or '-' for standard output");
-  EXPECT_EQ(outputs_mistake({{"--json", "-"}, {"--junit", dir.path() / "r"}}), "");
+  EXPECT_EQ(report_paths_mistake({{"json", "-"}, {"junit", dir.path() / "r"}}), "");
 }
 
 }  // namespace
