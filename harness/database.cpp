@@ -105,20 +105,22 @@ bool is_uri(std::string_view dsn) {
 }
 
 // The user-info of a URI as libpq reads it (conninfo_uri_parse_options): from after "://" to the
-// first '@', when an '@' comes before any '/'. Empty when there is none.
-std::string_view user_info(std::string_view uri) {
+// first '@', when an '@' comes before any '/'. None when there is no such '@'; empty for
+// "postgresql://@host".
+std::optional<std::string_view> user_info(std::string_view uri) {
   const std::string_view rest = uri.substr(uri.find("://") + 3);
   const std::size_t end = rest.find_first_of("@/");
-  if (end == std::string_view::npos || rest[end] != '@') return {};
+  if (end == std::string_view::npos || rest[end] != '@') return std::nullopt;
   return rest.substr(0, end);
 }
 
 // URI form: the password after the user-info's first ':' (libpq's rule: it ends at the first
 // '@'), and a `password` query parameter.
 void uri_passwords(std::string_view dsn, std::vector<std::string>& out) {
-  const std::string_view info = user_info(dsn);
-  if (const std::size_t colon = info.find(':'); colon != std::string_view::npos) {
-    add_uri_password(out, info.substr(colon + 1));
+  if (const auto info = user_info(dsn)) {
+    if (const std::size_t colon = info->find(':'); colon != std::string_view::npos) {
+      add_uri_password(out, info->substr(colon + 1));
+    }
   }
   const std::size_t query = dsn.find('?');
   if (query == std::string_view::npos) return;
@@ -157,20 +159,19 @@ std::optional<std::string> dsn_mistake(std::string_view dsn) {
     std::vector<std::string> passwords;
     return keyword_passwords(dsn, passwords);
   }
-  const std::string_view info = user_info(dsn);
-  if (info.empty()) {
+  const std::optional<std::string_view> info = user_info(dsn);
+  // What follows the user-info, up to the query (an '@' there is a parameter's): a password
+  // "pa@ss/word" puts its second '@' in the database name.
+  std::string_view rest = dsn.substr(dsn.find("://") + 3);
+  if (info) rest.remove_prefix(info->size() + 1);
+  if (rest.substr(0, rest.find('?')).find('@') == std::string_view::npos) return std::nullopt;
+  if (!info) {
     // "postgresql://app:pass/word@host/db": libpq finds no user-info (a '/' comes first) and
     // reads "pass" as the port.
-    const std::string_view rest = dsn.substr(dsn.find("://") + 3);
-    if (rest.substr(0, rest.find('?')).find('@') == std::string_view::npos) return std::nullopt;
     return std::string(
         "an '@' after a '/': libpq reads a user name and password only before the first '/', "
         "so write a '/' in them as %2F (and an '@' in the database name as %40)");
   }
-  const std::string_view rest = dsn.substr(dsn.find("://") + 3 + info.size() + 1);
-  // Up to the query: a password "pa@ss/word" puts its second '@' in the database name.
-  const std::string_view after = rest.substr(0, rest.find('?'));
-  if (after.find('@') == std::string_view::npos) return std::nullopt;
   // libpq would read what follows the first '@' as the host and database, and quote it in its
   // errors.
   return std::string(

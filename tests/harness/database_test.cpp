@@ -52,7 +52,10 @@ TEST(DsnMistake, ASecondAtSignIsReportedWithoutQuotingTheDsn) {
             "so write a '/' in them as %2F (and an '@' in the database name as %40)");
   for (const char* dsn : {"postgresql://app:p%40ss@host/db", "postgresql://host/db?user=a",
                           "postgresql://app@host/db?application_name=a@b", "host=db password=a@b@c",
-                          "postgresql://app:pass%2Fx@host/db"}) {
+                          "postgresql://app:pass%2Fx@host/db",
+                          // An empty user-info is libpq's too: it was refused as "an '@' after
+                          // a '/'".
+                          "postgresql://@host/db"}) {
     EXPECT_EQ(dsn_mistake(dsn), std::nullopt) << dsn;
   }
 }
