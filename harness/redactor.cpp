@@ -92,10 +92,32 @@ std::string Redactor::redact(std::string_view text) const {
   return redact(text, Cuts{});
 }
 
+Redactor Redactor::extending(const Redactor& base) {
+  Redactor redactor;
+  redactor.base_ = &base;
+  return redactor;
+}
+
 std::string Redactor::redact(std::string_view text, Cuts cuts) const {
+  if (empty()) return std::string(text);
   // Mark every byte inside any occurrence of any form, then mask each marked run once: two
   // overlapping secrets leave no tail of either visible.
   std::vector<bool> secret(text.size(), false);
+  for (const Redactor* layer = this; layer != nullptr; layer = layer->base_)
+    layer->mark_own(text, cuts, secret);
+  if (std::find(secret.begin(), secret.end(), true) == secret.end()) return std::string(text);
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (!secret[i]) {
+      out += text[i];
+    } else if (i == 0 || !secret[i - 1]) {
+      out += kMask;
+    }
+  }
+  return out;
+}
+
+void Redactor::mark_own(std::string_view text, Cuts cuts, std::vector<bool>& secret) const {
   for (const std::string& form : forms_) {
     for (std::size_t at = text.find(form); at != std::string_view::npos;
          at = text.find(form, at + 1)) {
@@ -127,16 +149,6 @@ std::string Redactor::redact(std::string_view text, Cuts cuts) const {
       }
     }
   }
-  if (std::find(secret.begin(), secret.end(), true) == secret.end()) return std::string(text);
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (!secret[i]) {
-      out += text[i];
-    } else if (i == 0 || !secret[i - 1]) {
-      out += kMask;
-    }
-  }
-  return out;
 }
 
 const Redactor& no_secrets() {

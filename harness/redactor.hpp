@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -22,6 +23,16 @@ class Redactor {
   static constexpr std::string_view kMask = "***";
   static constexpr std::size_t kShortest = 4;
 
+  Redactor() = default;
+
+  // A redactor that masks `base`'s secrets besides those added to it, in one pass, without
+  // copying them: an attempt extends the run's with the secrets it captures. `base` must outlive
+  // it.
+  static Redactor extending(const Redactor& base);
+
+  // Whether secrets were added to this redactor itself, besides those of the one it extends.
+  bool has_own_secrets() const { return !forms_.empty() || !short_secrets_.empty(); }
+
   // Called by the suite loader for every secret value it substitutes and every DSN password,
   // and by checks for the secrets they learn (captured tokens).
   void add_secret(std::string value);
@@ -38,11 +49,17 @@ class Redactor {
 
   // The longest text one form of a secret spans: a part of a text redacted with this much more
   // on each side (and Cuts saying so) is masked as the whole text would be.
-  std::size_t longest_form() const { return longest_; }
+  std::size_t longest_form() const {
+    return base_ == nullptr ? longest_ : std::max(longest_, base_->longest_form());
+  }
 
-  bool empty() const { return forms_.empty() && short_secrets_.empty(); }
+  bool empty() const { return !has_own_secrets() && (base_ == nullptr || base_->empty()); }
 
  private:
+  // Marks in `secret` the bytes of `text` that this redactor's own secrets cover.
+  void mark_own(std::string_view text, Cuts cuts, std::vector<bool>& secret) const;
+
+  const Redactor* base_ = nullptr;
   std::vector<std::string> forms_;          // masked wherever they appear
   std::vector<std::string> short_secrets_;  // masked where a password stands
   std::size_t longest_ = 0;

@@ -58,7 +58,7 @@ class HttpSession : public CheckSession<HttpSession> {
               OwnBudget budget, const Redactor& redactor)
       : CheckSession(io, std::move(done), target->label, budget),
         target_(std::move(target)),
-        redactor_(redactor),
+        redactor_(Redactor::extending(redactor)),
         resolver_(io, target_->resolver, budget.length),
         watchdog_(io),
         tls_context_(target_->tls_context),
@@ -229,8 +229,10 @@ class HttpSession : public CheckSession<HttpSession> {
 
   void read_body() {
     if (reader_.done()) return on_response();
-    stage_ = fmt::format("reading the body of {}", request_line());
-    reading_body_ = true;
+    if (!reading_body_) {  // once per response: stage_text() counts the bytes
+      stage_ = fmt::format("reading the body of {}", request_line());
+      reading_body_ = true;
+    }
     stream_.with_stream([this](auto& stream) {
       reader_.async_read_chunk(
           stream, beast::bind_front_handler(&HttpSession::on_body, shared_from_this()));
@@ -357,17 +359,18 @@ class HttpSession : public CheckSession<HttpSession> {
     stream_.close();
   }
 
-  // Captured secrets are masked here: the scheduler's redactor only knows the suite's secrets.
-  // Texts that quote the response are redacted where they are made, before they are cut.
+  // Captured secrets are masked here, in one pass with the run's: the scheduler's redactor knows
+  // only the run's, and masks them alone when nothing was captured. Texts that quote the response
+  // are redacted where they are made, before they are cut.
   void redact(CheckResult& result) {
-    if (!redactor_.empty()) {
+    if (redactor_.has_own_secrets()) {
       result.message = redactor_.redact(result.message);
       result.details = redactor_.redact(result.details);
     }
   }
 
   std::shared_ptr<const HttpTarget> target_;
-  Redactor redactor_;  // the run's secrets, and the ones this attempt captures
+  Redactor redactor_;  // extends the run's with the secrets this attempt captures
   Resolver resolver_;
   net::steady_timer watchdog_;
   std::shared_ptr<ssl::context> tls_context_;
