@@ -202,8 +202,8 @@ bool CheckReader::read_kind_field(const Entry& entry, const FileContext& context
   const FieldSpec* field = find_field(kind, entry.key);
   if (field == nullptr) {
     reader_.error(entry.key_node, context,
-                  unknown_key_message(entry.key, fmt::format("{} of kind '{}'", label, kind.name),
-                                      allowed_keys(kind)));
+                  unknown_key(entry.key, allowed_keys(kind),
+                              fmt::format("{} of kind '{}'", label, kind.name)));
     return false;
   }
   reader_.keep_references(kind.spec.runtime_variables);

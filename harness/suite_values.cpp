@@ -62,13 +62,6 @@ std::optional<double> parse_number(std::string_view text) {
   return parse_whole<double>(text);
 }
 
-std::string unknown_key_message(std::string_view key, std::string_view where,
-                                const std::vector<std::string>& allowed) {
-  return fmt::format("unknown key '{}' in {}", key, where) +
-         suggestion_or(key, allowed,
-                       fmt::format(" (expected one of: {})", fmt::join(allowed, ", ")));
-}
-
 void ValueReader::error(const yaml::Node& node, const FileContext& context, std::string message) {
   diagnostics_.push_back({location_of(node, context.file), std::move(message)});
 }
@@ -116,7 +109,7 @@ std::vector<Entry> ValueReader::known_entries(const yaml::Node& node, const File
   std::vector<Entry> out;
   for (Entry& entry : *all) {
     if (std::find(allowed.begin(), allowed.end(), entry.key) == allowed.end()) {
-      error(entry.key_node, context, unknown_key_message(entry.key, what, allowed));
+      error(entry.key_node, context, unknown_key(entry.key, allowed, what));
       continue;
     }
     out.push_back(std::move(entry));

@@ -62,10 +62,6 @@ bool is_identifier(std::string_view text);
 std::optional<std::int64_t> parse_integer(std::string_view text);
 std::optional<double> parse_number(std::string_view text);
 
-// "unknown key 'x' in <where>" with a suggestion, or the keys `where` allows.
-std::string unknown_key_message(std::string_view key, std::string_view where,
-                                const std::vector<std::string>& allowed);
-
 // Reads nodes into values, substituting variables in every string. A mistake is recorded with
 // its place and the value comes back empty; the caller goes on, so every mistake is reported.
 class ValueReader {

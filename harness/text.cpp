@@ -208,4 +208,11 @@ std::string suggestion_or(std::string_view word, const std::vector<std::string>&
   return otherwise;
 }
 
+std::string unknown_key(std::string_view key, const std::vector<std::string>& allowed,
+                        std::string_view where) {
+  return fmt::format("unknown key '{}'{}{}", key, where.empty() ? "" : " in ", where) +
+         suggestion_or(key, allowed,
+                       fmt::format(" (expected one of: {})", fmt::join(allowed, ", ")));
+}
+
 }  // namespace cutover

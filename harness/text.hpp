@@ -42,4 +42,10 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
 std::string suggestion_or(std::string_view word, const std::vector<std::string>& candidates,
                           std::string otherwise = "");
 
+// "unknown key 'equal' (did you mean 'equals'?)", or the keys allowed when none is close
+// ("unknown key 'x' (expected one of: a, b)"); `where`, when given, names the mapping after the
+// key ("unknown key 'x' in checks[2]").
+std::string unknown_key(std::string_view key, const std::vector<std::string>& allowed,
+                        std::string_view where = "");
+
 }  // namespace cutover

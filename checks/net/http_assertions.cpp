@@ -33,13 +33,6 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// "unknown key 'equal' (did you mean 'equals'?)", or the list of keys when none is close.
-std::string unknown_key(std::string_view key, const std::vector<std::string>& allowed) {
-  return fmt::format("unknown key '{}'", key) +
-         suggestion_or(key, allowed,
-                       fmt::format(" (expected one of: {})", fmt::join(allowed, ", ")));
-}
-
 std::string type_name(const json& value) {
   if (value.is_object()) return "a mapping";
   if (value.is_array()) return "a list";
@@ -323,11 +316,14 @@ void evaluate_headers(const HttpAssertions& assertions, const HttpResponse& resp
                       const Redactor& redactor, std::vector<std::string>& failures) {
   for (const HeaderRule& rule : assertions.headers) {
     const std::optional<std::string> value = response.header(rule.name);
-    const std::string got =
-        value ? header_excerpt(rule.name, *value, redactor) : std::string("no such header");
+    // Quoted only when a rule fails: a passing check pays no redaction.
+    const auto got = [&] {
+      return value ? header_excerpt(rule.name, *value, redactor) : std::string("no such header");
+    };
     if (rule.present == false) {
       if (value)
-        failures.push_back(fmt::format("expected header {} to be absent, got {}", rule.name, got));
+        failures.push_back(
+            fmt::format("expected header {} to be absent, got {}", rule.name, got()));
       continue;
     }
     if (rule.present == true && !value) {
@@ -337,11 +333,11 @@ void evaluate_headers(const HttpAssertions& assertions, const HttpResponse& resp
     }
     if (rule.equals && (!value || *value != *rule.equals)) {
       failures.push_back(fmt::format("expected header {} to equal {}, got {}", rule.name,
-                                     header_excerpt(rule.name, *rule.equals, redactor), got));
+                                     header_excerpt(rule.name, *rule.equals, redactor), got()));
     }
     if (rule.matches && (!value || !std::regex_search(*value, rule.matches->regex))) {
       failures.push_back(fmt::format("expected header {} to match /{}/, got {}", rule.name,
-                                     rule.matches->source, got));
+                                     rule.matches->source, got()));
     }
   }
   if (assertions.hsts_min_max_age) {
@@ -428,10 +424,13 @@ void evaluate_json(const HttpAssertions& assertions, const HttpResponse& respons
   }
   for (const JsonRule& rule : assertions.json) {
     const std::optional<json> value = lookup(document, rule.pointer);
-    const std::string got = value ? json_excerpt(*value, redactor) : std::string("no value");
+    // Quoted only when a rule fails: a passing check pays no redaction.
+    const auto got = [&] {
+      return value ? json_excerpt(*value, redactor) : std::string("no value");
+    };
     const std::string& at = rule.pointer.empty() ? std::string("the document") : rule.pointer;
     if (rule.exists == false) {
-      if (value) failures.push_back(fmt::format("expected {} not to exist, got {}", at, got));
+      if (value) failures.push_back(fmt::format("expected {} not to exist, got {}", at, got()));
       continue;
     }
     if (rule.exists == true && !value) {
@@ -439,17 +438,18 @@ void evaluate_json(const HttpAssertions& assertions, const HttpResponse& respons
     }
     if (rule.equals && (!value || *value != *rule.equals)) {
       failures.push_back(fmt::format("expected {} to equal {}, got {}", at,
-                                     json_excerpt(*rule.equals, redactor), got));
+                                     json_excerpt(*rule.equals, redactor), got()));
     }
     const auto compare = [&](const std::optional<double>& bound, std::string_view symbol,
                              auto holds) {
       if (!bound) return;
       if (!value || !value->is_number()) {
         failures.push_back(fmt::format("expected {} to be {} {}, got {}{}", at, symbol,
-                                       format_number(*bound), got, value ? " (not a number)" : ""));
+                                       format_number(*bound), got(),
+                                       value ? " (not a number)" : ""));
       } else if (!holds(value->get<double>(), *bound)) {
-        failures.push_back(
-            fmt::format("expected {} to be {} {}, got {}", at, symbol, format_number(*bound), got));
+        failures.push_back(fmt::format("expected {} to be {} {}, got {}", at, symbol,
+                                       format_number(*bound), got()));
       }
     };
     compare(rule.lt, "<", [](double a, double b) { return a < b; });
@@ -459,7 +459,7 @@ void evaluate_json(const HttpAssertions& assertions, const HttpResponse& respons
     if (rule.length) {
       if (!value || !(value->is_array() || value->is_object() || value->is_string())) {
         failures.push_back(fmt::format("expected {} to have length {}, got {}{}", at, *rule.length,
-                                       got, value ? " (no length)" : ""));
+                                       got(), value ? " (no length)" : ""));
       } else {
         const std::size_t length =
             value->is_string() ? value->get<std::string>().size() : value->size();

@@ -125,10 +125,7 @@ RequestSpec read_request(const json& object, bool step, const SpecErrorSink& err
     } else if (key == "capture" && step) {
       request.captures = detail::read_captures(value, error);
     } else if (!detail::read_assertion(key, value, request.assertions, error)) {
-      error(key,
-            fmt::format("unknown key '{}'", key) +
-                suggestion_or(key, allowed,
-                              fmt::format(" (expected one of: {})", fmt::join(allowed, ", "))));
+      error(key, unknown_key(key, allowed));
     }
   }
   return request;

@@ -54,9 +54,7 @@ dns::ResolverSettings read_resolver_field(Fields& fields) {
     if (std::find(kResolverKeys.begin(), kResolverKeys.end(), key) != kResolverKeys.end()) {
       continue;
     }
-    error(fmt::format("unknown key '{}'", key) +
-          suggestion_or(key, kResolverKeys,
-                        fmt::format(" (expected one of: {})", fmt::join(kResolverKeys, ", "))));
+    error(unknown_key(key, kResolverKeys));
   }
 
   if (value.contains("tcp")) {
