@@ -32,7 +32,7 @@ std::string HttpStream::handshake_failure(const beast::error_code& error) {
 }
 
 bool HttpStream::handshake_answered() const {
-  return secure_ != nullptr && BIO_number_read(SSL_get_rbio(secure_->native_handle())) > 0;
+  return secure_ != nullptr && tls_answered(secure_->native_handle());
 }
 
 void HttpStream::close() {

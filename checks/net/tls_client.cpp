@@ -335,6 +335,14 @@ bool prepare_tls_connection(SSL* ssl, std::string_view server_name, bool insecur
   return true;
 }
 
+bool tls_hello_sent(SSL* ssl) {
+  return ssl != nullptr && BIO_number_written(SSL_get_wbio(ssl)) > 0;
+}
+
+bool tls_answered(SSL* ssl) {
+  return ssl != nullptr && BIO_number_read(SSL_get_rbio(ssl)) > 0;
+}
+
 std::string describe_handshake_failure(SSL* ssl, const boost::system::error_code& error) {
   if (ssl != nullptr) {
     const long verify = SSL_get_verify_result(ssl);

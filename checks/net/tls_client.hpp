@@ -42,6 +42,11 @@ bool prepare_tls_connection(SSL* ssl, std::string_view server_name, bool insecur
 // certificate", "the server offers no protocol version we allow (TLSv1.2 or newer)".
 std::string describe_handshake_failure(SSL* ssl, const boost::system::error_code& error);
 
+// Whether this client's ClientHello went out on `ssl`, and whether the server sent any byte back:
+// what tells a refusal or a wrong answer (the server spoke) from no answer at all. False for null.
+bool tls_hello_sent(SSL* ssl);
+bool tls_answered(SSL* ssl);
+
 // What the server presented and negotiated, after a successful handshake.
 struct PeerCertificate {
   std::string subject{};  // RFC 2253, e.g. "CN=api.example.test,O=Example"

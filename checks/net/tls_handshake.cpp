@@ -26,7 +26,7 @@ namespace {
 // client's own settings, or the server closing or resetting the connection without a word,
 // shows nothing about what the server accepts.
 TlsHandshakeResult::Ending classify_failure(SSL* ssl, const beast::error_code& ec) {
-  if (ssl == nullptr || BIO_number_written(SSL_get_wbio(ssl)) == 0) {
+  if (!tls_hello_sent(ssl)) {
     return TlsHandshakeResult::Ending::inconclusive;
   }
   if (ec.category() != net::error::get_ssl_category()) {
@@ -36,7 +36,7 @@ TlsHandshakeResult::Ending classify_failure(SSL* ssl, const beast::error_code& e
   if (ERR_GET_LIB(code) != ERR_LIB_SSL) return TlsHandshakeResult::Ending::inconclusive;
   const int reason = ERR_GET_REASON(code);
   if (reason >= SSL_AD_REASON_OFFSET) return TlsHandshakeResult::Ending::rejected;  // an alert
-  const bool answered = BIO_number_read(SSL_get_rbio(ssl)) > 0;
+  const bool answered = tls_answered(ssl);
   switch (reason) {
     case SSL_R_UNSUPPORTED_PROTOCOL:
     case SSL_R_WRONG_CIPHER_RETURNED:
@@ -61,7 +61,7 @@ std::string describe_inconclusive(SSL* ssl, const beast::error_code& ec) {
         break;
     }
   }
-  if (ssl == nullptr || BIO_number_written(SSL_get_wbio(ssl)) == 0) {
+  if (!tls_hello_sent(ssl)) {
     return fmt::format("the handshake failed before the ClientHello was sent: {}", ec.message());
   }
   return describe_handshake_failure(ssl, ec);
@@ -123,8 +123,8 @@ void TlsHandshake::on_handshake(beast::error_code ec) {
     result_.reason = "in the TLS handshake";
   } else if (ec) {
     result_.ending = classify_failure(native, ec);
-    result_.hello_sent = BIO_number_written(SSL_get_wbio(native)) > 0;
-    result_.answered = BIO_number_read(SSL_get_rbio(native)) > 0;
+    result_.hello_sent = tls_hello_sent(native);
+    result_.answered = tls_answered(native);
     result_.reason = result_.ending == TlsHandshakeResult::Ending::rejected
                          ? describe_handshake_failure(native, ec)
                          : describe_inconclusive(native, ec);
