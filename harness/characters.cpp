@@ -51,6 +51,14 @@ bool allowed_in(unsigned code, Characters allowed) {
   return true;
 }
 
+// The C1 control (U+0080-U+009F) whose UTF-8 encoding, 0xC2 0x80-0x9F, starts at text[i].
+std::optional<unsigned> c1_control_at(std::string_view text, std::size_t i) {
+  if (static_cast<unsigned char>(text[i]) != 0xc2 || i + 1 >= text.size()) return std::nullopt;
+  const auto next = static_cast<unsigned char>(text[i + 1]);
+  if (next < 0x80 || next > 0x9f) return std::nullopt;
+  return next;
+}
+
 }  // namespace
 
 std::string_view to_string(Characters allowed) {
@@ -72,12 +80,7 @@ std::optional<std::string> forbidden_character(std::string_view text, Characters
     const auto byte = static_cast<unsigned char>(text[i]);
     if ((byte & 0xc0) == 0x80) continue;  // inside a UTF-8 sequence
     ++character;
-    unsigned code = byte;
-    // U+0080-U+009F (the C1 controls) are 0xC2 0x80-0x9F in UTF-8.
-    if (byte == 0xc2 && i + 1 < text.size()) {
-      const auto next = static_cast<unsigned char>(text[i + 1]);
-      if (next >= 0x80 && next <= 0x9f) code = next;
-    }
+    const unsigned code = c1_control_at(text, i).value_or(byte);
     if (!allowed_in(code, allowed)) {
       return fmt::format("{} at character {}", name_of(code), character);
     }
@@ -90,11 +93,9 @@ std::string escape_control_characters(std::string_view text) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto byte = static_cast<unsigned char>(text[i]);
-    const bool c1 = byte == 0xc2 && i + 1 < text.size() &&
-                    static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-                    static_cast<unsigned char>(text[i + 1]) <= 0x9f;
-    if (c1) {
-      out += escape_of(static_cast<unsigned char>(text[++i]));
+    if (const std::optional<unsigned> c1 = c1_control_at(text, i)) {
+      out += escape_of(*c1);
+      ++i;
     } else if (!allowed_in(byte, Characters::printable) && byte < 0x80) {
       out += escape_of(byte);
     } else {

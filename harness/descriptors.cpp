@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -17,6 +18,13 @@ std::size_t as_size(rlim_t limit) {
     return std::numeric_limits<std::size_t>::max();
   }
   return static_cast<std::size_t>(limit);
+}
+
+// The process's open-file limits, if the system says.
+std::optional<rlimit> current_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return std::nullopt;
+  return limit;
 }
 
 // EMFILE and ENFILE, worded with the limit and what to do.
@@ -38,14 +46,14 @@ const boost::system::error_category& descriptors_category() {
 }  // namespace
 
 std::size_t open_file_limit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return std::numeric_limits<std::size_t>::max();
-  return as_size(limit.rlim_cur);
+  const std::optional<rlimit> limit = current_limit();
+  return limit ? as_size(limit->rlim_cur) : std::numeric_limits<std::size_t>::max();
 }
 
 std::size_t raise_open_file_limit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return std::numeric_limits<std::size_t>::max();
+  const std::optional<rlimit> current = current_limit();
+  if (!current) return std::numeric_limits<std::size_t>::max();
+  rlimit limit = *current;
   if (limit.rlim_cur < limit.rlim_max) {
     rlimit raised = limit;
     raised.rlim_cur = limit.rlim_max;

@@ -55,21 +55,25 @@ std::optional<long double> duration_nanoseconds(std::string_view text) {
   return total;
 }
 
-}  // namespace
-
-std::optional<Duration> parse_duration(std::string_view text) {
-  const std::optional<long double> total = duration_nanoseconds(text);
+// A parsed total, rounded to the nanosecond; none when there is none or it is past kMaxDuration.
+std::optional<Duration> within_maximum(std::optional<long double> total) {
   if (!total || *total > static_cast<long double>(kMaxDuration.count())) return std::nullopt;
   return Duration(static_cast<std::int64_t>(*total + 0.5L));
 }
 
+}  // namespace
+
+std::optional<Duration> parse_duration(std::string_view text) {
+  return within_maximum(duration_nanoseconds(text));
+}
+
 Expected<Duration> parse_positive_duration(std::string_view text) {
   const std::optional<long double> total = duration_nanoseconds(text);
-  if (total && *total > static_cast<long double>(kMaxDuration.count())) {
+  const std::optional<Duration> duration = within_maximum(total);
+  if (total && !duration) {
     return Error{fmt::format("'{}' is too long: the longest duration is {} (100 years)", text,
                              format_duration(kMaxDuration))};
   }
-  const std::optional<Duration> duration = parse_duration(text);
   if (!duration || *duration <= Duration::zero()) {
     return Error{
         fmt::format("expected a positive duration like 500ms, 5s, 2m or 1h, got '{}'", text)};

@@ -94,6 +94,8 @@ class Builder {
   // Whether a collection `height` levels high fits at the current depth.
   bool fits_depth(int height, const yaml_mark_t& mark);
   bool fail(const yaml_mark_t& mark, std::string message);
+  // A tag other than !!str, on a scalar or a collection.
+  bool fail_tag(const yaml_mark_t& mark, std::string_view tag);
 
   static Expected<Document, SyntaxError> failure(const yaml_mark_t& mark, std::string message);
   static Expected<Document, SyntaxError> syntax_error(const yaml_parser_t& parser,
@@ -163,8 +165,7 @@ bool Builder::read_scalar(const yaml_event_t& e) {
   if (scalar.tag != nullptr) {
     const std::string_view tag(reinterpret_cast<const char*>(scalar.tag));
     if (tag != YAML_STR_TAG) {
-      return fail(e.start_mark, fmt::format("the tag '{}' is not supported (only !!str)",
-                                            escape_control_characters(tag)));
+      return fail_tag(e.start_mark, tag);
     }
     node.plain = false;
   } else {
@@ -184,9 +185,7 @@ bool Builder::open_collection(const yaml_event_t& e) {
   const bool sequence = e.type == YAML_SEQUENCE_START_EVENT;
   const yaml_char_t* tag = sequence ? e.data.sequence_start.tag : e.data.mapping_start.tag;
   if (tag != nullptr) {
-    return fail(e.start_mark,
-                fmt::format("the tag '{}' is not supported (only !!str)",
-                            escape_control_characters(reinterpret_cast<const char*>(tag))));
+    return fail_tag(e.start_mark, reinterpret_cast<const char*>(tag));
   }
   if (!fits_depth(1, e.start_mark)) return false;
   Open open;
@@ -252,6 +251,11 @@ bool Builder::fits_depth(int height, const yaml_mark_t& mark) {
 bool Builder::fail(const yaml_mark_t& mark, std::string message) {
   failure_ = SyntaxError{mark_of(mark), std::move(message)};
   return false;
+}
+
+bool Builder::fail_tag(const yaml_mark_t& mark, std::string_view tag) {
+  return fail(mark, fmt::format("the tag '{}' is not supported (only !!str)",
+                                escape_control_characters(tag)));
 }
 
 Expected<Document, SyntaxError> Builder::failure(const yaml_mark_t& mark, std::string message) {
