@@ -68,7 +68,8 @@ class Check {
   // result (failed or error), never an exception.
   virtual void start(CheckContext& context, Completion done) = 0;
 
-  // One line naming the target for --list and --dry-run, e.g. "127.0.0.1:8443 expect open".
+  // One line naming the target for --dry-run, e.g. "127.0.0.1:8443 expect open".
+  // Uncut, with what matters most first: the caller redacts the whole line, then cuts it.
   virtual std::string describe() const = 0;
 };
 

@@ -59,6 +59,9 @@ void print_list(const Plan& plan, const std::vector<std::size_t>& selected) {
   }
 }
 
+// A check's description in --dry-run, in bytes: a long SQL query is cut.
+constexpr std::size_t kDescriptionInPlan = 160;
+
 void print_plan(const Plan& plan, const std::vector<std::size_t>& selected,
                 const Selection& selection) {
   std::cout << fmt::format("{} check{} selected", selected.size(), selected.size() == 1 ? "" : "s");
@@ -75,8 +78,10 @@ void print_plan(const Plan& plan, const std::vector<std::size_t>& selected,
         std::cout << fmt::format("\nphase {}\n", phase);
         header = true;
       }
-      std::cout << fmt::format("  {}/{}  [{}] {}\n", check.suite, check.name, check.kind,
-                               plan.redactor.redact(check.check->describe()));
+      // Redacted whole, then cut: a cut piece of a secret is no longer the secret.
+      std::cout << fmt::format(
+          "  {}/{}  [{}] {}\n", check.suite, check.name, check.kind,
+          shorten(plan.redactor.redact(check.check->describe()), kDescriptionInPlan));
       if (!check.description.empty()) std::cout << fmt::format("      {}\n", check.description);
       std::string settings = "timeout " + format_duration(check.timeout);
       if (std::string retry = describe_retry(check.retry); !retry.empty()) {

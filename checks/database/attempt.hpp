@@ -28,7 +28,8 @@ template <typename Derived>
 class Attempt : public std::enable_shared_from_this<Derived> {
  protected:
   Attempt(CheckContext& context, Completion done)
-      : context_{context.io, context.blocking, context.deadline, context.timeout, jobs_},
+      : context_{context.io, context.blocking, context.deadline, context.timeout,
+                 jobs_,      context.redactor},
         cancellation_(context.cancellation),
         done_(std::move(done)) {}
 

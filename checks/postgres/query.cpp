@@ -51,7 +51,6 @@ constexpr std::size_t kMaxRows = 100000;
 // Differing rows named in the message, per side; the details hold more.
 constexpr std::size_t kRowsInMessage = 3;
 constexpr std::size_t kRowsInDetails = 20;
-constexpr std::size_t kSqlInDescription = 80;
 
 constexpr std::string_view kQueryCanceled = "57014";
 
@@ -436,10 +435,10 @@ void PostgresQueryCheck::start(CheckContext& context, Completion done) {
   std::make_shared<QueryAttempt>(target_, context, std::move(done))->start();
 }
 
+// The SQL comes last and whole: --dry-run redacts the line, then cuts it.
 std::string PostgresQueryCheck::describe() const {
   std::string text =
-      fmt::format("database '{}': {}", target_->database ? target_->database->name : std::string(),
-                  shorten(single_spaced(target_->sql), kSqlInDescription));
+      fmt::format("database '{}'", target_->database ? target_->database->name : std::string());
   if (target_->expect) text += " expect " + display(target_->expect);
   if (target_->expect_null) text += " expect NULL";
   if (target_->expect_min) text += fmt::format(" at least {}", *target_->expect_min);
@@ -447,7 +446,7 @@ std::string PostgresQueryCheck::describe() const {
   if (target_->rows) text += fmt::format(" rows {}", *target_->rows);
   if (target_->empty) text += *target_->empty ? " empty" : " not empty";
   if (target_->same_as) text += fmt::format(" same as '{}'", target_->same_as->name);
-  return text;
+  return text + ": " + single_spaced(target_->sql);
 }
 
 }  // namespace cutover

@@ -18,6 +18,7 @@
 
 #include "checks/postgres/pool.hpp"
 #include "harness/duration.hpp"
+#include "harness/redactor.hpp"
 #include "harness/text.hpp"
 
 namespace cutover {
@@ -49,8 +50,9 @@ constexpr std::size_t kSqlInMessage = 60;
 constexpr std::string_view kQueryCanceled = "57014";
 constexpr std::string_view kStepKeys = "sql, expect, rows, empty";
 
-// SQL on one line, each run of blanks one space, at most kSqlInMessage bytes.
-std::string short_sql(std::string_view sql) {
+// SQL on one line, each run of blanks one space, redacted whole and then cut to kSqlInMessage
+// bytes: a cut piece of a secret is no longer the secret, and would not be masked.
+std::string short_sql(std::string_view sql, const Redactor& redactor) {
   std::string out;
   for (char c : one_line(sql)) {
     if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
@@ -58,7 +60,7 @@ std::string short_sql(std::string_view sql) {
   }
   while (!out.empty() && (out.back() == ' ' || out.back() == ';'))
     out.pop_back();
-  return shorten(out, kSqlInMessage);
+  return shorten(redactor.redact(out), kSqlInMessage);
 }
 
 std::string rows_phrase(std::int64_t count) {
@@ -82,19 +84,27 @@ std::string first_word(std::string_view sql) {
   return word;
 }
 
-bool controls_transaction(std::string_view sql) {
+// The command of a statement that would end or nest the check's transaction ("COMMIT",
+// "PREPARE TRANSACTION"), or none. A load error names the command, never the SQL, which may hold
+// a secret the loader has not masked yet.
+std::optional<std::string> transaction_command(std::string_view sql) {
   static const std::vector<std::string_view> kWords = {"begin",    "start", "commit",    "end",
                                                        "rollback", "abort", "savepoint", "release"};
   const std::string word = first_word(sql);
-  if (std::find(kWords.begin(), kWords.end(), word) != kWords.end()) return true;
+  const auto upper = [](std::string text) {
+    for (char& c : text)
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return text;
+  };
+  if (std::find(kWords.begin(), kWords.end(), word) != kWords.end()) return upper(word);
   // PREPARE TRANSACTION would end the transaction too.
   if (word == "prepare") {
     std::string rest;
     for (char c : sql)
       rest += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return rest.find("transaction") != std::string::npos;
+    if (rest.find("transaction") != std::string::npos) return "PREPARE TRANSACTION";
   }
-  return false;
+  return std::nullopt;
 }
 
 // What one step ran into, for the details: "1 row: 'apple'", "3 rows affected", "CREATE TABLE".
@@ -221,7 +231,8 @@ std::string server_message(const pqxx::sql_error& error, const Database& databas
 // On a worker thread. The pooled session is read-only by default: the transaction is begun
 // READ WRITE explicitly, and ended (ROLLBACK, or COMMIT) on every path before the connection
 // goes back.
-SmokeRun run_steps(const SmokeTarget& target, postgres::Session& session) {
+SmokeRun run_steps(const SmokeTarget& target, const Redactor& redactor,
+                   postgres::Session& session) {
   const auto started = Clock::now();
   pqxx::connection& connection = session.connection();
   SmokeRun out;
@@ -231,7 +242,7 @@ SmokeRun run_steps(const SmokeTarget& target, postgres::Session& session) {
   try {
     for (std::size_t i = 0; i < target.steps.size() && !out.failure; ++i) {
       const SmokeStep& step = target.steps[i];
-      const std::string name = fmt::format("step {} ({})", i + 1, short_sql(step.sql));
+      const std::string name = fmt::format("step {} ({})", i + 1, short_sql(step.sql, redactor));
       // statement_timeout covers one statement: each step gets what is left of the budget.
       statements.exec(fmt::format("SET LOCAL statement_timeout = {}", session.milliseconds_left()));
       pqxx::result result;
@@ -333,11 +344,11 @@ std::optional<SmokeStep> read_step(std::size_t number, const nlohmann::json& ite
         valid = false;
       } else {
         step.sql = value.get<std::string>();
-        if (controls_transaction(step.sql)) {
+        if (const std::optional<std::string> command = transaction_command(step.sql)) {
           error(
-              fmt::format("sql: '{}' would end or nest the check's transaction; use commit: "
-                          "true to keep the changes",
-                          short_sql(step.sql)));
+              fmt::format("sql: {} would end or nest the check's transaction; use commit: true "
+                          "to keep the changes",
+                          *command));
           valid = false;
         }
       }
@@ -444,7 +455,10 @@ PostgresSmokeCheck::~PostgresSmokeCheck() = default;
 void PostgresSmokeCheck::start(CheckContext& context, Completion done) {
   postgres::run<SmokeRun>(
       context, target_->database,
-      [target = target_](postgres::Session& session) { return run_steps(*target, session); },
+      // The run's redactor outlives every attempt.
+      [target = target_, &redactor = context.redactor](postgres::Session& session) {
+        return run_steps(*target, redactor, session);
+      },
       [target = target_, done = std::move(done)](Expected<SmokeRun> run) {
         if (!run) return done(CheckResult::error(run.error().message));
         done(report(*target, std::move(run).value()));

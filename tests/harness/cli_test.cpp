@@ -235,6 +235,35 @@ TEST_F(CliTest, SecretsAppearInNoOutput) {
   EXPECT_NE(plan.find("login with ***"), std::string::npos) << plan;
 }
 
+// --dry-run redacts a check's description whole, then cuts it: a secret across either cut (the
+// query's old 80 bytes of SQL, the line's 160 bytes now) leaves no piece of itself.
+TEST_F(CliTest, DryRunCutsADescriptionAfterRedactingIt) {
+  const std::string secret = "Tok3n-0123456789abcdef";
+  const auto sql = [](std::size_t before) {
+    return "SELECT 1 WHERE '" + std::string(before - 16, 'x') + "${secret:LIST_TOKEN}' <> ''";
+  };
+  const std::string file =
+      dir.write("list.yaml",
+                "suite: s\n"
+                "databases: { db: { dsn: 'host=127.0.0.1 dbname=app' } }\n"
+                "checks:\n"
+                "  - { name: q1, kind: postgres.query, database: db, empty: false, sql: \"" +
+                    sql(74) +
+                    "\" }\n"
+                    "  - { name: q2, kind: postgres.query, database: db, empty: false, sql: \"" +
+                    sql(130) + "\" }\n")
+          .string();
+  const loopback::ProcessResult result =
+      run_cutover({"run", file, "--dry-run"}, {{"LIST_TOKEN", secret}});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out.find(secret.substr(0, 4)), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("[postgres.query] database 'db' not empty: SELECT 1 WHERE 'xx"),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("x***' <> ''"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("x***' ..."), std::string::npos) << result.out;
+}
+
 // The declared databases are the run's targets in every report's metadata, passwords masked.
 TEST_F(CliTest, ReportsNameTheDeclaredDatabasesWithPasswordsMasked) {
   const std::string file =

@@ -33,11 +33,13 @@ std::vector<std::string> load_errors(const std::string& kind,
   return errors;
 }
 
-Completed run_check(Check& check, Duration timeout, std::optional<Duration> cancel_after) {
+Completed run_check(Check& check, Duration timeout, std::optional<Duration> cancel_after,
+                    const Redactor& redactor) {
   boost::asio::io_context io;
   boost::asio::thread_pool pool(1);
   const auto started = std::chrono::steady_clock::now();
-  CheckContext context{io, pool, started + timeout, timeout, std::make_shared<Cancellation>()};
+  CheckContext context{io,      pool, started + timeout, timeout, std::make_shared<Cancellation>(),
+                       redactor};
   boost::asio::steady_timer canceller(io);
   if (cancel_after) {
     canceller.expires_after(*cancel_after);

@@ -12,6 +12,7 @@
 
 #include "harness/check.hpp"
 #include "harness/fields.hpp"
+#include "harness/redactor.hpp"
 #include "harness/result.hpp"
 
 namespace cutover::test {
@@ -63,10 +64,12 @@ struct Completed {
   Duration elapsed{};
 };
 
-// Runs one attempt to the end, as the scheduler would, minus the watchdog. `cancel_after`
-// cancels the attempt that long after it starts.
+// Runs one attempt to the end, as the scheduler would, minus the watchdog and the final
+// redaction. `cancel_after` cancels the attempt that long after it starts; `redactor` is the
+// run's, which the check may use itself.
 Completed run_check(Check& check, Duration timeout = kCheckTimeout,
-                    std::optional<Duration> cancel_after = std::nullopt);
+                    std::optional<Duration> cancel_after = std::nullopt,
+                    const Redactor& redactor = no_secrets());
 
 // Runs one attempt whose cancellation came before it started, as when the scheduler cancels a
 // check it has just launched. `completions_inside_start` counts answers given inside start(),

@@ -515,7 +515,7 @@ TEST_F(PostgresQueryTest, DescribeShowsTheQueryAndAssertions) {
       "SELECT count(*)\n  FROM items",
       {{"expect_min", 1.0}, {"expect_max", 9.5}, {"same_as", declare("copy", "host=127.0.0.1")}}));
   EXPECT_EQ(check->describe(),
-            "database 'shop': SELECT count(*) FROM items at least 1 at most 9.5 same as 'copy'");
+            "database 'shop' at least 1 at most 9.5 same as 'copy': SELECT count(*) FROM items");
 }
 
 TEST_F(PostgresQueryTest, IsRegisteredAsPostgresQuery) {

@@ -169,6 +169,20 @@ TEST_F(PostgresSmokeTest, LongSqlIsShortenedInTheMessage) {
       "got 1");
 }
 
+// The message cuts the SQL after redacting it whole: a secret across the cut leaves no piece.
+TEST_F(PostgresSmokeTest, ASecretAcrossTheCutOfTheSqlLeavesNoPiece) {
+  const std::string secret = "Tok3n-0123456789abcdef";
+  Redactor redactor;
+  redactor.add_secret(secret);
+  const std::string sql = "SELECT name FROM items WHERE id = 1 AND name <> 'prefix " + secret + "'";
+  const Completed run = test::run_check(
+      *test::make_check<PostgresSmokeCheck>(smoke(json::array({{{"sql", sql}, {"rows", 2}}}))),
+      test::kCheckTimeout, std::nullopt, redactor);
+  expect_result(run, Outcome::failed,
+                "step 1 (SELECT name FROM items WHERE id = 1 AND name <> 'prefix ***'): expected "
+                "2 rows, got 1");
+}
+
 TEST_F(PostgresSmokeTest, AnSqlErrorInAStepFailsWithTheServerMessage) {
   const Completed failed = run(smoke(json::array(
       {kInsertKiwi, {{"sql", "INSERT INTO items VALUES (1, 'again')"}}, {{"sql", "SELECT 1"}}})));
@@ -249,9 +263,9 @@ TEST_F(PostgresSmokeTest, MistakesInStepsAreNamedByNumberAndKey) {
                 at + "step 3: empty: false contradicts rows: 0"}));
   EXPECT_EQ(errors(json::array({{{"sql", "COMMIT"}}, {{"sql", "  begin;"}}})),
             (std::vector<std::string>{
-                at + "step 1: sql: 'COMMIT' would end or nest the check's transaction; use "
+                at + "step 1: sql: COMMIT would end or nest the check's transaction; use "
                      "commit: true to keep the changes",
-                at + "step 2: sql: 'begin' would end or nest the check's transaction; use "
+                at + "step 2: sql: BEGIN would end or nest the check's transaction; use "
                      "commit: true to keep the changes"}));
   EXPECT_EQ(test::construction_errors<PostgresSmokeCheck>({}),
             (std::vector<std::string>{
