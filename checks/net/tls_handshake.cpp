@@ -95,6 +95,9 @@ void TlsHandshake::start(const std::vector<tcp::endpoint>& endpoints,
 void TlsHandshake::stop() {
   stopped_ = true;
   beast::get_lowest_layer(stream_).close();
+  // Never called now: it holds its owner, which holds this handshake (a cycle that leaked both
+  // and the connection's TLS state).
+  handler_ = nullptr;
 }
 
 void TlsHandshake::on_connect(beast::error_code ec, const tcp::endpoint& endpoint) {
