@@ -51,18 +51,17 @@ TEST(ConnectToFirst, OutOfDescriptorsSaysSo) {
   boost::beast::tcp_stream stream(io);
   const std::vector<tcp::endpoint> endpoints{
       {boost::asio::ip::address_v4::loopback(), server.port()}};
-  std::optional<std::string> message;
-  std::string expected;
+  std::optional<boost::beast::error_code> error;
   {
     const DescriptorsTaken taken;
-    expected = too_many_open_files();
-    connect_to_first(
-        stream, endpoints,
-        [&message](boost::beast::error_code ec, const tcp::endpoint&) { message = ec.message(); });
+    connect_to_first(stream, endpoints,
+                     [&error](boost::beast::error_code ec, const tcp::endpoint&) { error = ec; });
     io.run();
   }
-  ASSERT_TRUE(message.has_value());
-  EXPECT_EQ(*message, expected);
+  // The texts are made once the descriptors are back: UBSan tests memory it checks through a
+  // pipe, and without descriptors for one it reports a false "invalid vptr".
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->message(), too_many_open_files());
 }
 
 TEST(ConnectToFirst, ConnectsToTheFirstThatAccepts) {
