@@ -16,12 +16,12 @@ namespace {
 constexpr std::size_t kChunkBytes = 64 * 1024;
 
 InputError system_error(int error) {
-  return InputError{std::strerror(error), error == ENOENT};
+  return InputError{.message = std::strerror(error), .missing = error == ENOENT};
 }
 
 // Why a file of this type is not read: "it is a directory".
 InputError not_regular(mode_t mode) {
-  if (S_ISDIR(mode)) return InputError{"it is a directory", false, false, true};
+  if (S_ISDIR(mode)) return InputError{.message = "it is a directory", .directory = true};
   return InputError{fmt::format("it is {}, not a regular file", file_type_text(mode))};
 }
 
@@ -37,8 +37,9 @@ Expected<std::string, InputError> read_bounded(int fd, std::uint64_t max_bytes,
     if (got < 0) return system_error(errno);
     if (got == 0) return outcome::success(std::move(text));
     if (text.size() + static_cast<std::size_t>(got) > max_bytes) {
-      return InputError{fmt::format("it is over the {} limit", byte_size_text(max_bytes)), false,
-                        true};
+      return InputError{
+          .message = fmt::format("it is over the {} limit", byte_size_text(max_bytes)),
+          .over_limit = true};
     }
     text.append(chunk, static_cast<std::size_t>(got));
   }
