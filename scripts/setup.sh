@@ -15,6 +15,9 @@ packages=(
   zsh fish
   # the HTML report's browser test: headless Chromium, and fonts for its screenshot
   chromium fonts-liberation
+  # MySQL/MariaDB checks: the client library, and the servers the tests start
+  # (loopback/mariadb_server.cpp; with --no-defaults, a system mariadb service does not matter)
+  mariadb-server mariadb-client libmariadb-dev
 )
 
 missing=()
