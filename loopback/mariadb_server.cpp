@@ -61,6 +61,13 @@ fs::path error_log(const fs::path& run) {
   return run / "error.log";
 }
 
+// The server's own temp folder, for it and mariadb-install-db's bootstrap: in the shared /tmp,
+// with test programs running side by side, a bootstrap's temporary table once vanished under it
+// ("Error on delete of '/tmp/#sql-temptable-2294-1-28.MAI'"), failing the install.
+fs::path temp_folder(const fs::path& run) {
+  return run / "tmp";
+}
+
 // RFC 3986: everything but the unreserved characters as %XX.
 std::string percent_encode(std::string_view text) {
   std::string encoded;
@@ -269,10 +276,13 @@ MariadbServer::MariadbServer(std::optional<ReplicaOf> replica) {
   fs::permissions(dir_.path(), fs::perms(0755));
   fs::create_directory(data_);
   fs::create_directory(run_);
+  fs::create_directory(temp_folder(run_));
   fs::permissions(data_, fs::perms(0700));
   fs::permissions(run_, fs::perms(0755));
+  fs::permissions(temp_folder(run_), fs::perms(0700));
   give_to_user(data_, kServerUser);
   give_to_user(run_, kServerUser);
+  give_to_user(temp_folder(run_), kServerUser);
 
   TestCa ca(dir_, "Cutover MariaDB Test CA");
   CertificateSpec spec;
@@ -296,7 +306,9 @@ MariadbServer::~MariadbServer() {
 void MariadbServer::install() {
   std::vector<std::string> arguments{kInstallProgram, "--no-defaults",
                                      "--datadir=" + data_.string(),
-                                     "--auth-root-authentication-method=socket", "--skip-test-db"};
+                                     "--auth-root-authentication-method=socket", "--skip-test-db",
+                                     // passed on to the bootstrap mariadbd
+                                     "--tmpdir=" + temp_folder(run_).string()};
   if (!running_as_root()) arguments.push_back("--auth-root-socket-user=" + admin_user_);
   // mariadb-install-db runs as `mysql` when root, so the files it makes are the server's.
   Process install(as_user(kServerUser, std::move(arguments)), {}, dir_.path());
@@ -316,6 +328,7 @@ std::vector<std::string> MariadbServer::server_arguments() const {
       "--socket=" + socket_file(run_).string(),
       "--pid-file=" + (run_ / "mariadbd.pid").string(),
       "--log-error=" + error_log(run_).string(),
+      "--tmpdir=" + temp_folder(run_).string(),
       "--port=" + std::to_string(port_),
       "--bind-address=127.0.0.1",
       // TCP clients from 127.0.0.1 match accounts @'127.0.0.1', never @localhost.
