@@ -6,29 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "harness/mysql_dsn.hpp"
+#include "harness/text.hpp"
+
 namespace cutover {
 namespace {
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decoded(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0 &&
-        hex_digit(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
 
 void add(std::vector<std::string>& out, std::string value) {
   if (!value.empty()) out.push_back(std::move(value));
@@ -104,6 +86,10 @@ bool is_uri(std::string_view dsn) {
          dsn.substr(0, scheme_end).find('=') == std::string_view::npos;
 }
 
+bool is_mysql_uri(std::string_view dsn) {
+  return dsn.starts_with("mysql://") || dsn.starts_with("mariadb://");
+}
+
 // The user-info of a URI as libpq reads it (conninfo_uri_parse_options): from after "://" to the
 // first '@', when an '@' comes before any '/'. None when there is no such '@'; empty for
 // "postgresql://@host".
@@ -140,9 +126,17 @@ Expected<Engine> engine_of(std::string_view dsn) {
   if (!is_uri(dsn)) return Engine::postgres;
   const std::string_view scheme = dsn.substr(0, dsn.find("://"));
   if (scheme == "postgresql" || scheme == "postgres") return Engine::postgres;
+  if (is_mysql_uri(dsn)) {
+    // A mistake in the user-info is reported first: parsing past it would quote a password.
+    if (dsn_mistake(dsn)) return Engine::mysql;
+    auto parsed = parse_mysql_dsn(dsn);
+    if (!parsed) return outcome::failure(std::move(parsed.error()));
+    return Engine::mysql;
+  }
   return outcome::failure(Error{fmt::format(
       "unsupported database scheme '{}://': expected a PostgreSQL DSN (postgresql://..., "
-      "postgres://..., or libpq's key=value form like 'host=db dbname=shop')",
+      "postgres://..., or libpq's key=value form like 'host=db dbname=shop') or a MySQL/MariaDB "
+      "one (mysql://... or mariadb://...)",
       scheme)});
 }
 
@@ -150,6 +144,8 @@ std::string_view engine_name(Engine engine) {
   switch (engine) {
     case Engine::postgres:
       return "PostgreSQL";
+    case Engine::mysql:
+      return "MySQL/MariaDB";
   }
   return "unknown";
 }
@@ -165,18 +161,22 @@ std::optional<std::string> dsn_mistake(std::string_view dsn) {
   std::string_view rest = dsn.substr(dsn.find("://") + 3);
   if (info) rest.remove_prefix(info->size() + 1);
   if (rest.substr(0, rest.find('?')).find('@') == std::string_view::npos) return std::nullopt;
+  // MySQL DSNs are read by the same rules (parse_mysql_dsn), by Cutover itself.
+  const std::string_view reader = is_mysql_uri(dsn) ? "Cutover" : "libpq";
   if (!info) {
     // "postgresql://app:pass/word@host/db": libpq finds no user-info (a '/' comes first) and
     // reads "pass" as the port.
-    return std::string(
-        "an '@' after a '/': libpq reads a user name and password only before the first '/', "
-        "so write a '/' in them as %2F (and an '@' in the database name as %40)");
+    return fmt::format(
+        "an '@' after a '/': {} reads a user name and password only before the first '/', so "
+        "write a '/' in them as %2F (and an '@' in the database name as %40)",
+        reader);
   }
   // libpq would read what follows the first '@' as the host and database, and quote it in its
   // errors.
-  return std::string(
-      "more than one '@': libpq ends the user name and password at the first '@', so write an "
-      "'@' in them (or in the database name) as %40");
+  return fmt::format(
+      "more than one '@': {} ends the user name and password at the first '@', so write an '@' "
+      "in them (or in the database name) as %40",
+      reader);
 }
 
 std::vector<std::string> dsn_passwords(std::string_view dsn) {

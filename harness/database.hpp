@@ -11,15 +11,16 @@
 namespace cutover {
 
 // The database server software a DSN reaches; the check kinds of one engine refuse a database of
-// another. MySQL and MariaDB (mysql://) come later.
-enum class Engine { postgres };
+// another (the engine-neutral db.* kinds work on both).
+enum class Engine { postgres, mysql };
 
 // The engine a DSN names by its form: postgresql:// or postgres:// URIs, and libpq's key=value
-// form, are PostgreSQL. Any other scheme is an error naming the supported forms, for the loader
-// to report against `databases.<name>.dsn`.
+// form, are PostgreSQL; mysql:// and mariadb:// URIs are MySQL/MariaDB (read by parse_mysql_dsn,
+// whose errors this returns). Any other scheme is an error naming the supported forms, for the
+// loader to report against `databases.<name>.dsn`.
 Expected<Engine> engine_of(std::string_view dsn);
 
-// "PostgreSQL": the engine's name in messages.
+// "PostgreSQL", "MySQL/MariaDB": the engine's name in messages.
 std::string_view engine_name(Engine engine);
 
 // A database a suite declares once under `databases:` and its checks name (`source: src`).

@@ -48,4 +48,7 @@ std::string suggestion_or(std::string_view word, const std::vector<std::string>&
 std::string unknown_key(std::string_view key, const std::vector<std::string>& allowed,
                         std::string_view where = "");
 
+// Every %XX (two hex digits) as the byte it encodes; anything else as written.
+std::string percent_decoded(std::string_view text);
+
 }  // namespace cutover

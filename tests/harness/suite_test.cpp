@@ -386,13 +386,14 @@ checks:
 TEST_F(SuiteTest, ADatabaseOfAnEngineCutoverDoesNotSpeakIsALoadError) {
   EXPECT_EQ(errors(R"(suite: s
 databases:
-  target: { dsn: "mysql://app@127.0.0.1/shop" }
+  target: { dsn: "oracle://app@127.0.0.1/shop" }
 checks:
   - { name: a, kind: probe, text: x, db: target }
 )"),
             "suite.yaml:3:18: error: databases.target.dsn: unsupported database scheme "
-            "'mysql://': expected a PostgreSQL DSN (postgresql://..., postgres://..., or libpq's "
-            "key=value form like 'host=db dbname=shop')\n");
+            "'oracle://': expected a PostgreSQL DSN (postgresql://..., postgres://..., or libpq's "
+            "key=value form like 'host=db dbname=shop') or a MySQL/MariaDB one (mysql://... or "
+            "mariadb://...)\n");
 }
 
 TEST_F(SuiteTest, DatabaseMistakesArePlaced) {
