@@ -1,31 +1,73 @@
 #include "checks/builtin.hpp"
 
+#include "checks/database/engine_kinds.hpp"
 #include "checks/dns.hpp"
 #include "checks/http.hpp"
+#include "checks/mysql/connect.hpp"
 #include "checks/postgres/checksum.hpp"
 #include "checks/postgres/connect.hpp"
 #include "checks/postgres/frozen.hpp"
 #include "checks/postgres/query.hpp"
 #include "checks/postgres/replication.hpp"
-#include "checks/postgres/row_count.hpp"
 #include "checks/postgres/schema.hpp"
 #include "checks/postgres/smoke.hpp"
+#include "checks/row_count.hpp"
 #include "checks/tcp.hpp"
 #include "checks/tls.hpp"
 
 namespace cutover {
+namespace {
+
+template <typename CheckType>
+database::EngineImplementation implementation(Engine engine) {
+  return {.engine = engine, .spec = CheckType::spec(), .factory = [](Fields& fields) {
+            return std::make_unique<CheckType>(fields);
+          }};
+}
+
+template <typename CheckType>
+void add_postgres(Registry& registry, std::string name, std::string neutral_name = {}) {
+  database::add_engine_kind(registry, std::move(name), implementation<CheckType>(Engine::postgres),
+                            std::move(neutral_name));
+}
+
+}  // namespace
 
 void register_builtin_checks(Registry& registry) {
+  database::add_neutral_kind(
+      registry, "db.connect",
+      "Opens a new connection to a database (PostgreSQL or MySQL/MariaDB): it must be reachable "
+      "and accept the credentials. Optionally checks the server version, settings, TLS and, on "
+      "MySQL/MariaDB, the account's authentication plugin.",
+      {implementation<PostgresConnectCheck>(Engine::postgres),
+       implementation<MysqlConnectCheck>(Engine::mysql)},
+      {{"min_version",
+        "The oldest server version accepted: \"15.4\" (PostgreSQL), \"8.0\" or "
+        "\"10.11.6\" (MySQL/MariaDB)"},
+       {"settings",
+        "Settings and the text the server shows for each: SHOW on PostgreSQL, compared exactly "
+        "({ssl: \"on\", password_encryption: scram-sha-256}; true/false are on/off); SHOW "
+        "GLOBAL VARIABLES on MySQL/MariaDB, compared ignoring case ({require_secure_transport: "
+        "ON}; true/false are ON/OFF)"},
+       {"require_tls",
+        "The session must be encrypted, and a connection without TLS to the same DSN "
+        "(sslmode=disable, ssl-mode=DISABLED) must be rejected"}});
+  registry.add<RowCountCheck>("db.row_count");
   registry.add<DnsCheck>("dns");
   registry.add<HttpCheck>("http");
-  registry.add<PostgresChecksumCheck>("postgres.checksum");
-  registry.add<PostgresConnectCheck>("postgres.connect");
-  registry.add<PostgresFrozenCheck>("postgres.frozen");
-  registry.add<PostgresQueryCheck>("postgres.query");
-  registry.add<PostgresReplicationCheck>("postgres.replication");
-  registry.add<PostgresRowCountCheck>("postgres.row_count");
-  registry.add<PostgresSchemaCheck>("postgres.schema");
-  registry.add<PostgresSmokeCheck>("postgres.smoke");
+  add_postgres<PostgresChecksumCheck>(registry, "postgres.checksum");
+  add_postgres<PostgresConnectCheck>(registry, "postgres.connect", "db.connect");
+  add_postgres<PostgresFrozenCheck>(registry, "postgres.frozen");
+  add_postgres<PostgresQueryCheck>(registry, "postgres.query");
+  add_postgres<PostgresReplicationCheck>(registry, "postgres.replication");
+  database::add_engine_kind(
+      registry, "postgres.row_count",
+      {.engine = Engine::postgres,
+       .spec = RowCountCheck::postgres_spec(),
+       .factory = [](Fields& fields) { return std::make_unique<RowCountCheck>(fields); }},
+      "db.row_count");
+  add_postgres<PostgresSchemaCheck>(registry, "postgres.schema");
+  add_postgres<PostgresSmokeCheck>(registry, "postgres.smoke");
   registry.add<TcpCheck>("tcp");
   registry.add<TlsCheck>("tls");
 }

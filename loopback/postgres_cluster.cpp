@@ -361,6 +361,10 @@ std::shared_ptr<const Database> declare(const std::string& name, const std::stri
   auto database = std::make_shared<Database>();
   database->name = name;
   database->dsn = dsn;
+  // As the loader does; a DSN it would refuse stays PostgreSQL, for tests of what a check does
+  // with a broken DSN.
+  const Expected<Engine> engine = engine_of(dsn);
+  database->engine = engine ? engine.value() : Engine::postgres;
   database->max_connections = max_connections;
   return database;
 }

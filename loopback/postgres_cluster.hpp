@@ -77,7 +77,7 @@ class PostgresCluster {
 // cannot start and the tests fail: scripts/setup.sh installs them.
 PostgresCluster& shared_postgres();
 
-// A database as a suite's `databases:` would declare it.
+// A database as a suite's `databases:` would declare it, its engine read from the DSN.
 std::shared_ptr<const Database> declare(const std::string& name, const std::string& dsn,
                                         int max_connections = 4);
 

@@ -246,7 +246,7 @@ Error describe_failure(const JobState& job, const std::exception& error,
       if (cancelled) return Error{cancelled_message(job, "while running a query")};
       return Error{fmt::format("the server cancelled the query after {} ({})",
                                cutover::format_duration(job.budget),
-                               client.statement_timeout_name())};
+                               client.statement_timeout_name(connection))};
     case JobFailure::Kind::query_failed:
       return Error{fmt::format("query failed: {}", failure.detail)};
     case JobFailure::Kind::other:

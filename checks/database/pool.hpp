@@ -66,9 +66,9 @@ class Client {
   virtual JobFailure classify(const std::exception& error, const Database& database,
                               const Connection* connection) const = 0;
 
-  // The server's own per-query time limit, named in "the server cancelled the query after 1.9s
-  // (statement_timeout)".
-  virtual std::string_view statement_timeout_name() const = 0;
+  // The server's own per-query time limit on `connection` (null when none was open), named in
+  // "the server cancelled the query after 1.9s (statement_timeout)".
+  virtual std::string_view statement_timeout_name(const Connection* connection) const = 0;
 };
 
 // A job's own way to fail with a message for the user: run() reports it as the Error.

@@ -12,6 +12,7 @@
 #include <pqxx/except>
 #include <pqxx/transaction>
 
+#include "checks/database/settings.hpp"
 #include "checks/postgres/pool.hpp"
 #include "harness/duration.hpp"
 
@@ -72,56 +73,6 @@ std::optional<int> parse_version(std::string_view text) {
   const int patch = parts.size() > 2 ? parts[2] : 0;
   if (minor > 99 || patch > 99) return std::nullopt;
   return parts[0] * 10000 + minor * 100 + patch;
-}
-
-bool is_setting_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                         (c >= '0' && c <= '9') || c == '_' || c == '.';
-    if (!allowed) return false;
-  }
-  return true;
-}
-
-// The expected text of a setting as SHOW writes it. YAML may read `on` as text but `true` or
-// `100` as a boolean or a number; SHOW writes booleans as on/off.
-std::optional<std::string> setting_text(const nlohmann::json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_boolean()) return std::string(value.get<bool>() ? "on" : "off");
-  if (value.is_number_integer()) return value.dump();
-  if (value.is_number()) return fmt::format("{}", value.get<double>());
-  return std::nullopt;
-}
-
-std::string_view json_kind(const nlohmann::json& value) {
-  if (value.is_null()) return "null";
-  if (value.is_array()) return "a list";
-  if (value.is_object()) return "a map";
-  return "a value";
-}
-
-void read_settings(Fields& fields, ConnectTarget& target) {
-  const nlohmann::json settings = fields.object("settings");
-  if (!settings.is_object()) {
-    return fields.error("settings", fmt::format("expected a map of setting names to values, got {}",
-                                                json_kind(settings)));
-  }
-  if (settings.empty()) return fields.error("settings", "expected at least one setting");
-  // nlohmann keeps a map's keys sorted: messages list the settings in that order.
-  for (const auto& [name, value] : settings.items()) {
-    if (!is_setting_name(name)) {
-      fields.error("settings", fmt::format("\"{}\" is not a setting name", name));
-      continue;
-    }
-    std::optional<std::string> text = setting_text(value);
-    if (!text) {
-      fields.error("settings",
-                   fmt::format("{}: expected the text SHOW gives, got {}", name, json_kind(value)));
-      continue;
-    }
-    target.settings.emplace_back(name, std::move(*text));
-  }
 }
 
 Findings inspect(const ConnectTarget& target, postgres::Session& session) {
@@ -256,7 +207,8 @@ PostgresConnectCheck::PostgresConnectCheck(Fields& fields) {
     }
   }
 
-  if (fields.has("settings")) read_settings(fields, *target);
+  if (fields.has("settings"))
+    target->settings = database::read_settings(fields, {"on", "off", "SHOW"});
 
   target->require_tls = fields.boolean("require_tls");
   target_ = std::move(target);

@@ -76,7 +76,9 @@ class PqClient : public database::Client {
                 (sql->sqlstate().empty() ? "" : " (SQLSTATE " + sql->sqlstate() + ")")};
   }
 
-  std::string_view statement_timeout_name() const override { return "statement_timeout"; }
+  std::string_view statement_timeout_name(const database::Connection*) const override {
+    return "statement_timeout";
+  }
 };
 
 }  // namespace

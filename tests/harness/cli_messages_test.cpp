@@ -146,7 +146,7 @@ TEST(CliMessages, AnUnknownKindGetsDidYouMean) {
   EXPECT_EQ(result.out, "");
   EXPECT_TRUE(
       result.err.starts_with("cutover: error: unknown kind 'htp' (did you mean 'http'?); "
-                             "the kinds are dns, http, "))
+                             "the kinds are db.connect, db.row_count, dns, http, "))
       << result.err;
 }
 

@@ -19,6 +19,7 @@
 
 #include "loopback/postgres_cluster.hpp"
 #include "loopback/tcp_servers.hpp"
+#include "tests/support/job_runner.hpp"
 
 // The pool is driven directly here, as check kinds drive it: jobs on a thread pool, answers on
 // the event loop.
@@ -39,38 +40,8 @@ std::shared_ptr<const Database> fresh_database(const std::string& name, int max_
   return declare(name, loopback::shared_postgres().dsn(name), max_connections);
 }
 
-// The event loop and thread pool of a run.
-class Runner {
- public:
-  explicit Runner(int threads = 4) : blocking_(static_cast<std::size_t>(threads)) {}
-  ~Runner() { blocking_.join(); }
-
-  // The context of an attempt with `timeout` that starts now.
-  CheckContext context(Duration timeout, std::shared_ptr<Cancellation> cancellation = nullptr) {
-    if (cancellation == nullptr) cancellation = std::make_shared<Cancellation>();
-    return CheckContext{io_, blocking_, Clock::now() + timeout, timeout, std::move(cancellation)};
-  }
-
-  // Runs the loop until no job is left.
-  void run() {
-    io_.run();
-    io_.restart();
-  }
-
-  asio::io_context& io() { return io_; }
-
- private:
-  asio::io_context io_;
-  asio::thread_pool blocking_;
-};
-
-template <typename T>
-struct Answer {
-  int calls = 0;
-  std::optional<T> value;
-  std::string error;
-  Duration elapsed{};
-};
+using Runner = test::JobRunner;
+using test::Answer;
 
 template <typename T>
 void submit(Runner& runner, Duration timeout, const std::shared_ptr<const Database>& database,
@@ -78,19 +49,7 @@ void submit(Runner& runner, Duration timeout, const std::shared_ptr<const Databa
             std::shared_ptr<Cancellation> cancellation = nullptr,
             postgres::RunOptions options = {}) {
   CheckContext context = runner.context(timeout, std::move(cancellation));
-  const auto started = Clock::now();
-  postgres::run<T>(
-      context, database, std::move(job),
-      [&answer, started](Expected<T> result) {
-        ++answer.calls;
-        answer.elapsed = Clock::now() - started;
-        if (result) {
-          answer.value = std::move(result).value();
-        } else {
-          answer.error = result.error().message;
-        }
-      },
-      options);
+  postgres::run<T>(context, database, std::move(job), answer.recorder(), options);
 }
 
 std::string scalar(Session& session, const std::string& sql) {

@@ -1,4 +1,4 @@
-#include "checks/postgres/row_count.hpp"
+#include "checks/row_count.hpp"
 
 #include <atomic>
 #include <string>
@@ -57,7 +57,7 @@ class PostgresRowCountTest : public ::testing::Test {
 };
 
 TEST_F(PostgresRowCountTest, EqualTablesPassWithATableOfCounts) {
-  auto check = test::make_check<PostgresRowCountCheck>(compare({"orders", "sales.*"}));
+  auto check = test::make_check<RowCountCheck>(compare({"orders", "sales.*"}));
   const auto run = test::run_check(*check);
   expect_result(run, Outcome::passed,
                 "3 tables have the same row counts on source and target (6 rows each)");
@@ -75,7 +75,7 @@ TEST_F(PostgresRowCountTest, DifferencesMissingTablesAndEmptyGlobsFail) {
       target_name_,
       "DELETE FROM public.orders WHERE id = 2; DROP TABLE sales.items; "
       "CREATE TABLE public.extra (id int)");
-  auto check = test::make_check<PostgresRowCountCheck>(
+  auto check = test::make_check<RowCountCheck>(
       compare({"public.orders", "sales.*", "archive.*", "public.extra"}));
   const auto run = test::run_check(*check);
   expect_result(run, Outcome::failed,
@@ -93,18 +93,18 @@ TEST_F(PostgresRowCountTest, ExcludeLeavesTablesOut) {
   loopback::shared_postgres().execute(target_name_, "DELETE FROM sales.items");
   FieldMap fields = compare({"sales.*"});
   fields["exclude"] = std::vector<std::string>{"sales.it*"};
-  auto check = test::make_check<PostgresRowCountCheck>(fields);
+  auto check = test::make_check<RowCountCheck>(fields);
   expect_result(test::run_check(*check), Outcome::passed,
                 "1 table has the same row counts on source and target (1 rows each)");
 }
 
 TEST_F(PostgresRowCountTest, OneDatabaseAgainstExpectedCounts) {
-  auto passing = test::make_check<PostgresRowCountCheck>(
+  auto passing = test::make_check<RowCountCheck>(
       {{"database", source()}, {"expect", nlohmann::json{{"orders", 3}, {"sales.items", 2}}}});
   expect_result(test::run_check(*passing), Outcome::passed,
                 "2 tables have the expected row counts (5 rows in all)");
 
-  auto failing = test::make_check<PostgresRowCountCheck>(
+  auto failing = test::make_check<RowCountCheck>(
       {{"database", source()}, {"expect", nlohmann::json{{"orders", 4}, {"sales.nothing", 0}}}});
   const auto run = test::run_check(*failing);
   expect_result(run, Outcome::failed,
@@ -116,7 +116,7 @@ TEST_F(PostgresRowCountTest, OneDatabaseAgainstExpectedCounts) {
 }
 
 TEST_F(PostgresRowCountTest, AnUnreachableDatabaseIsAnError) {
-  auto check = test::make_check<PostgresRowCountCheck>(
+  auto check = test::make_check<RowCountCheck>(
       {{"source", source()},
        {"target", loopback::declare("tgt", "host=127.0.0.1 port=1 dbname=x user=u password=pw-9x")},
        {"tables", std::vector<std::string>{"orders"}}});
@@ -130,8 +130,7 @@ TEST_F(PostgresRowCountTest, ACountPastTheDeadlineIsCancelledByTheServer) {
   pqxx::connection locker(loopback::shared_postgres().dsn(target_name_));
   pqxx::work lock(locker);
   lock.exec("LOCK TABLE public.orders IN ACCESS EXCLUSIVE MODE");
-  auto check =
-      test::make_check<PostgresRowCountCheck>(compare({"orders"}), std::chrono::seconds(1));
+  auto check = test::make_check<RowCountCheck>(compare({"orders"}), std::chrono::seconds(1));
   const auto run = test::run_check(*check, std::chrono::seconds(1));
   expect_result(run, Outcome::error,
                 "target: the server cancelled the query after 900ms (statement_timeout)");
@@ -139,25 +138,25 @@ TEST_F(PostgresRowCountTest, ACountPastTheDeadlineIsCancelledByTheServer) {
 }
 
 TEST_F(PostgresRowCountTest, MistakesInFieldsArePlaced) {
-  EXPECT_EQ(test::construction_errors<PostgresRowCountCheck>({}),
+  EXPECT_EQ(test::construction_errors<RowCountCheck>({}),
             std::vector<std::string>{"suite.yaml:7:5: error: give source and target (with "
                                      "tables), or database (with expect)"});
-  EXPECT_EQ(test::construction_errors<PostgresRowCountCheck>({{"source", source()}}),
+  EXPECT_EQ(test::construction_errors<RowCountCheck>({{"source", source()}}),
             (std::vector<std::string>{
                 "suite.yaml:7:5: error: give both source and target (the databases to compare)",
                 "suite.yaml:7:5: error: tables: expected at least one table name or glob (like "
                 "sales.*)"}));
-  EXPECT_EQ(test::construction_errors<PostgresRowCountCheck>(
-                {{"database", source()},
-                 {"tables", std::vector<std::string>{"x"}},
-                 {"expect", nlohmann::json{{"a", -1}, {"b*", 2}}}}),
-            (std::vector<std::string>{
-                "suite.yaml:7:5: error: with database, list the tables under expect with their "
-                "row counts",
-                "suite.yaml:7:5: error: expect: a: expected a row count (a whole number from 0) "
-                "for a table named without globs",
-                "suite.yaml:7:5: error: expect: b*: expected a row count (a whole number from 0) "
-                "for a table named without globs"}));
+  EXPECT_EQ(
+      test::construction_errors<RowCountCheck>({{"database", source()},
+                                                {"tables", std::vector<std::string>{"x"}},
+                                                {"expect", nlohmann::json{{"a", -1}, {"b*", 2}}}}),
+      (std::vector<std::string>{
+          "suite.yaml:7:5: error: with database, list the tables under expect with their "
+          "row counts",
+          "suite.yaml:7:5: error: expect: a: expected a row count (a whole number from 0) "
+          "for a table named without globs",
+          "suite.yaml:7:5: error: expect: b*: expected a row count (a whole number from 0) "
+          "for a table named without globs"}));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "checks/postgres/row_count.hpp"
+#include "checks/row_count.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -14,7 +14,7 @@
 #include <pqxx/transaction>
 
 #include "checks/database/attempt.hpp"
-#include "checks/postgres/pool.hpp"
+#include "checks/mysql/tables.hpp"
 #include "checks/postgres/tables.hpp"
 #include "harness/text.hpp"
 
@@ -27,9 +27,10 @@ struct RowCountTarget {
   std::shared_ptr<const Database> database;
   std::shared_ptr<const Database> source;
   std::shared_ptr<const Database> target;
-  std::vector<std::string> tables;               // qualified names and globs
-  std::vector<std::string> exclude;              // globs
+  std::vector<std::string> tables;               // qualified names and globs, in the key space
+  std::vector<std::string> exclude;              // globs, in the key space
   std::map<std::string, std::int64_t> expected;  // qualified name -> rows
+  bool estimate = false;                         // MySQL/MariaDB: information_schema's estimate
 };
 
 }  // namespace detail
@@ -41,33 +42,91 @@ using detail::RowCountTarget;
 // Differences named in the message; the details list them all.
 constexpr std::size_t kNamedInMessage = 3;
 
-using postgres::is_glob;
-using postgres::qualified;
-using postgres::Table;
+using database::is_glob;
+using database::Table;
 
-std::int64_t count_rows(postgres::Session& session, const Table& table) {
+// The schema of a table named without one: PostgreSQL's public, or the database a MySQL DSN
+// names (empty when it names none).
+std::string default_schema(const Database& database) {
+  return database.engine == Engine::mysql ? mysql::default_schema(database) : "public";
+}
+
+// schema.name, with `schema` when the name has none.
+std::string qualified_in(std::string_view name, const std::string& schema) {
+  if (name.find('.') != std::string_view::npos) return std::string(name);
+  return schema + "." + std::string(name);
+}
+
+std::int64_t count_rows(postgres::Session& session, const postgres::Table& table) {
   pqxx::read_transaction transaction(session.connection());
   return transaction.exec1("SELECT count(*) FROM " + table.sql())[0].as<std::int64_t>();
+}
+
+std::vector<Table> list_postgres(postgres::Session& session) {
+  std::vector<postgres::Table> found = postgres::list_tables(session);
+  return {found.begin(), found.end()};
+}
+
+std::vector<Table> list_mysql(mysql::Session& session) {
+  std::vector<mysql::Table> found = mysql::list_tables(session);
+  return {found.begin(), found.end()};
 }
 
 struct Side {
   std::string label;  // "source", "target", or the database's name
   std::shared_ptr<const Database> database;
-  std::optional<std::vector<Table>> tables;
-  std::map<std::string, std::int64_t> counts;  // by qualified name, tables that exist
+  // A table in the default schema is named as in the reference side's (the source's, or the one
+  // database's) default schema: public.orders on PostgreSQL matches shop.orders on MySQL.
+  std::string schema_from;
+  std::string schema_to;
+  std::optional<std::vector<Table>> tables;    // in the reference's names
+  std::map<std::string, Table> real;           // reference name -> the table on this side
+  std::map<std::string, std::int64_t> counts;  // by reference name, tables that exist
+
+  // Two tables of this side under one name (public.orders and shop.orders, when public stands
+  // for the source's shop): counting either could pass wrongly.
+  std::vector<std::string> clashes;
+
+  void listed(std::vector<Table> found) {
+    tables.emplace();
+    for (Table& table : found) {
+      Table named = table;
+      if (named.schema == schema_from) named.schema = schema_to;
+      const std::string name = named.qualified();
+      if (auto [it, added] = real.emplace(name, table); !added) {
+        clashes.push_back(fmt::format("{} and {} both stand for {}", it->second.qualified(),
+                                      table.qualified(), name));
+        continue;
+      }
+      tables->push_back(std::move(named));
+    }
+  }
 };
 
 // One attempt: list the tables on every side, then count each table that exists, all jobs in
 // flight at once (each database's pool limits its own connections).
 class CountAttempt : public database::Attempt<CountAttempt> {
  public:
+  static Side side(std::string label, std::shared_ptr<const Database> database,
+                   const std::shared_ptr<const Database>& reference) {
+    const std::string schema_from = default_schema(*database);
+    return {std::move(label),
+            std::move(database),
+            schema_from,
+            default_schema(*reference),
+            {},
+            {},
+            {},
+            {}};
+  }
+
   CountAttempt(std::shared_ptr<const RowCountTarget> target, CheckContext& context, Completion done)
       : Attempt(context, std::move(done)), target_(std::move(target)) {
     if (target_->database) {
-      sides_.push_back({target_->database->name, target_->database, {}, {}});
+      sides_.push_back(side(target_->database->name, target_->database, target_->database));
     } else {
-      sides_.push_back({"source", target_->source, {}, {}});
-      sides_.push_back({"target", target_->target, {}, {}});
+      sides_.push_back(side("source", target_->source, target_->source));
+      sides_.push_back(side("target", target_->target, target_->source));
     }
   }
 
@@ -75,13 +134,16 @@ class CountAttempt : public database::Attempt<CountAttempt> {
     if (!watch()) return;
     pending_ = sides_.size();
     for (std::size_t i = 0; i < sides_.size(); ++i) {
-      postgres::run<std::vector<Table>>(
-          job_context(), sides_[i].database, postgres::list_tables,
-          then([i](CountAttempt& self, Expected<std::vector<Table>> tables) {
-            if (!tables) return self.fail(i, tables.error());
-            self.sides_[i].tables = std::move(tables).value();
-            if (--self.pending_ == 0) self.count();
-          }));
+      auto listed = then([i](CountAttempt& self, Expected<std::vector<Table>> tables) {
+        if (!tables) return self.fail(i, tables.error());
+        self.sides_[i].listed(std::move(tables).value());
+        if (--self.pending_ == 0) self.count();
+      });
+      if (sides_[i].database->engine == Engine::mysql) {
+        mysql::run<std::vector<Table>>(job_context(), sides_[i].database, list_mysql, listed);
+      } else {
+        postgres::run<std::vector<Table>>(job_context(), sides_[i].database, list_postgres, listed);
+      }
     }
   }
 
@@ -94,35 +156,55 @@ class CountAttempt : public database::Attempt<CountAttempt> {
 
   // The tables to count: the expected ones, or what `tables` names on either side.
   void count() {
+    for (const Side& side : sides_) {
+      if (side.clashes.empty()) continue;
+      return finish(CheckResult::error(
+          fmt::format("{}: {}: name the tables with their schemas, or leave one out", side.label,
+                      fmt::join(side.clashes, "; "))));
+    }
     if (target_->database) {
       for (const auto& [name, rows] : target_->expected)
         names_.insert(name);
     } else {
-      postgres::TableSelection selection = postgres::select_tables(
+      database::TableSelection selection = database::select_tables(
           target_->tables, target_->exclude, {&*sides_[0].tables, &*sides_[1].tables});
       names_ = std::move(selection.names);
       unmatched_ = std::move(selection.unmatched);
     }
 
-    std::vector<std::pair<std::size_t, Table>> jobs;
+    std::vector<std::pair<std::size_t, std::string>> jobs;
     for (std::size_t i = 0; i < sides_.size(); ++i) {
       for (const Table& table : *sides_[i].tables) {
-        if (names_.contains(table.qualified())) jobs.emplace_back(i, table);
+        if (names_.contains(table.qualified())) jobs.emplace_back(i, table.qualified());
       }
     }
     pending_ = jobs.size();
     if (jobs.empty()) return report();
-    for (auto& [side, table] : jobs) {
-      postgres::run<std::int64_t>(
-          job_context(), sides_[side].database,
-          // Init-captures: clang 14 cannot capture structured bindings.
-          [table = table](postgres::Session& session) { return count_rows(session, table); },
-          then([side = side, name = table.qualified()](CountAttempt& self,
-                                                       Expected<std::int64_t> rows) {
+    for (auto& [side, name] : jobs) {
+      // Init-captures: clang 14 cannot capture structured bindings.
+      auto counted =
+          then([side = side, name = name](CountAttempt& self, Expected<std::int64_t> rows) {
             if (!rows) return self.fail(side, rows.error());
             self.sides_[side].counts[name] = rows.value();
             if (--self.pending_ == 0) self.report();
-          }));
+          });
+      const Table& real = sides_[side].real.at(name);
+      if (sides_[side].database->engine == Engine::mysql) {
+        mysql::run<std::int64_t>(
+            job_context(), sides_[side].database,
+            [table = mysql::Table{real}, estimate = target_->estimate](mysql::Session& session) {
+              return estimate ? mysql::estimate_rows(session, table)
+                              : mysql::count_rows(session, table);
+            },
+            counted);
+      } else {
+        postgres::run<std::int64_t>(
+            job_context(), sides_[side].database,
+            [table = postgres::Table{real}](postgres::Session& session) {
+              return count_rows(session, table);
+            },
+            counted);
+      }
     }
   }
 
@@ -204,7 +286,30 @@ class CountAttempt : public database::Attempt<CountAttempt> {
 
 }  // namespace
 
-KindSpec PostgresRowCountCheck::spec() {
+KindSpec RowCountCheck::spec() {
+  KindSpec spec = postgres_spec();
+  spec.description =
+      "Exact row counts (COUNT(*)) on PostgreSQL and MySQL/MariaDB, and across them: source "
+      "against target for the tables listed, or one database against expected numbers. A "
+      "missing table fails.";
+  for (FieldSpec& field : spec.fields) {
+    if (field.name == "tables") {
+      field.description =
+          "tables to compare: name (in the default schema: public on PostgreSQL, the DSN's "
+          "database on MySQL/MariaDB; the source's default schema matches the target's), "
+          "schema.name, or globs like sales.* (partitions are counted with their table)";
+    }
+  }
+  spec.fields.push_back({.name = "estimate",
+                         .type = FieldType::boolean,
+                         .description =
+                             "MySQL/MariaDB only: the server's estimate (information_schema.tables."
+                             "table_rows, off by as much as half on InnoDB) instead of COUNT(*)",
+                         .default_value = "false"});
+  return spec;
+}
+
+KindSpec RowCountCheck::postgres_spec() {
   return {
       "Exact row counts (count(*)): source against target for the tables listed, or one "
       "database against expected numbers. A missing table fails.",
@@ -234,12 +339,32 @@ KindSpec PostgresRowCountCheck::spec() {
       }};
 }
 
-PostgresRowCountCheck::PostgresRowCountCheck(Fields& fields) {
+RowCountCheck::RowCountCheck(Fields& fields) {
   auto target = std::make_shared<detail::RowCountTarget>();
   target->database = fields.database("database");
   target->source = fields.database("source");
   target->target = fields.database("target");
   const bool compare = target->source || target->target;
+  target->estimate = fields.boolean("estimate");
+  for (const auto& database : {target->database, target->source, target->target}) {
+    if (target->estimate && database && database->engine != Engine::mysql) {
+      fields.error("estimate", fmt::format("estimate: MySQL/MariaDB only, and database '{}' is {}",
+                                           database->name, engine_name(database->engine)));
+    }
+  }
+  // Names without a schema are in the reference database's default one.
+  const std::shared_ptr<const Database>& reference =
+      target->database ? target->database : target->source;
+  const std::string schema = reference ? default_schema(*reference) : "public";
+  const auto qualified = [&](const std::string& name, std::string_view field) {
+    if (schema.empty() && name.find('.') == std::string::npos) {
+      fields.error(std::string(field),
+                   fmt::format("{}: '{}' names no database, and the DSN of '{}' names none: "
+                               "write database.{}",
+                               field, name, reference->name, name));
+    }
+    return qualified_in(name, schema);
+  };
   if (target->database && compare) {
     fields.error("database", "database: give either database (with expect) or source and target");
   } else if (target->database) {
@@ -259,7 +384,7 @@ PostgresRowCountCheck::PostgresRowCountCheck(Fields& fields) {
                                              name));
           continue;
         }
-        target->expected[qualified(name)] = rows.get<std::int64_t>();
+        target->expected[qualified(name, "expect")] = rows.get<std::int64_t>();
       }
     }
   } else if (compare) {
@@ -271,25 +396,25 @@ PostgresRowCountCheck::PostgresRowCountCheck(Fields& fields) {
       fields.error("expect", "expect: only with database; source and target are compared");
     }
     for (const std::string& table : fields.strings("tables"))
-      target->tables.push_back(qualified(table));
+      target->tables.push_back(qualified(table, "tables"));
     if (target->tables.empty()) {
       fields.error("tables", "tables: expected at least one table name or glob (like sales.*)");
     }
     for (const std::string& glob : fields.strings("exclude"))
-      target->exclude.push_back(qualified(glob));
+      target->exclude.push_back(qualified(glob, "exclude"));
   } else {
     fields.error("source", "give source and target (with tables), or database (with expect)");
   }
   target_ = std::move(target);
 }
 
-PostgresRowCountCheck::~PostgresRowCountCheck() = default;
+RowCountCheck::~RowCountCheck() = default;
 
-void PostgresRowCountCheck::start(CheckContext& context, Completion done) {
+void RowCountCheck::start(CheckContext& context, Completion done) {
   std::make_shared<CountAttempt>(target_, context, std::move(done))->start();
 }
 
-std::string PostgresRowCountCheck::describe() const {
+std::string RowCountCheck::describe() const {
   if (target_->database) {
     std::vector<std::string> names;
     for (const auto& [name, rows] : target_->expected)
