@@ -4,6 +4,7 @@
 #include "checks/dns.hpp"
 #include "checks/http.hpp"
 #include "checks/mysql/connect.hpp"
+#include "checks/mysql/replication.hpp"
 #include "checks/postgres/checksum.hpp"
 #include "checks/postgres/connect.hpp"
 #include "checks/postgres/frozen.hpp"
@@ -53,13 +54,28 @@ void register_builtin_checks(Registry& registry) {
         "The session must be encrypted, and a connection without TLS to the same DSN "
         "(sslmode=disable, ssl-mode=DISABLED) must be rejected"}});
   registry.add<RowCountCheck>("db.row_count");
+  database::add_neutral_kind(
+      registry, "db.replication",
+      "A replica has caught up with its source: a PostgreSQL subscription or streaming standby "
+      "(as postgres.replication), or a MySQL/MariaDB replica whose IO and SQL threads run and "
+      "that has applied the source's GTID position. With retry: until:, waits for it before a "
+      "cutover.",
+      {implementation<PostgresReplicationCheck>(Engine::postgres),
+       implementation<MysqlReplicationCheck>(Engine::mysql)},
+      {{"source", "the source: the publishing database or primary (PostgreSQL), the replica's "
+                  "source (MySQL/MariaDB)"},
+       {"target", "the subscribing database or standby (PostgreSQL), the replica (MySQL/MariaDB)"},
+       {"max_lag",
+        "lag in time: 0 when nothing is pending, else how long ago the subscriber last reported "
+        "(PostgreSQL logical), the age of the last transaction replayed (physical), or "
+        "Seconds_Behind_Master (MySQL/MariaDB)"}});
   registry.add<DnsCheck>("dns");
   registry.add<HttpCheck>("http");
   add_postgres<PostgresChecksumCheck>(registry, "postgres.checksum");
   add_postgres<PostgresConnectCheck>(registry, "postgres.connect", "db.connect");
   add_postgres<PostgresFrozenCheck>(registry, "postgres.frozen");
   add_postgres<PostgresQueryCheck>(registry, "postgres.query");
-  add_postgres<PostgresReplicationCheck>(registry, "postgres.replication");
+  add_postgres<PostgresReplicationCheck>(registry, "postgres.replication", "db.replication");
   database::add_engine_kind(
       registry, "postgres.row_count",
       {.engine = Engine::postgres,
