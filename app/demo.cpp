@@ -33,7 +33,10 @@ const std::vector<std::pair<std::string, std::string>> kReportFiles = {
 };
 
 // The shipped suites the demo runs, in order.
-const std::vector<std::string> kSuiteFiles = {"pre-cutover.yaml", "sync.yaml", "post-cutover.yaml"};
+const std::vector<std::string> kSuiteFiles = {"pre-cutover.yaml", "sync.yaml", "post-cutover.yaml",
+                                              "inventory.yaml"};
+// Run only with the MariaDB part of the environment.
+const std::string kMariadbSuite = "inventory.yaml";
 
 // The phase whose first check is the moment of the cutover: the DNS switch happens right before.
 constexpr const char* kCutoverPhase = "post";
@@ -186,8 +189,9 @@ void add_options(CLI::App& command, DemoOptions& options) {
                   "<prefix>/bin/cutover, else suites/ beside the binary, as in a build tree)")
       ->type_name("DIR");
   command.add_flag("--break", options.inject_faults,
-                   "inject faults: a changed and a missing row, a sequence left behind, a stale "
-                   "DNS record, an expiring certificate");
+                   "inject faults: a changed and a missing row, a sequence left behind, a stock "
+                   "row lost from MariaDB to PostgreSQL, a stale DNS record, an expiring "
+                   "certificate");
 }
 
 // Finds the shipped suites when --suites is not given; false, having said why, when they are
@@ -251,12 +255,23 @@ void describe_environment(const Environment& environment, const std::string& sui
                  "run; install the PostgreSQL server (scripts/setup.sh) to run them.\n";
     options.selection.tags = {"!database"};
   }
+  if (environment.has_mariadb()) {
+    std::cout << fmt::format(
+        "  MariaDB     inventory database on 127.0.0.1:{} (200 items, 600 stock rows), copied "
+        "by the demo into PostgreSQL's inventory database\n",
+        variables.at("MARIADB_PORT"));
+  } else {
+    std::cout << "  MariaDB     NOT AVAILABLE: " << environment.mariadb_note()
+              << "\n              The inventory suite (MariaDB to PostgreSQL) is left out of "
+                 "this run; install the MariaDB server (scripts/setup.sh) to run it.\n";
+    std::erase(options.files, suites + "/" + kMariadbSuite);
+  }
   std::cout << fmt::format(
       "  old         https://api.shop.test on {}:{}\n"
       "  new         https://api.shop.test on {}:{}, http on port {}\n"
       "  DNS         {}: api.shop.test and www.shop.test point at {} until the post phase "
       "starts, then move to {}\n"
-      "  suites      {}/{{pre-cutover,sync,post-cutover}}.yaml\n\n",
+      "  suites      {}/{{pre-cutover,sync,post-cutover,inventory}}.yaml\n\n",
       variables.at("OLD_ADDRESS"), variables.at("OLD_HTTPS_PORT"), variables.at("NEW_ADDRESS"),
       variables.at("NEW_HTTPS_PORT"), variables.at("NEW_HTTP_PORT"), variables.at("DNS_SERVER"),
       variables.at("OLD_ADDRESS"), variables.at("NEW_ADDRESS"), suites);

@@ -9,11 +9,13 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <boost/asio/ip/address.hpp>
 
 #include "loopback/certificates.hpp"
 #include "loopback/dns_servers.hpp"
 #include "loopback/http_servers.hpp"
+#include "loopback/mariadb_server.hpp"
 #include "loopback/postgres_cluster.hpp"
 #include "loopback/tcp_servers.hpp"
 #include "loopback/temp_dir.hpp"
@@ -27,6 +29,7 @@ using loopback::DnsRecord;
 using loopback::DnsTestServer;
 using loopback::HttpResponse;
 using loopback::HttpServer;
+using loopback::MariadbServer;
 using loopback::PostgresCluster;
 using loopback::TempDir;
 using loopback::TestCa;
@@ -43,6 +46,46 @@ constexpr std::chrono::seconds kCopyBudget{30};
 constexpr int kChangedOrder = 1234;
 constexpr int kMissingOrder = 4321;
 constexpr int kSequenceLeftBehind = 100;
+
+// The MariaDB part: an inventory moved from MariaDB to PostgreSQL, copied by the demo itself.
+constexpr std::string_view kInventory = "inventory";
+// The fault: this item's stock in the first warehouse does not arrive in PostgreSQL.
+constexpr int kLostStockItem = 77;
+
+constexpr std::string_view kInventoryMariadb = R"sql(
+CREATE TABLE items (
+  id INT PRIMARY KEY,
+  sku VARCHAR(32) NOT NULL UNIQUE,
+  name VARCHAR(100) NOT NULL,
+  price DECIMAL(10, 2) NOT NULL
+);
+CREATE TABLE stock (
+  item_id INT NOT NULL,
+  warehouse CHAR(3) NOT NULL,
+  quantity INT NOT NULL,
+  PRIMARY KEY (item_id, warehouse)
+);
+INSERT INTO items SELECT seq, CONCAT('SKU-', LPAD(seq, 5, '0')), CONCAT('Item ', seq),
+  ROUND(1 + (seq * 37 % 9900) / 100, 2) FROM seq_1_to_200;
+INSERT INTO stock SELECT i.seq, w.code, (i.seq * 13 + w.n * 7) % 500
+  FROM seq_1_to_200 AS i
+  CROSS JOIN (SELECT 1 AS n, 'AMS' AS code UNION ALL SELECT 2, 'BER' UNION ALL SELECT 3, 'CPH') AS w;
+)sql";
+
+constexpr std::string_view kInventoryPostgres = R"sql(
+CREATE TABLE items (
+  id integer PRIMARY KEY,
+  sku varchar(32) NOT NULL UNIQUE,
+  name varchar(100) NOT NULL,
+  price numeric(10, 2) NOT NULL
+);
+CREATE TABLE stock (
+  item_id integer NOT NULL,
+  warehouse char(3) NOT NULL,
+  quantity integer NOT NULL,
+  PRIMARY KEY (item_id, warehouse)
+);
+)sql";
 
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE customers (
@@ -132,11 +175,15 @@ struct Environment::State {
   std::unique_ptr<DnsTestServer> dns;
   std::unique_ptr<PostgresCluster> cluster;
   std::string database_note;
+  std::unique_ptr<MariadbServer> mariadb;
+  std::string mariadb_note;
   std::map<std::string, std::string> variables;
 
   void start_services();
   void start_databases();
   void copy_data() const;
+  void start_inventory();
+  void copy_inventory() const;
   void step_done() const {
     if (stop_requested()) throw Interrupted();
   }
@@ -248,6 +295,55 @@ void Environment::State::copy_data() const {
                                            kSource));
 }
 
+// The MariaDB part, when MariaDB is installed and PostgreSQL runs: the inventory in MariaDB,
+// copied table by table into PostgreSQL's inventory database.
+void Environment::State::start_inventory() {
+  // Declared databases need connection strings even when their checks are not selected.
+  variables["INVENTORY_SOURCE_DSN"] = "mysql://127.0.0.1:1/none";
+  variables["INVENTORY_TARGET_DSN"] = "host=127.0.0.1 port=1 dbname=none";
+  if (cluster == nullptr) {
+    mariadb_note = "it is copied into PostgreSQL, which is not available";
+    return;
+  }
+  if (!loopback::mariadb_installed()) {
+    mariadb_note = "the MariaDB server is not installed (mariadbd, mariadb-install-db, mariadb)";
+    return;
+  }
+  mariadb = std::make_unique<MariadbServer>();
+  step_done();
+  copy_inventory();
+  variables["INVENTORY_SOURCE_DSN"] = mariadb->dsn(kInventory);
+  variables["INVENTORY_TARGET_DSN"] = cluster->dsn(kInventory);
+  variables["MARIADB_PORT"] = std::to_string(mariadb->port());
+}
+
+void Environment::State::copy_inventory() const {
+  mariadb->create_database(kInventory);
+  mariadb->execute(kInventoryMariadb, kInventory);
+  cluster->create_database(kInventory);
+  cluster->execute(kInventory, kInventoryPostgres);
+  for (const auto& [table, columns] : {std::pair{"items", "id, sku, name, price"},
+                                       std::pair{"stock", "item_id, warehouse, quantity"}}) {
+    std::vector<std::string> rows;
+    for (const auto& row :
+         mariadb->query(fmt::format("SELECT {} FROM {}", columns, table), kInventory)) {
+      std::vector<std::string> values;
+      for (const auto& value : row)
+        values.push_back("'" + value.value_or("") + "'");
+      rows.push_back("(" + fmt::format("{}", fmt::join(values, ", ")) + ")");
+    }
+    cluster->execute(kInventory, fmt::format("INSERT INTO {} ({}) VALUES {}", table, columns,
+                                             fmt::join(rows, ", ")));
+    step_done();
+  }
+  if (inject_faults) {
+    cluster->execute(
+        kInventory,
+        fmt::format("DELETE FROM stock WHERE item_id = {} AND warehouse = 'AMS'", kLostStockItem));
+  }
+  cluster->execute(kInventory, "ANALYZE");
+}
+
 Environment::Environment(bool inject_faults, std::function<bool()> stop_requested)
     : state_(std::make_unique<State>()) {
   state_->inject_faults = inject_faults;
@@ -255,6 +351,8 @@ Environment::Environment(bool inject_faults, std::function<bool()> stop_requeste
   state_->start_services();
   state_->step_done();
   state_->start_databases();
+  state_->step_done();
+  state_->start_inventory();
 }
 
 Environment::~Environment() = default;
@@ -269,6 +367,14 @@ bool Environment::has_databases() const {
 
 const std::string& Environment::database_note() const {
   return state_->database_note;
+}
+
+bool Environment::has_mariadb() const {
+  return state_->mariadb != nullptr;
+}
+
+const std::string& Environment::mariadb_note() const {
+  return state_->mariadb_note;
 }
 
 void Environment::cut_over() {

@@ -70,11 +70,12 @@ TEST(Demo, CleanRunPassesEveryCheckOfEveryKind) {
     kinds.insert(check.at("kind").get<std::string>());
     suites.insert(check.at("suite").get<std::string>());
   }
-  EXPECT_EQ(kinds, (std::set<std::string>{"dns", "http", "postgres.checksum", "postgres.connect",
-                                          "postgres.frozen", "postgres.query",
-                                          "postgres.replication", "postgres.row_count",
-                                          "postgres.schema", "postgres.smoke", "tcp", "tls"}));
-  EXPECT_EQ(suites, (std::set<std::string>{"pre-cutover", "sync", "post-cutover"}));
+  EXPECT_EQ(kinds,
+            (std::set<std::string>{"db.connect", "db.row_count", "dns", "http", "postgres.checksum",
+                                   "postgres.connect", "postgres.frozen", "postgres.query",
+                                   "postgres.replication", "postgres.row_count", "postgres.schema",
+                                   "postgres.smoke", "tcp", "tls"}));
+  EXPECT_EQ(suites, (std::set<std::string>{"pre-cutover", "sync", "post-cutover", "inventory"}));
 
   // Every report is written and named at the end.
   for (const char* file : {"junit.xml", "results.json", "report.html", "summary.md"}) {
@@ -104,6 +105,8 @@ TEST(Demo, BreakFailsExactlyTheChecksOfTheInjectedFaults) {
                                      "post-cutover/schema and sequences migrated",
                                      // so the next order's id is taken
                                      "post-cutover/checkout works on the target",
+                                     // item 77's stock in AMS did not reach PostgreSQL
+                                     "inventory/inventory rows arrived in PostgreSQL",
                                  }))
       << result.out;
   for (const Json& check : results.at("checks")) {
@@ -166,7 +169,8 @@ TEST(Demo, ACopiedBinaryDoesNotRunASuitesFolderAboveIt) {
   const TempDir dir;
   const fs::path project = dir.path() / "project";
   const fs::path binary = copy_binary(project);
-  for (const char* file : {"pre-cutover.yaml", "sync.yaml", "post-cutover.yaml"}) {
+  for (const char* file :
+       {"pre-cutover.yaml", "sync.yaml", "post-cutover.yaml", "inventory.yaml"}) {
     dir.write("project/suites/" + std::string(file), "suite: mine\nchecks: []\n");
   }
   const ProcessResult result = loopback::run_command({binary.string(), "demo"});
