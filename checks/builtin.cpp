@@ -4,7 +4,9 @@
 #include "checks/dns.hpp"
 #include "checks/http.hpp"
 #include "checks/mysql/connect.hpp"
+#include "checks/mysql/frozen.hpp"
 #include "checks/mysql/replication.hpp"
+#include "checks/mysql/smoke.hpp"
 #include "checks/postgres/checksum.hpp"
 #include "checks/postgres/connect.hpp"
 #include "checks/postgres/frozen.hpp"
@@ -55,6 +57,24 @@ void register_builtin_checks(Registry& registry) {
         "(sslmode=disable, ssl-mode=DISABLED) must be rejected"}});
   registry.add<RowCountCheck>("db.row_count");
   database::add_neutral_kind(
+      registry, "db.smoke",
+      "SQL steps run in one read-write transaction, each with optional assertions on its result; "
+      "the first failing step stops the run. Rolled back at the end (on PostgreSQL, unless "
+      "commit: true): the only check kind that writes. On MySQL/MariaDB (InnoDB) always rolled "
+      "back, and statements that commit implicitly are refused. Measures total_ms.",
+      {implementation<PostgresSmokeCheck>(Engine::postgres),
+       implementation<MysqlSmokeCheck>(Engine::mysql)},
+      {{"commit", "true: commit the transaction when every step passed (PostgreSQL only; a "
+                  "MySQL/MariaDB smoke transaction is always rolled back)"}});
+  database::add_neutral_kind(
+      registry, "db.frozen",
+      "The change freeze is real: during a window nothing writes to the database. PostgreSQL: "
+      "no inserts, updates or deletes in its tables, no open write transaction, no session of "
+      "the listed roles. MySQL/MariaDB: read_only ON, the binary log and GTID positions "
+      "unchanged, no open write transaction, no session of the listed users.",
+      {implementation<PostgresFrozenCheck>(Engine::postgres),
+       implementation<MysqlFrozenCheck>(Engine::mysql)});
+  database::add_neutral_kind(
       registry, "db.replication",
       "A replica has caught up with its source: a PostgreSQL subscription or streaming standby "
       "(as postgres.replication), or a MySQL/MariaDB replica whose IO and SQL threads run and "
@@ -73,7 +93,7 @@ void register_builtin_checks(Registry& registry) {
   registry.add<HttpCheck>("http");
   add_postgres<PostgresChecksumCheck>(registry, "postgres.checksum");
   add_postgres<PostgresConnectCheck>(registry, "postgres.connect", "db.connect");
-  add_postgres<PostgresFrozenCheck>(registry, "postgres.frozen");
+  add_postgres<PostgresFrozenCheck>(registry, "postgres.frozen", "db.frozen");
   add_postgres<PostgresQueryCheck>(registry, "postgres.query");
   add_postgres<PostgresReplicationCheck>(registry, "postgres.replication", "db.replication");
   database::add_engine_kind(
@@ -83,7 +103,7 @@ void register_builtin_checks(Registry& registry) {
        .factory = [](Fields& fields) { return std::make_unique<RowCountCheck>(fields); }},
       "db.row_count");
   add_postgres<PostgresSchemaCheck>(registry, "postgres.schema");
-  add_postgres<PostgresSmokeCheck>(registry, "postgres.smoke");
+  add_postgres<PostgresSmokeCheck>(registry, "postgres.smoke", "db.smoke");
   registry.add<TcpCheck>("tcp");
   registry.add<TlsCheck>("tls");
 }
