@@ -142,6 +142,14 @@ std::int64_t mysql_transactions(std::string_view set) {
   return count;
 }
 
+// MySQL writes a long GTID set over several lines ("uuid1:1-5,\nuuid2:1-3"): one line for
+// messages.
+std::string one_line(std::optional<std::string> text) {
+  std::string line = text.value_or("");
+  std::erase(line, '\n');
+  return line;
+}
+
 SourcePosition read_source(mysql::Session& session) {
   SourcePosition position;
   position.mariadb = session.mariadb();
@@ -162,7 +170,7 @@ SourcePosition read_source(mysql::Session& session) {
           "database '{}' has gtid_mode {}, expected ON: the replica's position is compared by GTID",
           name, row.at(0).value_or("NULL")));
     }
-    position.gtid = row.at(1).value_or("");
+    position.gtid = one_line(row.at(1));
   }
   return position;
 }
@@ -240,8 +248,8 @@ ReplicaState read_replica_once(mysql::Session& session, const SourcePosition& so
                                .query("SELECT @@GLOBAL.gtid_executed, GTID_SUBTRACT(" + set +
                                       ", @@GLOBAL.gtid_executed)")
                                .at(0);
-    state.position = row.at(0).value_or("");
-    state.missing = row.at(1).value_or("");
+    state.position = one_line(row.at(0));
+    state.missing = one_line(row.at(1));
     state.behind = mysql_transactions(state.missing);
   }
   return state;
