@@ -88,7 +88,18 @@ void register_builtin_checks(Registry& registry) {
        {"max_lag",
         "lag in time: 0 when nothing is pending, else how long ago the subscriber last reported "
         "(PostgreSQL logical), the age of the last transaction replayed (physical), or "
-        "Seconds_Behind_Master (MySQL/MariaDB)"}});
+        "Seconds_Behind_Master (MySQL/MariaDB)"},
+       {"mode", "PostgreSQL only: logical (a subscription) or physical (a streaming standby)"},
+       {"subscription",
+        "PostgreSQL only, logical: the subscription's name on the target; by default the only "
+        "subscription of the target's database"},
+       {"max_lag_bytes",
+        "PostgreSQL only: WAL written on the source up to the check that the slot may leave "
+        "unconfirmed (confirmed_flush_lsn); physical: that the standby may not have replayed "
+        "(pg_last_wal_replay_lsn)"},
+       {"max_lag_transactions",
+        "MySQL/MariaDB only: transactions of the source's GTID position the replica may not have "
+        "applied yet (MariaDB: sequence numbers per domain; MySQL: GTIDs)"}});
   registry.add<DnsCheck>("dns");
   registry.add<HttpCheck>("http");
   add_postgres<PostgresChecksumCheck>(registry, "postgres.checksum");
