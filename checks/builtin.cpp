@@ -5,7 +5,9 @@
 #include "checks/http.hpp"
 #include "checks/mysql/connect.hpp"
 #include "checks/mysql/frozen.hpp"
+#include "checks/mysql/frozen.hpp"
 #include "checks/mysql/replication.hpp"
+#include "checks/mysql/smoke.hpp"
 #include "checks/mysql/smoke.hpp"
 #include "checks/postgres/checksum.hpp"
 #include "checks/postgres/connect.hpp"
@@ -64,14 +66,20 @@ void register_builtin_checks(Registry& registry) {
       "back, and statements that commit implicitly are refused. Measures total_ms.",
       {implementation<PostgresSmokeCheck>(Engine::postgres),
        implementation<MysqlSmokeCheck>(Engine::mysql)},
-      {{"commit", "true: commit the transaction when every step passed (PostgreSQL only; a "
+      {{"steps",
+        "A list of steps, each {sql: one statement, expect: text of the first column of the only "
+        "row, rows: rows returned, or affected by a statement that returns none (PostgreSQL: "
+        "without RETURNING; MySQL/MariaDB: an UPDATE's rows matched), empty: true or false}; a "
+        "step without assertions must just succeed"},
+       {"commit", "true: commit the transaction when every step passed (PostgreSQL only; a "
                   "MySQL/MariaDB smoke transaction is always rolled back)"}});
   database::add_neutral_kind(
       registry, "db.frozen",
       "The change freeze is real: during a window nothing writes to the database. PostgreSQL: "
       "no inserts, updates or deletes in its tables, no open write transaction, no session of "
-      "the listed roles. MySQL/MariaDB: read_only ON, the binary log and GTID positions "
-      "unchanged, no open write transaction, no session of the listed users.",
+      "the listed roles. MySQL/MariaDB: read_only ON, the binary log and GTID positions and "
+      "InnoDB's transaction counter unchanged, no open write transaction, no session of the "
+      "listed users.",
       {implementation<PostgresFrozenCheck>(Engine::postgres),
        implementation<MysqlFrozenCheck>(Engine::mysql)});
   database::add_neutral_kind(

@@ -62,6 +62,9 @@ struct Reading {
   std::string gtid;
   // Write statements run on the server (Com_insert, Com_update, ...), refused ones included.
   std::int64_t write_statements = 0;
+  // MariaDB's Innodb_max_trx_id: InnoDB numbers a transaction on its first write only, so it
+  // moves with every write, also one kept out of the binary log (sql_log_bin=0); MySQL has none.
+  std::optional<std::int64_t> max_trx_id;
 };
 
 // The statement counters of writes to rows. (InnoDB's row counters, Innodb_rows_inserted and
@@ -121,6 +124,9 @@ Reading read_all(mysql::Session& session, const MysqlFrozenTarget& target) {
            fmt::format("SHOW GLOBAL STATUS WHERE Variable_name IN ({})", kWriteCounters))) {
     reading.write_statements += number(row.at(1));
   }
+  const std::vector<mysql::Row> trx_id =
+      session.query("SHOW GLOBAL STATUS LIKE 'Innodb_max_trx_id'");
+  if (!trx_id.empty()) reading.max_trx_id = number(trx_id.front().at(1));
   return reading;
 }
 
@@ -152,10 +158,15 @@ std::vector<std::string> breaches(const MysqlFrozenTarget& target, const Reading
     parts.push_back(fmt::format("the binary log moved from {} to {}, expected no change",
                                 binlog_text(first), binlog_text(last)));
   }
-  // Without a binary log the statement counters are all there is; with one, a statement
-  // read_only refused counts too, and the log tells writes better.
+  if (first.max_trx_id && last.max_trx_id && first.max_trx_id != last.max_trx_id) {
+    parts.push_back(fmt::format(
+        "InnoDB's transaction counter (Innodb_max_trx_id) moved from {} to {}, expected no change",
+        *first.max_trx_id, *last.max_trx_id));
+  }
+  // Without a binary log or InnoDB's counter the statement counters are all there is; they
+  // count statements read_only refused too.
   const std::int64_t statements = last.write_statements - first.write_statements;
-  if (!last.binlog && statements > 0) {
+  if (!last.binlog && !last.max_trx_id && statements > 0) {
     parts.push_back(
         fmt::format("{} ran (Com_insert, Com_update, ...; the binary log is off), "
                     "expected none",
@@ -340,7 +351,8 @@ class WatchAttempt : public database::Attempt<WatchAttempt> {
 KindSpec MysqlFrozenCheck::spec() {
   return {
       "The change freeze is real on a MySQL/MariaDB server: during a window read_only stays ON, "
-      "the binary log and GTID positions and the InnoDB row counters do not move (server-wide), "
+      "the binary log and GTID positions and InnoDB's transaction counter (Innodb_max_trx_id, "
+      "MariaDB) do not move (server-wide), "
       "no session holds an open write transaction, and, optionally, no session of the listed "
       "users is connected.",
       {

@@ -124,7 +124,7 @@ TEST_F(MysqlFrozenTest, AQuietReadOnlyServerPasses) {
   EXPECT_GE(test::find_measurement(run.result, "window_ms")->value, 1000);
 }
 
-TEST_F(MysqlFrozenTest, AWriteDuringTheWindowFailsWithTheBinaryLogAndTheRows) {
+TEST_F(MysqlFrozenTest, AWriteDuringTheWindowFailsWithTheBinaryLogAndInnodbsCounter) {
   ReadOnlyServer read_only;
   auto check = test::make_check<MysqlFrozenCheck>(watch(1500ms));
   const auto run = run_while(*check, [this] {
@@ -133,12 +133,38 @@ TEST_F(MysqlFrozenTest, AWriteDuringTheWindowFailsWithTheBinaryLogAndTheRows) {
   });
   expect_result_matching(run, Outcome::failed,
                          std::string("during 1\\.5s: the binary log moved from ") + kBinlog +
-                             " to " + kBinlog + ", expected no change");
+                             " to " + kBinlog +
+                             ", expected no change; InnoDB's transaction counter "
+                             "\\(Innodb_max_trx_id\\) moved from [0-9]+ to [0-9]+, expected no "
+                             "change");
   EXPECT_GT(test::find_measurement(run.result, "binlog_bytes")->value, 0);
   EXPECT_EQ(test::find_measurement(run.result, "write_statements")->value, 2);
   EXPECT_NE(run.result.details.find("write statements run: 2 (refused ones count)"),
             std::string::npos)
       << run.result.details;
+}
+
+// A write kept out of the binary log is a write the target never gets: InnoDB's counter sees it.
+TEST_F(MysqlFrozenTest, AWriteOutsideTheBinaryLogFails) {
+  ReadOnlyServer read_only;
+  auto check = test::make_check<MysqlFrozenCheck>(watch(1500ms));
+  const auto run = run_while(*check, [this] {
+    shared_mariadb().execute("SET SESSION sql_log_bin = 0; DELETE FROM items WHERE id = 2", name_);
+  });
+  expect_result_matching(run, Outcome::failed,
+                         "during 1\\.5s: InnoDB's transaction counter \\(Innodb_max_trx_id\\) "
+                         "moved from [0-9]+ to [0-9]+, expected no change");
+  EXPECT_EQ(test::find_measurement(run.result, "binlog_bytes")->value, 0);
+}
+
+TEST_F(MysqlFrozenTest, AnUnreachableServerIsAnError) {
+  auto check = test::make_check<MysqlFrozenCheck>(
+      {{"database", loopback::declare("down", "mysql://u:pw-9x@127.0.0.1:1/x")},
+       {"window", Duration(1s)}});
+  const auto run = test::run_check(*check);
+  expect_result_matching(run, Outcome::error, "cannot connect to database 'down': .*");
+  EXPECT_EQ(run.result.message.find("pw-9x"), std::string::npos);
+  EXPECT_EQ(run.completions, 1);
 }
 
 TEST_F(MysqlFrozenTest, AnOpenWriteTransactionFails) {
