@@ -10,10 +10,10 @@
 #include "checks/postgres/checksum.hpp"
 #include "checks/postgres/connect.hpp"
 #include "checks/postgres/frozen.hpp"
-#include "checks/postgres/query.hpp"
 #include "checks/postgres/replication.hpp"
 #include "checks/postgres/schema.hpp"
 #include "checks/postgres/smoke.hpp"
+#include "checks/query.hpp"
 #include "checks/row_count.hpp"
 #include "checks/tcp.hpp"
 #include "checks/tls.hpp"
@@ -55,6 +55,7 @@ void register_builtin_checks(Registry& registry) {
        {"require_tls",
         "The session must be encrypted, and a connection without TLS to the same DSN "
         "(sslmode=disable, ssl-mode=DISABLED) must be rejected"}});
+  registry.add<QueryCheck>("db.query");
   registry.add<RowCountCheck>("db.row_count");
   database::add_neutral_kind(
       registry, "db.smoke",
@@ -69,8 +70,9 @@ void register_builtin_checks(Registry& registry) {
         "row, rows: rows returned, or affected by a statement that returns none (PostgreSQL: "
         "without RETURNING; MySQL/MariaDB: an UPDATE's rows matched), empty: true or false}; a "
         "step without assertions must just succeed"},
-       {"commit", "true: commit the transaction when every step passed (PostgreSQL only; a "
-                  "MySQL/MariaDB smoke transaction is always rolled back)"}});
+       {"commit",
+        "true: commit the transaction when every step passed (PostgreSQL only; a "
+        "MySQL/MariaDB smoke transaction is always rolled back)"}});
   database::add_neutral_kind(
       registry, "db.frozen",
       "The change freeze is real: during a window nothing writes to the database. PostgreSQL: "
@@ -88,8 +90,9 @@ void register_builtin_checks(Registry& registry) {
       "cutover.",
       {implementation<PostgresReplicationCheck>(Engine::postgres),
        implementation<MysqlReplicationCheck>(Engine::mysql)},
-      {{"source", "the source: the publishing database or primary (PostgreSQL), the replica's "
-                  "source (MySQL/MariaDB)"},
+      {{"source",
+        "the source: the publishing database or primary (PostgreSQL), the replica's "
+        "source (MySQL/MariaDB)"},
        {"target", "the subscribing database or standby (PostgreSQL), the replica (MySQL/MariaDB)"},
        {"max_lag",
         "lag in time: 0 when nothing is pending, else how long ago the subscriber last reported "
@@ -111,7 +114,12 @@ void register_builtin_checks(Registry& registry) {
   add_postgres<PostgresChecksumCheck>(registry, "postgres.checksum");
   add_postgres<PostgresConnectCheck>(registry, "postgres.connect", "db.connect");
   add_postgres<PostgresFrozenCheck>(registry, "postgres.frozen", "db.frozen");
-  add_postgres<PostgresQueryCheck>(registry, "postgres.query");
+  database::add_engine_kind(
+      registry, "postgres.query",
+      {.engine = Engine::postgres,
+       .spec = QueryCheck::postgres_spec(),
+       .factory = [](Fields& fields) { return std::make_unique<QueryCheck>(fields); }},
+      "db.query");
   add_postgres<PostgresReplicationCheck>(registry, "postgres.replication", "db.replication");
   database::add_engine_kind(
       registry, "postgres.row_count",

@@ -10,8 +10,6 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <pqxx/result>
-#include <pqxx/transaction>
 
 #include "checks/database/attempt.hpp"
 #include "checks/mysql/tables.hpp"
@@ -55,11 +53,6 @@ std::string default_schema(const Database& database) {
 std::string qualified_in(std::string_view name, const std::string& schema) {
   if (name.find('.') != std::string_view::npos) return std::string(name);
   return schema + "." + std::string(name);
-}
-
-std::int64_t count_rows(postgres::Session& session, const postgres::Table& table) {
-  pqxx::read_transaction transaction(session.connection());
-  return transaction.exec1("SELECT count(*) FROM " + table.sql())[0].as<std::int64_t>();
 }
 
 std::vector<Table> list_postgres(postgres::Session& session) {
@@ -201,7 +194,7 @@ class CountAttempt : public database::Attempt<CountAttempt> {
         postgres::run<std::int64_t>(
             job_context(), sides_[side].database,
             [table = postgres::Table{real}](postgres::Session& session) {
-              return count_rows(session, table);
+              return postgres::count_rows(session, table);
             },
             counted);
       }

@@ -339,6 +339,10 @@ StatementResult Session::run_statement(std::string_view sql) {
   return out;
 }
 
+unsigned Session::last_columns() const {
+  return mysql_field_count(connection_.mysql());
+}
+
 bool Session::in_transaction() const {
   unsigned int status = 0;
   mariadb_get_infov(connection_.mysql(), MARIADB_CONNECTION_SERVER_STATUS, &status);

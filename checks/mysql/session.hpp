@@ -86,6 +86,9 @@ class Session {
   // columns differ between servers and versions (SHOW SLAVE STATUS, SHOW REPLICA STATUS).
   NamedRows query_named(std::string_view sql);
 
+  // The columns of the last statement's result: 0 for a statement without one (SET, UPDATE).
+  unsigned last_columns() const;
+
   // Runs one statement of any kind (a CALL's extra results are read and dropped).
   StatementResult run_statement(std::string_view sql);
   // Whether a transaction is open on the connection, as the server's last reply says

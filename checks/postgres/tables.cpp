@@ -24,4 +24,9 @@ std::vector<Table> list_tables(Session& session) {
   return tables;
 }
 
+std::int64_t count_rows(Session& session, const Table& table) {
+  pqxx::read_transaction transaction(session.connection());
+  return transaction.exec1("SELECT count(*) FROM " + table.sql())[0].as<std::int64_t>();
+}
+
 }  // namespace cutover::postgres

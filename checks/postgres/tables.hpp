@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,5 +23,8 @@ struct Table : database::Table {
 
 // Every ordinary or partitioned table outside the system schemas, ordered by schema and name.
 std::vector<Table> list_tables(Session& session);
+
+// Exact: count(*) in a read-only transaction of its own.
+std::int64_t count_rows(Session& session, const Table& table);
 
 }  // namespace cutover::postgres

@@ -1,4 +1,4 @@
-#include "checks/postgres/query.hpp"
+#include "checks/query.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -78,7 +78,7 @@ class PostgresQueryTest : public ::testing::Test {
   }
 
   static Completed run(FieldMap fields, Duration timeout = test::kCheckTimeout) {
-    return test::run_check(*test::make_check<PostgresQueryCheck>(std::move(fields)), timeout);
+    return test::run_check(*test::make_check<QueryCheck>(std::move(fields)), timeout);
   }
 
   std::string shop_value(const std::string& sql) const {
@@ -259,7 +259,7 @@ TEST_F(PostgresQueryTest, AFailureOnOneSideStopsTheQueryOnTheOther) {
       copy_name_,
       "CREATE FUNCTION boom() RETURNS int LANGUAGE plpgsql "
       "AS 'BEGIN PERFORM pg_sleep(0.3); RAISE EXCEPTION ''boom''; END'");
-  auto check = test::make_check<PostgresQueryCheck>(
+  auto check = test::make_check<QueryCheck>(
       query("SELECT boom()", {{"rows", std::int64_t{1}}, {"same_as", copy()}}));
 
   // Two threads, one per side (test::run_check has one: the sides would take turns).
@@ -356,14 +356,14 @@ TEST_F(PostgresQueryTest, TheTransactionCannotBeMadeReadWrite) {
 // is rolled back with its transaction.
 TEST_F(PostgresQueryTest, SettingsChangedByAQueryDoNotOutliveIt) {
   const auto database = declare("shop", loopback::shared_postgres().dsn(shop_name_), 1);
-  auto first = test::make_check<PostgresQueryCheck>(
+  auto first = test::make_check<QueryCheck>(
       {{"database", database},
        {"sql", std::string("SELECT set_config('default_transaction_read_only', 'off', false)")},
        {"expect", std::string("off")}});
-  auto second = test::make_check<PostgresQueryCheck>(
-      {{"database", database},
-       {"sql", std::string("SHOW default_transaction_read_only")},
-       {"expect", std::string("on")}});
+  auto second =
+      test::make_check<QueryCheck>({{"database", database},
+                                    {"sql", std::string("SHOW default_transaction_read_only")},
+                                    {"expect", std::string("on")}});
 
   boost::asio::io_context io;
   boost::asio::thread_pool pool(2);
@@ -422,8 +422,8 @@ TEST_F(PostgresQueryTest, AQueryPastTheDeadlineIsCancelledOnTheServer) {
 }
 
 TEST_F(PostgresQueryTest, CancellingStopsTheQuery) {
-  auto check = test::make_check<PostgresQueryCheck>(
-      query("SELECT pg_sleep(30)", {{"rows", std::int64_t{1}}}));
+  auto check =
+      test::make_check<QueryCheck>(query("SELECT pg_sleep(30)", {{"rows", std::int64_t{1}}}));
   const Completed cancelled = test::run_check(*check, 60s, 300ms);
   expect_result(cancelled, Outcome::error, "cancelled while running a query on database 'shop'");
   EXPECT_LT(cancelled.elapsed, 10s);
@@ -475,7 +475,7 @@ TEST_F(PostgresQueryTest, ASecondInterruptStillCancelsTheQueryOnTheServer) {
 TEST_F(PostgresQueryTest, MistakesInFieldsArePlaced) {
   const auto errors = [this](FieldMap fields) {
     fields.emplace("database", shop());
-    return test::construction_errors<PostgresQueryCheck>(std::move(fields));
+    return test::construction_errors<QueryCheck>(std::move(fields));
   };
   const std::string at = "suite.yaml:7:5: error: ";
   EXPECT_EQ(errors({{"sql", std::string("SELECT 1")}}),
@@ -492,8 +492,8 @@ TEST_F(PostgresQueryTest, MistakesInFieldsArePlaced) {
                 at + "expect_null: true and expect_min/expect_max cannot both hold"});
   EXPECT_EQ(errors({{"sql", std::string("SELECT 1")}, {"expect_min", 5.0}, {"expect_max", 1.5}}),
             std::vector<std::string>{at + "expected a bound at least expect_min (5), got 1.5"});
-  EXPECT_EQ(declared(PostgresQueryCheck::spec(), "rows").min, 0);
-  EXPECT_EQ(declared(PostgresQueryCheck::spec(), "rows").max, 100000);
+  EXPECT_EQ(declared(QueryCheck::spec(), "rows").min, 0);
+  EXPECT_EQ(declared(QueryCheck::spec(), "rows").max, 100000);
   EXPECT_EQ(errors({{"sql", std::string("SELECT 1")},
                     {"rows", std::int64_t{3}},
                     {"expect", std::string("1")}}),
@@ -505,13 +505,13 @@ TEST_F(PostgresQueryTest, MistakesInFieldsArePlaced) {
   EXPECT_EQ(errors({{"sql", std::string("SELECT 1")}, {"empty", false}, {"rows", std::int64_t{0}}}),
             std::vector<std::string>{at + "empty: false contradicts rows: 0"});
   const auto database = shop();
-  EXPECT_EQ(test::construction_errors<PostgresQueryCheck>(
+  EXPECT_EQ(test::construction_errors<QueryCheck>(
                 {{"database", database}, {"sql", std::string("SELECT 1")}, {"same_as", database}}),
             std::vector<std::string>{at + "expected another database than 'shop'"});
 }
 
 TEST_F(PostgresQueryTest, DescribeShowsTheQueryAndAssertions) {
-  auto check = test::make_check<PostgresQueryCheck>(query(
+  auto check = test::make_check<QueryCheck>(query(
       "SELECT count(*)\n  FROM items",
       {{"expect_min", 1.0}, {"expect_max", 9.5}, {"same_as", declare("copy", "host=127.0.0.1")}}));
   EXPECT_EQ(check->describe(),

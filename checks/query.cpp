@@ -1,4 +1,4 @@
-#include "checks/postgres/query.hpp"
+#include "checks/query.hpp"
 
 #include <array>
 #include <charconv>
@@ -11,12 +11,12 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <pqxx/except>
-#include <pqxx/result>
-#include <pqxx/transaction>
 
 #include "checks/database/attempt.hpp"
+#include "checks/database/query_result.hpp"
+#include "checks/mysql/query_run.hpp"
 #include "checks/postgres/pool.hpp"
+#include "checks/postgres/query_run.hpp"
 #include "harness/duration.hpp"
 #include "harness/text.hpp"
 
@@ -44,78 +44,14 @@ struct QueryTarget {
 namespace {
 
 using detail::QueryTarget;
-using Clock = std::chrono::steady_clock;
 
-// More rows than a check compares in memory; whole tables are postgres.checksum's job.
-constexpr std::size_t kMaxRows = 100000;
+using database::kMaxRows;
 // Differing rows named in the message, per side; the details hold more.
 constexpr std::size_t kRowsInMessage = 3;
 constexpr std::size_t kRowsInDetails = 20;
 
-constexpr std::string_view kQueryCanceled = "57014";
-
-using Row = std::vector<std::optional<std::string>>;  // text form; nullopt for NULL
-
-struct QueryResult {
-  std::size_t columns = 0;
-  std::vector<Row> rows;
-  Duration elapsed{};
-};
-
-// Runs `sql` without letting it write, and reads at most kMaxRows rows of its result.
-QueryResult run_query(const std::string& sql, postgres::Session& session) {
-  pqxx::read_transaction transaction(session.connection());
-  // SELECT 1 takes the snapshot: from here on PostgreSQL refuses to make the transaction
-  // read-write (SET TRANSACTION READ WRITE, set_config('transaction_read_only', ...)). A cursor
-  // is planned for its first rows unless told it will be read to the end.
-  transaction.exec("SELECT 1; SET LOCAL cursor_tuple_fraction = 1; SAVEPOINT cutover_declare");
-  const auto started = Clock::now();
-  // Through a cursor, the rows past the limit are never sent. DECLARE takes queries only (SELECT,
-  // VALUES, TABLE, WITH); anything else, SHOW or a mistake, runs as it is, so that its error is
-  // the server's own about the statement as written. exec_params uses the extended protocol: one
-  // statement, "SELECT 1; DELETE ..." is refused either way.
-  bool declared = false;
-  try {
-    transaction.exec_params("DECLARE cutover_result NO SCROLL CURSOR FOR " + sql);
-    declared = true;
-  } catch (const pqxx::sql_error& e) {
-    if (e.sqlstate() == kQueryCanceled) throw;
-  }
-  // Back to the top level either way (inside a savepoint, PostgreSQL words its refusals
-  // differently), and the query gets exactly what is left of the budget.
-  transaction.exec(fmt::format(
-      "{}RELEASE SAVEPOINT cutover_declare; SET LOCAL statement_timeout = {}",
-      declared ? "" : "ROLLBACK TO SAVEPOINT cutover_declare; ", session.milliseconds_left()));
-  const pqxx::result result =
-      declared ? transaction.exec(fmt::format("FETCH FORWARD {} FROM cutover_result", kMaxRows + 1))
-               : transaction.exec_params(sql);
-  QueryResult out;
-  out.elapsed = Clock::now() - started;
-  // Rolled back whatever it was: a SET in the query must not outlive it on a pooled connection.
-  transaction.abort();
-
-  if (result.columns() == 0) {
-    throw postgres::JobError(
-        "the statement returned no rows to check: postgres.query runs one query (SELECT, "
-        "VALUES, TABLE, WITH ..., SHOW)");
-  }
-  if (result.size() > kMaxRows) {
-    throw postgres::JobError(fmt::format(
-        "the query returned more than {} rows, too many to compare in memory; compare tables "
-        "with postgres.checksum",
-        kMaxRows));
-  }
-  out.columns = static_cast<std::size_t>(result.columns());
-  out.rows.reserve(result.size());
-  for (const pqxx::row& row : result) {
-    Row values;
-    values.reserve(out.columns);
-    for (const pqxx::field& field : row)
-      values.push_back(field.is_null() ? std::nullopt : std::optional<std::string>(field.c_str()));
-    out.rows.push_back(std::move(values));
-  }
-  return out;
-}
+using database::QueryResult;
+using database::Row;
 
 std::string display(const std::optional<std::string>& value) {
   return postgres::display_value(value);
@@ -302,12 +238,24 @@ class QueryAttempt : public database::Attempt<QueryAttempt> {
   std::optional<CheckResult> cancelled_result() { return std::nullopt; }
 
   void run(std::size_t side, const std::shared_ptr<const Database>& database) {
-    postgres::run<QueryResult>(
-        job_context(), database,
-        [target = target_](postgres::Session& session) { return run_query(target->sql, session); },
-        then([side](QueryAttempt& self, Expected<QueryResult> result) {
-          self.on_result(side, std::move(result));
-        }));
+    auto answered = then([side](QueryAttempt& self, Expected<QueryResult> result) {
+      self.on_result(side, std::move(result));
+    });
+    if (database->engine == Engine::mysql) {
+      mysql::run<QueryResult>(
+          job_context(), database,
+          [target = target_](mysql::Session& session) {
+            return mysql::run_query(target->sql, session);
+          },
+          answered);
+    } else {
+      postgres::run<QueryResult>(
+          job_context(), database,
+          [target = target_](postgres::Session& session) {
+            return postgres::run_query(target->sql, session);
+          },
+          answered);
+    }
   }
 
   void on_result(std::size_t side, Expected<QueryResult> result) {
@@ -330,12 +278,29 @@ class QueryAttempt : public database::Attempt<QueryAttempt> {
 
 }  // namespace
 
-KindSpec PostgresQueryCheck::spec() {
+KindSpec QueryCheck::postgres_spec() {
+  KindSpec spec = QueryCheck::spec();
+  spec.description =
+      "Runs one read-only query and checks its result: the value of a one-row result, the row "
+      "count, emptiness, or the same rows as on another database. The query runs in a "
+      "read-only transaction that is rolled back; it cannot write.";
+  for (FieldSpec& field : spec.fields) {
+    if (field.name == "same_as") {
+      field.description =
+          "Another database on which the same query returns the same rows, in any order "
+          "(compared as text, duplicates counted)";
+    }
+  }
+  return spec;
+}
+
+KindSpec QueryCheck::spec() {
   return {
       .description =
-          "Runs one read-only query and checks its result: the value of a one-row result, the "
-          "row count, emptiness, or the same rows as on another database. The query runs in a "
-          "read-only transaction that is rolled back; it cannot write.",
+          "Runs one read-only query (PostgreSQL or MySQL/MariaDB) and checks its result: the "
+          "value of a one-row result, the row count, emptiness, or the same rows as on another "
+          "database. The query runs in a read-only transaction that is rolled back; it cannot "
+          "write.",
       .fields =
           {
               {.name = "database",
@@ -372,13 +337,14 @@ KindSpec PostgresQueryCheck::spec() {
                .description = "true: no rows; false: at least one"},
               {.name = "same_as",
                .type = FieldType::database,
-               .description = "Another database on which the same query returns the same rows, "
-                              "in any order (compared as text, duplicates counted)"},
+               .description = "Another database, of either engine, on which the same query "
+                              "returns the same rows, in any order (compared as the servers' "
+                              "text, duplicates counted)"},
           },
   };
 }
 
-PostgresQueryCheck::PostgresQueryCheck(Fields& fields) {
+QueryCheck::QueryCheck(Fields& fields) {
   auto target = std::make_shared<QueryTarget>();
   target->database = fields.database("database");
   if (target->database == nullptr) fields.error("database", "expected the name of a database");
@@ -429,14 +395,14 @@ PostgresQueryCheck::PostgresQueryCheck(Fields& fields) {
   target_ = std::move(target);
 }
 
-PostgresQueryCheck::~PostgresQueryCheck() = default;
+QueryCheck::~QueryCheck() = default;
 
-void PostgresQueryCheck::start(CheckContext& context, Completion done) {
+void QueryCheck::start(CheckContext& context, Completion done) {
   std::make_shared<QueryAttempt>(target_, context, std::move(done))->start();
 }
 
 // The SQL comes last and whole: --dry-run redacts the line, then cuts it.
-std::string PostgresQueryCheck::describe() const {
+std::string QueryCheck::describe() const {
   std::string text =
       fmt::format("database '{}'", target_->database ? target_->database->name : std::string());
   if (target_->expect) text += " expect " + display(target_->expect);

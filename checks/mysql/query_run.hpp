@@ -1,0 +1,17 @@
+#pragma once
+
+#include <string>
+
+#include "checks/database/query_result.hpp"
+#include "checks/mysql/session.hpp"
+
+namespace cutover::mysql {
+
+// Runs `sql`, one statement (the connector takes no second one), without letting it write, and
+// reads at most database::kMaxRows rows of its result as the server streams them: in a START
+// TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY on a read-only session, rolled back at the end.
+// A statement without a result (SET ...) may have changed the session: its connection is closed.
+// Throws JobError for a statement without rows and for too many rows.
+database::QueryResult run_query(const std::string& sql, Session& session);
+
+}  // namespace cutover::mysql
