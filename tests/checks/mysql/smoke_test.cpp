@@ -11,11 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include "checks/builtin.hpp"
+#include "checks/mysql/session.hpp"
 #include "harness/registry.hpp"
 #include "harness/suite.hpp"
 #include "loopback/mariadb_server.hpp"
 #include "loopback/postgres_cluster.hpp"
 #include "tests/support/check_runner.hpp"
+#include "tests/support/job_runner.hpp"
 
 // db.smoke on MySQL/MariaDB, against a real MariaDB server: whatever happens, nothing the steps
 // wrote persists.
@@ -207,6 +209,45 @@ TEST_F(MysqlSmokeTest, CancellingStopsTheStepAndRollsBack) {
   for (int i = 0; i < 50 && open_write_transactions() != "0"; ++i)
     std::this_thread::sleep_for(100ms);
   EXPECT_EQ(open_write_transactions(), "0");
+}
+
+// What the steps did to their session (a user variable, sql_mode, a temporary table) reaches no
+// later job: the smoke check's connection is closed, and the next job gets a new one.
+TEST_F(MysqlSmokeTest, TheSessionOfTheStepsIsNotReused) {
+  const auto database = shop();
+  auto check = test::make_check<MysqlSmokeCheck>(
+      {{"database", database},
+       {"steps", json::array({{{"sql", "SET @left_behind = 'smoke'"}},
+                              {{"sql", "SET SESSION sql_mode = 'ANSI_QUOTES'"}},
+                              {{"sql", "CREATE TEMPORARY TABLE scratch (id INT)"}},
+                              {{"sql", "SELECT CONNECTION_ID()"}}})}});
+  test::JobRunner runner;
+  CheckContext context = runner.context(test::kCheckTimeout);
+  std::vector<CheckResult> results;
+  check->start(context, [&](CheckResult result) { results.push_back(std::move(result)); });
+  runner.run();
+  ASSERT_EQ(results.size(), 1u);
+  ASSERT_EQ(results[0].outcome, Outcome::passed) << results[0].message;
+  const std::string details = results[0].details;
+  const std::string smoke_id =
+      details.substr(details.find("1 row: ") + 7,
+                     details.find('\n', details.find("1 row: ")) - details.find("1 row: ") - 7);
+
+  test::Answer<std::string> after;
+  mysql::run<std::string>(
+      context, database,
+      [](mysql::Session& session) {
+        return session
+            .value(
+                "SELECT CONCAT_WS(',', CONNECTION_ID(), COALESCE(@left_behind, 'none'), "
+                "@@session.sql_mode LIKE '%ANSI_QUOTES%')")
+            .value_or("NULL");
+      },
+      after.recorder());
+  runner.run();
+  ASSERT_TRUE(after.value) << after.error;
+  EXPECT_FALSE(after.value->starts_with(smoke_id + ",")) << *after.value;
+  EXPECT_TRUE(after.value->ends_with(",none,0")) << *after.value;
 }
 
 // The message cuts the SQL after redacting it whole: a secret across the cut leaves no piece.
