@@ -103,7 +103,10 @@ struct SmokeRun {
 // error, reported by the pool, rather than a failed step.
 bool is_fatal(const mysql::Failure& failure) {
   return failure.code == ER_QUERY_INTERRUPTED || failure.code == ER_STATEMENT_TIMEOUT ||
-         failure.code == kMysqlQueryTimeout || failure.code >= 2000;
+         failure.code == kMysqlQueryTimeout ||
+         // The client's own errors (CR_*); server errors are below 2000 or from 3000 (MySQL
+         // 8's, MariaDB's 4025 for a CHECK constraint).
+         (failure.code >= 2000 && failure.code < 3000);
 }
 
 database::StepOutcome outcome_of(const database::SmokeStep& step,
