@@ -36,7 +36,7 @@ using test::FieldMap;
 using test::find_measurement;
 
 class MysqlSmokeTest : public ::testing::Test {
-protected:
+ protected:
   // A database of its own for each test: an InnoDB table with three items.
   MysqlSmokeTest() {
     static std::atomic<int> counter{0};
@@ -53,21 +53,18 @@ protected:
     return declare("shop", shared_mariadb().dsn(name_));
   }
 
-  FieldMap smoke(json steps) const {
-    return {{"database", shop()}, {"steps", std::move(steps)}};
-  }
+  FieldMap smoke(json steps) const { return {{"database", shop()}, {"steps", std::move(steps)}}; }
 
   static Completed run(FieldMap fields, Duration timeout = test::kCheckTimeout,
                        std::optional<Duration> cancel_after = std::nullopt) {
-    return test::run_check(
-        *test::make_check<MysqlSmokeCheck>(std::move(fields), timeout), timeout,
-        cancel_after);
+    return test::run_check(*test::make_check<MysqlSmokeCheck>(std::move(fields), timeout), timeout,
+                           cancel_after);
   }
 
   // What the table holds, read by the fixture: "1:apple,2:pear,3:fig".
   std::string items() const {
-    return shared_mariadb().query_value(
-        "SELECT GROUP_CONCAT(id, ':', name ORDER BY id) FROM items", name_);
+    return shared_mariadb().query_value("SELECT GROUP_CONCAT(id, ':', name ORDER BY id) FROM items",
+                                        name_);
   }
 
   std::string count() const {
@@ -85,36 +82,33 @@ protected:
   std::string name_;
 };
 
-const json kInsertKiwi = {{"sql", "INSERT INTO items VALUES (10, 'kiwi')"},
-                          {"rows", 1}};
+const json kInsertKiwi = {{"sql", "INSERT INTO items VALUES (10, 'kiwi')"}, {"rows", 1}};
 
 TEST_F(MysqlSmokeTest, StepsPassAndTheWriteIsRolledBack) {
-  const Completed passed = run(smoke(json::array(
-      {kInsertKiwi,
-       {{"sql", "SELECT name FROM items WHERE id = 10"}, {"expect", "kiwi"}},
-       {{"sql", "SELECT COUNT(*) FROM items"}, {"expect", 4}},
-       {{"sql", "UPDATE items SET name = UPPER(name) WHERE id < 3"},
-        {"rows", 2}},
-       // Rows matched, as PostgreSQL counts them: the value is already 'fig'.
-       {{"sql", "UPDATE items SET name = 'fig' WHERE id = 3"}, {"rows", 1}},
-       {{"sql", "DELETE FROM items WHERE id = 3"}, {"rows", 1}},
-       {{"sql", "SELECT * FROM items WHERE id > 100"}, {"empty", true}},
-       {{"sql", "CREATE TEMPORARY TABLE scratch (id INT) ENGINE=InnoDB"}},
-       {{"sql", "SELECT @@in_transaction"}, {"expect", "1"}}})));
+  const Completed passed = run(
+      smoke(json::array({kInsertKiwi,
+                         {{"sql", "SELECT name FROM items WHERE id = 10"}, {"expect", "kiwi"}},
+                         {{"sql", "SELECT COUNT(*) FROM items"}, {"expect", 4}},
+                         {{"sql", "UPDATE items SET name = UPPER(name) WHERE id < 3"}, {"rows", 2}},
+                         // Rows matched, as PostgreSQL counts them: the value is already 'fig'.
+                         {{"sql", "UPDATE items SET name = 'fig' WHERE id = 3"}, {"rows", 1}},
+                         {{"sql", "DELETE FROM items WHERE id = 3"}, {"rows", 1}},
+                         {{"sql", "SELECT * FROM items WHERE id > 100"}, {"empty", true}},
+                         {{"sql", "CREATE TEMPORARY TABLE scratch (id INT) ENGINE=InnoDB"}},
+                         {{"sql", "SELECT @@in_transaction"}, {"expect", "1"}}})));
   expect_result(passed, Outcome::passed, "9 steps passed; rolled back");
-  EXPECT_EQ(
-      passed.result.details,
-      "step 1 (INSERT INTO items VALUES (10, 'kiwi')): 1 row affected\n"
-      "step 2 (SELECT name FROM items WHERE id = 10): 1 row: 'kiwi'\n"
-      "step 3 (SELECT COUNT(*) FROM items): 1 row: 4\n"
-      "step 4 (UPDATE items SET name = UPPER(name) WHERE id < 3): 2 rows "
-      "affected\n"
-      "step 5 (UPDATE items SET name = 'fig' WHERE id = 3): 1 row affected\n"
-      "step 6 (DELETE FROM items WHERE id = 3): 1 row affected\n"
-      "step 7 (SELECT * FROM items WHERE id > 100): no rows\n"
-      "step 8 (CREATE TEMPORARY TABLE scratch (id INT) ENGINE=InnoDB): done\n"
-      "step 9 (SELECT @@in_transaction): 1 row: 1\n"
-      "rolled back");
+  EXPECT_EQ(passed.result.details,
+            "step 1 (INSERT INTO items VALUES (10, 'kiwi')): 1 row affected\n"
+            "step 2 (SELECT name FROM items WHERE id = 10): 1 row: 'kiwi'\n"
+            "step 3 (SELECT COUNT(*) FROM items): 1 row: 4\n"
+            "step 4 (UPDATE items SET name = UPPER(name) WHERE id < 3): 2 rows "
+            "affected\n"
+            "step 5 (UPDATE items SET name = 'fig' WHERE id = 3): 1 row affected\n"
+            "step 6 (DELETE FROM items WHERE id = 3): 1 row affected\n"
+            "step 7 (SELECT * FROM items WHERE id > 100): no rows\n"
+            "step 8 (CREATE TEMPORARY TABLE scratch (id INT) ENGINE=InnoDB): done\n"
+            "step 9 (SELECT @@in_transaction): 1 row: 1\n"
+            "rolled back");
   ASSERT_NE(find_measurement(passed.result, "total_ms"), nullptr);
   EXPECT_EQ(find_measurement(passed.result, "total_ms")->unit, "ms");
   EXPECT_EQ(count(), "3");
@@ -123,10 +117,10 @@ TEST_F(MysqlSmokeTest, StepsPassAndTheWriteIsRolledBack) {
 }
 
 TEST_F(MysqlSmokeTest, AFailingAssertionStopsAndRollsBackEarlierSteps) {
-  const Completed failed = run(smoke(json::array(
-      {kInsertKiwi,
-       {{"sql", "UPDATE items SET name = 'x' WHERE id = 99"}, {"rows", 1}},
-       {{"sql", "DELETE FROM items"}}})));
+  const Completed failed =
+      run(smoke(json::array({kInsertKiwi,
+                             {{"sql", "UPDATE items SET name = 'x' WHERE id = 99"}, {"rows", 1}},
+                             {{"sql", "DELETE FROM items"}}})));
   expect_result(failed, Outcome::failed,
                 "step 2 (UPDATE items SET name = 'x' WHERE id = 99): expected "
                 "1 row, got 0");
@@ -140,38 +134,29 @@ TEST_F(MysqlSmokeTest, AFailingAssertionStopsAndRollsBackEarlierSteps) {
   EXPECT_EQ(items(), "1:apple,2:pear,3:fig");
 
   expect_result(
-      run(smoke(json::array({kInsertKiwi,
-                             {{"sql", "SELECT name FROM items WHERE id = 1"},
-                              {"expect", "Apple"}}}))),
+      run(smoke(json::array(
+          {kInsertKiwi, {{"sql", "SELECT name FROM items WHERE id = 1"}, {"expect", "Apple"}}}))),
       Outcome::failed,
       "step 2 (SELECT name FROM items WHERE id = 1): expected 'Apple', got "
       "'apple'");
   EXPECT_EQ(count(), "3");
-  expect_result(run(smoke(json::array(
-                    {{{"sql", "SELECT id FROM items"}, {"expect", "1"}}}))),
+  expect_result(run(smoke(json::array({{{"sql", "SELECT id FROM items"}, {"expect", "1"}}}))),
                 Outcome::failed,
                 "step 1 (SELECT id FROM items): expected one row with the "
                 "value 1, got 3");
-  expect_result(run(smoke(json::array(
-                    {{{"sql", "SELECT id FROM items"}, {"empty", true}}}))),
-                Outcome::failed,
-                "step 1 (SELECT id FROM items): expected no rows, got 3");
+  expect_result(run(smoke(json::array({{{"sql", "SELECT id FROM items"}, {"empty", true}}}))),
+                Outcome::failed, "step 1 (SELECT id FROM items): expected no rows, got 3");
   expect_result(
-      run(smoke(json::array(
-          {{{"sql", "SELECT id FROM items WHERE id = 7"}, {"empty", false}}}))),
-      Outcome::failed,
-      "step 1 (SELECT id FROM items WHERE id = 7): expected rows, got none");
-  expect_result(
-      run(smoke(json::array({{{"sql", "SELECT NULL"}, {"expect", "NULL"}}}))),
-      Outcome::failed, "step 1 (SELECT NULL): expected 'NULL', got NULL");
+      run(smoke(json::array({{{"sql", "SELECT id FROM items WHERE id = 7"}, {"empty", false}}}))),
+      Outcome::failed, "step 1 (SELECT id FROM items WHERE id = 7): expected rows, got none");
+  expect_result(run(smoke(json::array({{{"sql", "SELECT NULL"}, {"expect", "NULL"}}}))),
+                Outcome::failed, "step 1 (SELECT NULL): expected 'NULL', got NULL");
   EXPECT_EQ(open_write_transactions(), "0");
 }
 
 TEST_F(MysqlSmokeTest, AnSqlErrorInAStepFailsWithTheServerMessage) {
-  const Completed failed =
-      run(smoke(json::array({kInsertKiwi,
-                             {{"sql", "INSERT INTO items VALUES (1, 'again')"}},
-                             {{"sql", "SELECT 1"}}})));
+  const Completed failed = run(smoke(json::array(
+      {kInsertKiwi, {{"sql", "INSERT INTO items VALUES (1, 'again')"}}, {{"sql", "SELECT 1"}}})));
   expect_result(failed, Outcome::failed,
                 "step 2 (INSERT INTO items VALUES (1, 'again')): Duplicate "
                 "entry '1' for key "
@@ -180,12 +165,12 @@ TEST_F(MysqlSmokeTest, AnSqlErrorInAStepFailsWithTheServerMessage) {
 
   // An error numbered past the client's range (MariaDB's 4025) is the step's
   // failure too.
-  shared_mariadb().execute("CREATE TABLE stock (qty INT, CONSTRAINT stock_qty "
-                           "CHECK (qty >= 0)) ENGINE=InnoDB",
-                           name_);
+  shared_mariadb().execute(
+      "CREATE TABLE stock (qty INT, CONSTRAINT stock_qty "
+      "CHECK (qty >= 0)) ENGINE=InnoDB",
+      name_);
   expect_result_matching(
-      run(smoke(json::array(
-          {kInsertKiwi, {{"sql", "INSERT INTO stock VALUES (-1)"}}}))),
+      run(smoke(json::array({kInsertKiwi, {{"sql", "INSERT INTO stock VALUES (-1)"}}}))),
       Outcome::failed,
       "step 2 \\(INSERT INTO stock VALUES \\(-1\\)\\): CONSTRAINT `stock_qty` "
       "failed for "
@@ -193,24 +178,24 @@ TEST_F(MysqlSmokeTest, AnSqlErrorInAStepFailsWithTheServerMessage) {
   EXPECT_EQ(count(), "3");
 
   // One statement per step: the connection does not take several.
-  expect_result_matching(
-      run(smoke(json::array({{{"sql", "SELECT 1; DELETE FROM items"}}}))),
-      Outcome::failed,
-      "step 1 \\(SELECT 1; DELETE FROM items\\): You have an error in your "
-      "SQL syntax.*\\(error 1064\\)");
+  expect_result_matching(run(smoke(json::array({{{"sql", "SELECT 1; DELETE FROM items"}}}))),
+                         Outcome::failed,
+                         "step 1 \\(SELECT 1; DELETE FROM items\\): You have an error in your "
+                         "SQL syntax.*\\(error 1064\\)");
   EXPECT_EQ(items(), "1:apple,2:pear,3:fig");
 }
 
 // A procedure that commits is not recognisable at load: the check sees the
 // transaction end, fails, and says the changes were committed.
 TEST_F(MysqlSmokeTest, AStepThatCommitsAnywayFailsSayingSo) {
-  shared_mariadb().execute("DELIMITER //\n"
-                           "CREATE PROCEDURE add_plum() BEGIN INSERT INTO "
-                           "items VALUES (20, 'plum'); COMMIT; END//\n"
-                           "DELIMITER ;",
-                           name_);
-  const Completed failed = run(smoke(json::array(
-      {kInsertKiwi, {{"sql", "CALL add_plum()"}}, {{"sql", "SELECT 1"}}})));
+  shared_mariadb().execute(
+      "DELIMITER //\n"
+      "CREATE PROCEDURE add_plum() BEGIN INSERT INTO "
+      "items VALUES (20, 'plum'); COMMIT; END//\n"
+      "DELIMITER ;",
+      name_);
+  const Completed failed =
+      run(smoke(json::array({kInsertKiwi, {{"sql", "CALL add_plum()"}}, {{"sql", "SELECT 1"}}})));
   expect_result(failed, Outcome::failed,
                 "step 2 (CALL add_plum()): ended the check's transaction (an "
                 "implicit commit): "
@@ -223,14 +208,13 @@ TEST_F(MysqlSmokeTest, AStepThatCommitsAnywayFailsSayingSo) {
 }
 
 TEST_F(MysqlSmokeTest, AStepPastTheDeadlineIsAnErrorAndRollsBack) {
-  const Completed late =
-      run(smoke(json::array({kInsertKiwi,
-                             {{"sql", "SELECT COUNT(*) FROM seq_1_to_100000 AS "
-                                      "a, seq_1_to_100000 AS b"}}})),
-          1s);
-  expect_result_matching(
-      late, Outcome::error,
-      "the server cancelled the query after [0-9]+ms \\(max_statement_time\\)");
+  const Completed late = run(smoke(json::array({kInsertKiwi,
+                                                {{"sql",
+                                                  "SELECT COUNT(*) FROM seq_1_to_100000 AS "
+                                                  "a, seq_1_to_100000 AS b"}}})),
+                             1s);
+  expect_result_matching(late, Outcome::error,
+                         "the server cancelled the query after [0-9]+ms \\(max_statement_time\\)");
   EXPECT_LT(late.elapsed, 3s);
   EXPECT_EQ(late.completions, 1);
   EXPECT_EQ(count(), "3");
@@ -238,13 +222,12 @@ TEST_F(MysqlSmokeTest, AStepPastTheDeadlineIsAnErrorAndRollsBack) {
 }
 
 TEST_F(MysqlSmokeTest, CancellingStopsTheStepAndRollsBack) {
-  const Completed cancelled =
-      run(smoke(json::array({kInsertKiwi,
-                             {{"sql", "SELECT COUNT(*) FROM seq_1_to_100000 AS "
-                                      "a, seq_1_to_100000 AS b"}}})),
-          30s, 500ms);
-  expect_result(cancelled, Outcome::error,
-                "cancelled while running a query on database 'shop'");
+  const Completed cancelled = run(smoke(json::array({kInsertKiwi,
+                                                     {{"sql",
+                                                       "SELECT COUNT(*) FROM seq_1_to_100000 AS "
+                                                       "a, seq_1_to_100000 AS b"}}})),
+                                  30s, 500ms);
+  expect_result(cancelled, Outcome::error, "cancelled while running a query on database 'shop'");
   EXPECT_LT(cancelled.elapsed, 5s);
   EXPECT_EQ(count(), "3");
   // The KILL QUERY landed, and the connection closed: the server rolled the
@@ -261,33 +244,31 @@ TEST_F(MysqlSmokeTest, TheSessionOfTheStepsIsNotReused) {
   const auto database = shop();
   auto check = test::make_check<MysqlSmokeCheck>(
       {{"database", database},
-       {"steps",
-        json::array({{{"sql", "SET @left_behind = 'smoke'"}},
-                     {{"sql", "SET SESSION sql_mode = 'ANSI_QUOTES'"}},
-                     {{"sql", "CREATE TEMPORARY TABLE scratch (id INT)"}},
-                     {{"sql", "SELECT CONNECTION_ID()"}}})}});
+       {"steps", json::array({{{"sql", "SET @left_behind = 'smoke'"}},
+                              {{"sql", "SET SESSION sql_mode = 'ANSI_QUOTES'"}},
+                              {{"sql", "CREATE TEMPORARY TABLE scratch (id INT)"}},
+                              {{"sql", "SELECT CONNECTION_ID()"}}})}});
   test::JobRunner runner;
   CheckContext context = runner.context(test::kCheckTimeout);
   std::vector<CheckResult> results;
-  check->start(context, [&](CheckResult result) {
-    results.push_back(std::move(result));
-  });
+  check->start(context, [&](CheckResult result) { results.push_back(std::move(result)); });
   runner.run();
   ASSERT_EQ(results.size(), 1u);
   ASSERT_EQ(results[0].outcome, Outcome::passed) << results[0].message;
   const std::string details = results[0].details;
-  const std::string smoke_id = details.substr(
-      details.find("1 row: ") + 7, details.find('\n', details.find("1 row: ")) -
-                                       details.find("1 row: ") - 7);
+  const std::string smoke_id =
+      details.substr(details.find("1 row: ") + 7,
+                     details.find('\n', details.find("1 row: ")) - details.find("1 row: ") - 7);
 
   test::Answer<std::string> after;
   mysql::run<std::string>(
       context, database,
-      [](mysql::Session &session) {
+      [](mysql::Session& session) {
         return session
-            .value("SELECT CONCAT_WS(',', CONNECTION_ID(), "
-                   "COALESCE(@left_behind, 'none'), "
-                   "@@session.sql_mode LIKE '%ANSI_QUOTES%')")
+            .value(
+                "SELECT CONCAT_WS(',', CONNECTION_ID(), "
+                "COALESCE(@left_behind, 'none'), "
+                "@@session.sql_mode LIKE '%ANSI_QUOTES%')")
             .value_or("NULL");
       },
       after.recorder());
@@ -303,12 +284,10 @@ TEST_F(MysqlSmokeTest, ASecretAcrossTheCutOfTheSqlLeavesNoPiece) {
   const std::string secret = "Tok3n-0123456789abcdef";
   Redactor redactor;
   redactor.add_secret(secret);
-  const std::string sql =
-      "SELECT name FROM items WHERE id = 1 AND name <> 'prefix " + secret + "'";
-  const Completed run =
-      test::run_check(*test::make_check<MysqlSmokeCheck>(
-                          smoke(json::array({{{"sql", sql}, {"rows", 2}}}))),
-                      test::kCheckTimeout, std::nullopt, redactor);
+  const std::string sql = "SELECT name FROM items WHERE id = 1 AND name <> 'prefix " + secret + "'";
+  const Completed run = test::run_check(
+      *test::make_check<MysqlSmokeCheck>(smoke(json::array({{{"sql", sql}, {"rows", 2}}}))),
+      test::kCheckTimeout, std::nullopt, redactor);
   expect_result(run, Outcome::failed,
                 "step 1 (SELECT name FROM items WHERE id = 1 AND name <> "
                 "'prefix ***'): expected "
@@ -334,55 +313,47 @@ TEST_F(MysqlSmokeTest, StatementsThatEndTheTransactionAreRefusedAtLoad) {
                                 {{"sql", "/* why */ XA START 'x'"}}})),
             (std::vector<std::string>{
                 at + "1: sql: COMMIT" + ends, at + "2: sql: BEGIN" + ends,
-                at + "3: sql: START TRANSACTION" + ends,
-                at + "4: sql: ROLLBACK" + ends, at + "5: sql: SAVEPOINT" + ends,
-                at + "6: sql: XA START" + ends}));
-  EXPECT_EQ(
-      errors(
-          json::array({{{"sql", "CREATE TABLE t (id INT)"}},
-                       {{"sql", "alter table items add c int"}},
-                       {{"sql", "DROP TABLE items"}},
-                       {{"sql", "TRUNCATE items"}},
-                       {{"sql", "RENAME TABLE items TO old"}},
-                       {{"sql", "LOCK TABLES items WRITE"}},
-                       {{"sql", "SET autocommit = 1"}},
-                       {{"sql", "set @x = 1, @@session.autocommit = 0"}},
-                       {{"sql", "GRANT ALL ON *.* TO x"}},
-                       {{"sql", "/*!40101 CREATE INDEX i ON items (name) */"}},
-                       {{"sql", "-- a comment\nFLUSH TABLES"}}})),
-      (std::vector<std::string>{
-          at + "1: sql: CREATE" + implicit, at + "2: sql: ALTER" + implicit,
-          at + "3: sql: DROP" + implicit, at + "4: sql: TRUNCATE" + implicit,
-          at + "5: sql: RENAME" + implicit,
-          at + "6: sql: LOCK TABLES" + implicit,
-          at + "7: sql: SET autocommit" + implicit,
-          at + "8: sql: SET autocommit" + implicit,
-          at + "9: sql: GRANT" + implicit, at + "10: sql: CREATE" + implicit,
-          at + "11: sql: FLUSH" + implicit}));
+                at + "3: sql: START TRANSACTION" + ends, at + "4: sql: ROLLBACK" + ends,
+                at + "5: sql: SAVEPOINT" + ends, at + "6: sql: XA START" + ends}));
+  EXPECT_EQ(errors(json::array({{{"sql", "CREATE TABLE t (id INT)"}},
+                                {{"sql", "alter table items add c int"}},
+                                {{"sql", "DROP TABLE items"}},
+                                {{"sql", "TRUNCATE items"}},
+                                {{"sql", "RENAME TABLE items TO old"}},
+                                {{"sql", "LOCK TABLES items WRITE"}},
+                                {{"sql", "SET autocommit = 1"}},
+                                {{"sql", "set @x = 1, @@session.autocommit = 0"}},
+                                {{"sql", "GRANT ALL ON *.* TO x"}},
+                                {{"sql", "/*!40101 CREATE INDEX i ON items (name) */"}},
+                                {{"sql", "-- a comment\nFLUSH TABLES"}}})),
+            (std::vector<std::string>{
+                at + "1: sql: CREATE" + implicit, at + "2: sql: ALTER" + implicit,
+                at + "3: sql: DROP" + implicit, at + "4: sql: TRUNCATE" + implicit,
+                at + "5: sql: RENAME" + implicit, at + "6: sql: LOCK TABLES" + implicit,
+                at + "7: sql: SET autocommit" + implicit, at + "8: sql: SET autocommit" + implicit,
+                at + "9: sql: GRANT" + implicit, at + "10: sql: CREATE" + implicit,
+                at + "11: sql: FLUSH" + implicit}));
   // Temporary tables do not commit; SET of other variables is the session's,
   // which is closed.
-  EXPECT_EQ(errors(json::array(
-                {{{"sql", "CREATE TEMPORARY TABLE t (id INT)"}},
-                 {{"sql", "CREATE OR REPLACE TEMPORARY TABLE t (id INT)"}},
-                 {{"sql", "DROP TEMPORARY TABLE t"}},
-                 {{"sql", "SET @x = 'autocommit'"}},
-                 {{"sql", "SELECT 'COMMIT'"}}})),
+  EXPECT_EQ(errors(json::array({{{"sql", "CREATE TEMPORARY TABLE t (id INT)"}},
+                                {{"sql", "CREATE OR REPLACE TEMPORARY TABLE t (id INT)"}},
+                                {{"sql", "DROP TEMPORARY TABLE t"}},
+                                {{"sql", "SET @x = 'autocommit'"}},
+                                {{"sql", "SELECT 'COMMIT'"}}})),
             std::vector<std::string>{});
   EXPECT_EQ(errors(json::array({{{"sql", "SELECT 1"}, {"expect", 1.5}}})),
-            std::vector<std::string>{
-                at + "1: expect: expected text as MySQL/MariaDB prints the "
-                     "value, got a number (quote it: '1.50', '1')"});
+            std::vector<std::string>{at + "1: expect: expected text as MySQL/MariaDB prints the "
+                                          "value, got a number (quote it: '1.50', '1')"});
 }
 
 TEST_F(MysqlSmokeTest, DescribeNamesTheDatabaseAndSteps) {
-  EXPECT_EQ(test::make_check<MysqlSmokeCheck>(smoke(json::array({kInsertKiwi})))
-                ->describe(),
+  EXPECT_EQ(test::make_check<MysqlSmokeCheck>(smoke(json::array({kInsertKiwi})))->describe(),
             "database 'shop': 1 step");
 }
 
 // The loader's messages for one check, with a PostgreSQL database `pg` and a
 // MySQL one `my`.
-std::vector<std::string> load_errors(const std::string &check) {
+std::vector<std::string> load_errors(const std::string& check) {
   Registry registry;
   register_builtin_checks(registry);
   const std::string text =
@@ -395,51 +366,37 @@ std::vector<std::string> load_errors(const std::string &check) {
       check + "\n";
   auto loaded = load_suite_text(text, "suite.yaml", registry);
   std::vector<std::string> errors;
-  if (loaded)
-    return errors;
-  for (const Diagnostic &diagnostic : loaded.error())
+  if (loaded) return errors;
+  for (const Diagnostic& diagnostic : loaded.error())
     errors.push_back(to_string(diagnostic));
   return errors;
 }
 
 TEST(DbSmokeAndFrozen, EachEngineTakesItsOwnFields) {
-  EXPECT_EQ(
-      load_errors(
-          "{name: a, kind: db.smoke, database: pg, commit: true, steps: [{sql: "
-          "'CREATE TABLE t (id int)'}]}"),
-      std::vector<std::string>{});
+  EXPECT_EQ(load_errors("{name: a, kind: db.smoke, database: pg, commit: true, steps: [{sql: "
+                        "'CREATE TABLE t (id int)'}]}"),
+            std::vector<std::string>{});
   EXPECT_EQ(load_errors("{name: a, kind: db.smoke, database: my, steps: [{sql: "
                         "'SELECT 1'}]}"),
             std::vector<std::string>{});
-  EXPECT_EQ(
-      load_errors(
-          "{name: a, kind: db.smoke, database: my, commit: true, steps: [{sql: "
-          "'SELECT 1'}]}"),
-      std::vector<std::string>{
-          "suite.yaml:6:53: error: check 'a': commit works on "
-          "PostgreSQL only, and database 'my' is MySQL/MariaDB"});
-  EXPECT_EQ(
-      load_errors(
-          "{name: a, kind: db.frozen, database: my, window: 1s, users: [app], "
-          "require_read_only: false}"),
-      std::vector<std::string>{});
-  EXPECT_EQ(
-      load_errors(
-          "{name: a, kind: db.frozen, database: pg, window: 1s, roles: [app]}"),
-      std::vector<std::string>{});
-  EXPECT_EQ(
-      load_errors(
-          "{name: a, kind: db.frozen, database: my, window: 1s, roles: [app]}"),
-      std::vector<std::string>{
-          "suite.yaml:6:65: error: check 'a': roles works on "
-          "PostgreSQL only, and database 'my' is MySQL/MariaDB"});
+  EXPECT_EQ(load_errors("{name: a, kind: db.smoke, database: my, commit: true, steps: [{sql: "
+                        "'SELECT 1'}]}"),
+            std::vector<std::string>{"suite.yaml:6:53: error: check 'a': commit works on "
+                                     "PostgreSQL only, and database 'my' is MySQL/MariaDB"});
+  EXPECT_EQ(load_errors("{name: a, kind: db.frozen, database: my, window: 1s, users: [app], "
+                        "require_read_only: false}"),
+            std::vector<std::string>{});
+  EXPECT_EQ(load_errors("{name: a, kind: db.frozen, database: pg, window: 1s, roles: [app]}"),
+            std::vector<std::string>{});
+  EXPECT_EQ(load_errors("{name: a, kind: db.frozen, database: my, window: 1s, roles: [app]}"),
+            std::vector<std::string>{"suite.yaml:6:65: error: check 'a': roles works on "
+                                     "PostgreSQL only, and database 'my' is MySQL/MariaDB"});
   EXPECT_EQ(load_errors("{name: a, kind: postgres.smoke, database: my, steps: "
                         "[{sql: 'SELECT 1'}]}"),
-            std::vector<std::string>{
-                "suite.yaml:6:47: error: check 'a': database 'my' is "
-                "MySQL/MariaDB: postgres.smoke checks PostgreSQL databases "
-                "only (use db.smoke)"});
+            std::vector<std::string>{"suite.yaml:6:47: error: check 'a': database 'my' is "
+                                     "MySQL/MariaDB: postgres.smoke checks PostgreSQL databases "
+                                     "only (use db.smoke)"});
 }
 
-} // namespace
-} // namespace cutover
+}  // namespace
+}  // namespace cutover
