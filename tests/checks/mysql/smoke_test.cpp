@@ -19,8 +19,8 @@
 #include "tests/support/check_runner.hpp"
 #include "tests/support/job_runner.hpp"
 
-// db.smoke on MySQL/MariaDB, against a real MariaDB server: whatever happens,
-// nothing the steps wrote persists.
+// db.smoke on MySQL/MariaDB, against a real MariaDB server: whatever happens, nothing the steps
+// wrote persists.
 
 namespace cutover {
 namespace {
@@ -43,8 +43,7 @@ class MysqlSmokeTest : public ::testing::Test {
     name_ = "mysmoke_" + std::to_string(++counter);
     shared_mariadb().create_database(name_);
     shared_mariadb().execute(
-        "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL) "
-        "ENGINE=InnoDB; "
+        "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL) ENGINE=InnoDB; "
         "INSERT INTO items VALUES (1, 'apple'), (2, 'pear'), (3, 'fig')",
         name_);
   }
@@ -71,12 +70,10 @@ class MysqlSmokeTest : public ::testing::Test {
     return shared_mariadb().query_value("SELECT COUNT(*) FROM items", name_);
   }
 
-  // Open transactions on the server that changed rows, and the smoke check's
-  // connections left.
+  // Open transactions on the server that changed rows, and the smoke check's connections left.
   static std::string open_write_transactions() {
     return shared_mariadb().query_value(
-        "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE "
-        "trx_rows_modified > 0");
+        "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_rows_modified > 0");
   }
 
   std::string name_;
@@ -101,8 +98,7 @@ TEST_F(MysqlSmokeTest, StepsPassAndTheWriteIsRolledBack) {
             "step 1 (INSERT INTO items VALUES (10, 'kiwi')): 1 row affected\n"
             "step 2 (SELECT name FROM items WHERE id = 10): 1 row: 'kiwi'\n"
             "step 3 (SELECT COUNT(*) FROM items): 1 row: 4\n"
-            "step 4 (UPDATE items SET name = UPPER(name) WHERE id < 3): 2 rows "
-            "affected\n"
+            "step 4 (UPDATE items SET name = UPPER(name) WHERE id < 3): 2 rows affected\n"
             "step 5 (UPDATE items SET name = 'fig' WHERE id = 3): 1 row affected\n"
             "step 6 (DELETE FROM items WHERE id = 3): 1 row affected\n"
             "step 7 (SELECT * FROM items WHERE id > 100): no rows\n"
@@ -122,12 +118,10 @@ TEST_F(MysqlSmokeTest, AFailingAssertionStopsAndRollsBackEarlierSteps) {
                              {{"sql", "UPDATE items SET name = 'x' WHERE id = 99"}, {"rows", 1}},
                              {{"sql", "DELETE FROM items"}}})));
   expect_result(failed, Outcome::failed,
-                "step 2 (UPDATE items SET name = 'x' WHERE id = 99): expected "
-                "1 row, got 0");
+                "step 2 (UPDATE items SET name = 'x' WHERE id = 99): expected 1 row, got 0");
   EXPECT_EQ(failed.result.details,
             "step 1 (INSERT INTO items VALUES (10, 'kiwi')): 1 row affected\n"
-            "step 2 (UPDATE items SET name = 'x' WHERE id = 99): no rows "
-            "affected (expected 1 "
+            "step 2 (UPDATE items SET name = 'x' WHERE id = 99): no rows affected (expected 1 "
             "row, got 0)\n"
             "rolled back");
   EXPECT_EQ(count(), "3");
@@ -137,13 +131,11 @@ TEST_F(MysqlSmokeTest, AFailingAssertionStopsAndRollsBackEarlierSteps) {
       run(smoke(json::array(
           {kInsertKiwi, {{"sql", "SELECT name FROM items WHERE id = 1"}, {"expect", "Apple"}}}))),
       Outcome::failed,
-      "step 2 (SELECT name FROM items WHERE id = 1): expected 'Apple', got "
-      "'apple'");
+      "step 2 (SELECT name FROM items WHERE id = 1): expected 'Apple', got 'apple'");
   EXPECT_EQ(count(), "3");
   expect_result(run(smoke(json::array({{{"sql", "SELECT id FROM items"}, {"expect", "1"}}}))),
                 Outcome::failed,
-                "step 1 (SELECT id FROM items): expected one row with the "
-                "value 1, got 3");
+                "step 1 (SELECT id FROM items): expected one row with the value 1, got 3");
   expect_result(run(smoke(json::array({{{"sql", "SELECT id FROM items"}, {"empty", true}}}))),
                 Outcome::failed, "step 1 (SELECT id FROM items): expected no rows, got 3");
   expect_result(
@@ -158,22 +150,17 @@ TEST_F(MysqlSmokeTest, AnSqlErrorInAStepFailsWithTheServerMessage) {
   const Completed failed = run(smoke(json::array(
       {kInsertKiwi, {{"sql", "INSERT INTO items VALUES (1, 'again')"}}, {{"sql", "SELECT 1"}}})));
   expect_result(failed, Outcome::failed,
-                "step 2 (INSERT INTO items VALUES (1, 'again')): Duplicate "
-                "entry '1' for key "
+                "step 2 (INSERT INTO items VALUES (1, 'again')): Duplicate entry '1' for key "
                 "'PRIMARY' (error 1062)");
   EXPECT_EQ(count(), "3");
 
-  // An error numbered past the client's range (MariaDB's 4025) is the step's
-  // failure too.
+  // An error numbered past the client's range (MariaDB's 4025) is the step's failure too.
   shared_mariadb().execute(
-      "CREATE TABLE stock (qty INT, CONSTRAINT stock_qty "
-      "CHECK (qty >= 0)) ENGINE=InnoDB",
-      name_);
+      "CREATE TABLE stock (qty INT, CONSTRAINT stock_qty CHECK (qty >= 0)) ENGINE=InnoDB", name_);
   expect_result_matching(
       run(smoke(json::array({kInsertKiwi, {{"sql", "INSERT INTO stock VALUES (-1)"}}}))),
       Outcome::failed,
-      "step 2 \\(INSERT INTO stock VALUES \\(-1\\)\\): CONSTRAINT `stock_qty` "
-      "failed for "
+      "step 2 \\(INSERT INTO stock VALUES \\(-1\\)\\): CONSTRAINT `stock_qty` failed for "
       "`mysmoke_[0-9]+`\\.`stock`");
   EXPECT_EQ(count(), "3");
 
@@ -185,20 +172,18 @@ TEST_F(MysqlSmokeTest, AnSqlErrorInAStepFailsWithTheServerMessage) {
   EXPECT_EQ(items(), "1:apple,2:pear,3:fig");
 }
 
-// A procedure that commits is not recognisable at load: the check sees the
-// transaction end, fails, and says the changes were committed.
+// A procedure that commits is not recognisable at load: the check sees the transaction end,
+// fails, and says the changes were committed.
 TEST_F(MysqlSmokeTest, AStepThatCommitsAnywayFailsSayingSo) {
   shared_mariadb().execute(
       "DELIMITER //\n"
-      "CREATE PROCEDURE add_plum() BEGIN INSERT INTO "
-      "items VALUES (20, 'plum'); COMMIT; END//\n"
+      "CREATE PROCEDURE add_plum() BEGIN INSERT INTO items VALUES (20, 'plum'); COMMIT; END//\n"
       "DELIMITER ;",
       name_);
   const Completed failed =
       run(smoke(json::array({kInsertKiwi, {{"sql", "CALL add_plum()"}}, {{"sql", "SELECT 1"}}})));
   expect_result(failed, Outcome::failed,
-                "step 2 (CALL add_plum()): ended the check's transaction (an "
-                "implicit commit): "
+                "step 2 (CALL add_plum()): ended the check's transaction (an implicit commit): "
                 "the changes of this step and those before it were committed");
   EXPECT_EQ(failed.result.details,
             "step 1 (INSERT INTO items VALUES (10, 'kiwi')): 1 row affected\n"
@@ -208,11 +193,11 @@ TEST_F(MysqlSmokeTest, AStepThatCommitsAnywayFailsSayingSo) {
 }
 
 TEST_F(MysqlSmokeTest, AStepPastTheDeadlineIsAnErrorAndRollsBack) {
-  const Completed late = run(smoke(json::array({kInsertKiwi,
-                                                {{"sql",
-                                                  "SELECT COUNT(*) FROM seq_1_to_100000 AS "
-                                                  "a, seq_1_to_100000 AS b"}}})),
-                             1s);
+  const Completed late =
+      run(smoke(json::array(
+              {kInsertKiwi,
+               {{"sql", "SELECT COUNT(*) FROM seq_1_to_100000 AS a, seq_1_to_100000 AS b"}}})),
+          1s);
   expect_result_matching(late, Outcome::error,
                          "the server cancelled the query after [0-9]+ms \\(max_statement_time\\)");
   EXPECT_LT(late.elapsed, 3s);
@@ -222,24 +207,22 @@ TEST_F(MysqlSmokeTest, AStepPastTheDeadlineIsAnErrorAndRollsBack) {
 }
 
 TEST_F(MysqlSmokeTest, CancellingStopsTheStepAndRollsBack) {
-  const Completed cancelled = run(smoke(json::array({kInsertKiwi,
-                                                     {{"sql",
-                                                       "SELECT COUNT(*) FROM seq_1_to_100000 AS "
-                                                       "a, seq_1_to_100000 AS b"}}})),
-                                  30s, 500ms);
+  const Completed cancelled =
+      run(smoke(json::array(
+              {kInsertKiwi,
+               {{"sql", "SELECT COUNT(*) FROM seq_1_to_100000 AS a, seq_1_to_100000 AS b"}}})),
+          30s, 500ms);
   expect_result(cancelled, Outcome::error, "cancelled while running a query on database 'shop'");
   EXPECT_LT(cancelled.elapsed, 5s);
   EXPECT_EQ(count(), "3");
-  // The KILL QUERY landed, and the connection closed: the server rolled the
-  // insert back.
+  // The KILL QUERY landed, and the connection closed: the server rolled the insert back.
   for (int i = 0; i < 50 && open_write_transactions() != "0"; ++i)
     std::this_thread::sleep_for(100ms);
   EXPECT_EQ(open_write_transactions(), "0");
 }
 
-// What the steps did to their session (a user variable, sql_mode, a temporary
-// table) reaches no later job: the smoke check's connection is closed, and the
-// next job gets a new one.
+// What the steps did to their session (a user variable, sql_mode, a temporary table) reaches no
+// later job: the smoke check's connection is closed, and the next job gets a new one.
 TEST_F(MysqlSmokeTest, TheSessionOfTheStepsIsNotReused) {
   const auto database = shop();
   auto check = test::make_check<MysqlSmokeCheck>(
@@ -266,8 +249,7 @@ TEST_F(MysqlSmokeTest, TheSessionOfTheStepsIsNotReused) {
       [](mysql::Session& session) {
         return session
             .value(
-                "SELECT CONCAT_WS(',', CONNECTION_ID(), "
-                "COALESCE(@left_behind, 'none'), "
+                "SELECT CONCAT_WS(',', CONNECTION_ID(), COALESCE(@left_behind, 'none'), "
                 "@@session.sql_mode LIKE '%ANSI_QUOTES%')")
             .value_or("NULL");
       },
@@ -278,8 +260,7 @@ TEST_F(MysqlSmokeTest, TheSessionOfTheStepsIsNotReused) {
   EXPECT_TRUE(after.value->ends_with(",none,0")) << *after.value;
 }
 
-// The message cuts the SQL after redacting it whole: a secret across the cut
-// leaves no piece.
+// The message cuts the SQL after redacting it whole: a secret across the cut leaves no piece.
 TEST_F(MysqlSmokeTest, ASecretAcrossTheCutOfTheSqlLeavesNoPiece) {
   const std::string secret = "Tok3n-0123456789abcdef";
   Redactor redactor;
@@ -289,8 +270,7 @@ TEST_F(MysqlSmokeTest, ASecretAcrossTheCutOfTheSqlLeavesNoPiece) {
       *test::make_check<MysqlSmokeCheck>(smoke(json::array({{{"sql", sql}, {"rows", 2}}}))),
       test::kCheckTimeout, std::nullopt, redactor);
   expect_result(run, Outcome::failed,
-                "step 1 (SELECT name FROM items WHERE id = 1 AND name <> "
-                "'prefix ***'): expected "
+                "step 1 (SELECT name FROM items WHERE id = 1 AND name <> 'prefix ***'): expected "
                 "2 rows, got 1");
 }
 
@@ -333,8 +313,7 @@ TEST_F(MysqlSmokeTest, StatementsThatEndTheTransactionAreRefusedAtLoad) {
                 at + "7: sql: SET autocommit" + implicit, at + "8: sql: SET autocommit" + implicit,
                 at + "9: sql: GRANT" + implicit, at + "10: sql: CREATE" + implicit,
                 at + "11: sql: FLUSH" + implicit}));
-  // Temporary tables do not commit; SET of other variables is the session's,
-  // which is closed.
+  // Temporary tables do not commit; SET of other variables is the session's, which is closed.
   EXPECT_EQ(errors(json::array({{{"sql", "CREATE TEMPORARY TABLE t (id INT)"}},
                                 {{"sql", "CREATE OR REPLACE TEMPORARY TABLE t (id INT)"}},
                                 {{"sql", "DROP TEMPORARY TABLE t"}},
@@ -351,8 +330,7 @@ TEST_F(MysqlSmokeTest, DescribeNamesTheDatabaseAndSteps) {
             "database 'shop': 1 step");
 }
 
-// The loader's messages for one check, with a PostgreSQL database `pg` and a
-// MySQL one `my`.
+// The loader's messages for one check, with a PostgreSQL database `pg` and a MySQL one `my`.
 std::vector<std::string> load_errors(const std::string& check) {
   Registry registry;
   register_builtin_checks(registry);
@@ -376,8 +354,7 @@ TEST(DbSmokeAndFrozen, EachEngineTakesItsOwnFields) {
   EXPECT_EQ(load_errors("{name: a, kind: db.smoke, database: pg, commit: true, steps: [{sql: "
                         "'CREATE TABLE t (id int)'}]}"),
             std::vector<std::string>{});
-  EXPECT_EQ(load_errors("{name: a, kind: db.smoke, database: my, steps: [{sql: "
-                        "'SELECT 1'}]}"),
+  EXPECT_EQ(load_errors("{name: a, kind: db.smoke, database: my, steps: [{sql: 'SELECT 1'}]}"),
             std::vector<std::string>{});
   EXPECT_EQ(load_errors("{name: a, kind: db.smoke, database: my, commit: true, steps: [{sql: "
                         "'SELECT 1'}]}"),
@@ -391,11 +368,11 @@ TEST(DbSmokeAndFrozen, EachEngineTakesItsOwnFields) {
   EXPECT_EQ(load_errors("{name: a, kind: db.frozen, database: my, window: 1s, roles: [app]}"),
             std::vector<std::string>{"suite.yaml:6:65: error: check 'a': roles works on "
                                      "PostgreSQL only, and database 'my' is MySQL/MariaDB"});
-  EXPECT_EQ(load_errors("{name: a, kind: postgres.smoke, database: my, steps: "
-                        "[{sql: 'SELECT 1'}]}"),
-            std::vector<std::string>{"suite.yaml:6:47: error: check 'a': database 'my' is "
-                                     "MySQL/MariaDB: postgres.smoke checks PostgreSQL databases "
-                                     "only (use db.smoke)"});
+  EXPECT_EQ(
+      load_errors("{name: a, kind: postgres.smoke, database: my, steps: [{sql: 'SELECT 1'}]}"),
+      std::vector<std::string>{"suite.yaml:6:47: error: check 'a': database 'my' is "
+                               "MySQL/MariaDB: postgres.smoke checks PostgreSQL databases "
+                               "only (use db.smoke)"});
 }
 
 }  // namespace
