@@ -397,8 +397,11 @@ std::string quote_identifier(std::string_view name) {
 
 std::string describe_error(const std::exception& error, const Database& database) {
   std::string text = one_line(error.what());
+  // The server's errors: 1000-1999, and 3000 and up (MySQL 3000s, MariaDB 4000s); the
+  // connector's are CR_MIN_ERROR..CR_MAX_ERROR and 5000 and up.
   if (const auto* failure = dynamic_cast<const Failure*>(&error);
-      failure != nullptr && failure->code < CR_MIN_ERROR) {
+      failure != nullptr &&
+      (failure->code < CR_MIN_ERROR || (failure->code > CR_MAX_ERROR && failure->code < 5000))) {
     text += fmt::format(" (error {})", failure->code);
   }
   Redactor redactor;

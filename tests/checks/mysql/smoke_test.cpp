@@ -161,7 +161,7 @@ TEST_F(MysqlSmokeTest, AnSqlErrorInAStepFailsWithTheServerMessage) {
       run(smoke(json::array({kInsertKiwi, {{"sql", "INSERT INTO stock VALUES (-1)"}}}))),
       Outcome::failed,
       "step 2 \\(INSERT INTO stock VALUES \\(-1\\)\\): CONSTRAINT `stock_qty` failed for "
-      "`mysmoke_[0-9]+`\\.`stock`");
+      "`mysmoke_[0-9]+`\\.`stock` \\(error 4025\\)");
   EXPECT_EQ(count(), "3");
 
   // One statement per step: the connection does not take several.
@@ -332,22 +332,10 @@ TEST_F(MysqlSmokeTest, DescribeNamesTheDatabaseAndSteps) {
 
 // The loader's messages for one check, with a PostgreSQL database `pg` and a MySQL one `my`.
 std::vector<std::string> load_errors(const std::string& check) {
-  Registry registry;
-  register_builtin_checks(registry);
-  const std::string text =
-      "suite: s\n"
-      "databases:\n"
+  return test::load_check_errors(
       "  pg: { dsn: \"postgresql://app@127.0.0.1/shop\" }\n"
-      "  my: { dsn: \"mysql://app@127.0.0.1/shop\" }\n"
-      "checks:\n"
-      "  - " +
-      check + "\n";
-  auto loaded = load_suite_text(text, "suite.yaml", registry);
-  std::vector<std::string> errors;
-  if (loaded) return errors;
-  for (const Diagnostic& diagnostic : loaded.error())
-    errors.push_back(to_string(diagnostic));
-  return errors;
+      "  my: { dsn: \"mysql://app@127.0.0.1/shop\" }\n",
+      check);
 }
 
 TEST(DbSmokeAndFrozen, EachEngineTakesItsOwnFields) {
