@@ -18,19 +18,31 @@ Fields make_fields(FieldMap values, Duration timeout) {
   return Fields(std::move(values), {}, SourceLocation{"suite.yaml", 7, 5}, timeout);
 }
 
-std::vector<std::string> load_errors(const std::string& kind,
-                                     const std::vector<std::string>& fields) {
+namespace {
+
+std::vector<std::string> suite_errors(const std::string& text) {
   Registry registry;
   register_builtin_checks(registry);
-  std::string text = "suite: s\nchecks:\n  - name: c\n    kind: " + kind + "\n";
-  for (const std::string& field : fields)
-    text += "    " + field + "\n";
   auto loaded = load_suite_text(text, "suite.yaml", registry);
   std::vector<std::string> errors;
   if (loaded) return errors;
   for (const Diagnostic& diagnostic : loaded.error())
     errors.push_back(to_string(diagnostic));
   return errors;
+}
+
+}  // namespace
+
+std::vector<std::string> load_errors(const std::string& kind,
+                                     const std::vector<std::string>& fields) {
+  std::string text = "suite: s\nchecks:\n  - name: c\n    kind: " + kind + "\n";
+  for (const std::string& field : fields)
+    text += "    " + field + "\n";
+  return suite_errors(text);
+}
+
+std::vector<std::string> load_check_errors(const std::string& databases, const std::string& check) {
+  return suite_errors("suite: s\ndatabases:\n" + databases + "checks:\n  - " + check + "\n");
 }
 
 Completed run_check(Check& check, Duration timeout, std::optional<Duration> cancel_after,

@@ -54,6 +54,11 @@ std::vector<std::string> construction_errors(FieldMap values) {
 std::vector<std::string> load_errors(const std::string& kind,
                                      const std::vector<std::string>& fields);
 
+// The loader's messages about a suite of the built-in kinds whose `databases:` map holds
+// `databases` (lines like "  pg: { dsn: ... }\n") and whose only check is the flow map `check`
+// (on line 3 plus the number of database lines), as "suite.yaml:6:11: error: ..." lines.
+std::vector<std::string> load_check_errors(const std::string& databases, const std::string& check);
+
 // The declaration of `name` in `spec` (a failed expectation when it has none): what the loader
 // enforces for that field, before the kind's constructor runs.
 const FieldSpec& declared(const KindSpec& spec, std::string_view name);

@@ -270,24 +270,12 @@ TEST(MysqlReplication, TimesOutOnATargetThatDoesNotAnswer) {
 
 // Loader messages for db.replication on each engine.
 std::vector<std::string> load_errors(const std::string& check) {
-  Registry registry;
-  register_builtin_checks(registry);
-  const std::string text =
-      "suite: s\n"
-      "databases:\n"
+  return test::load_check_errors(
       "  pg: { dsn: \"postgresql://app@127.0.0.1/shop\" }\n"
       "  pg2: { dsn: \"postgresql://app@127.0.0.1/shop2\" }\n"
       "  my: { dsn: \"mysql://app@127.0.0.1/shop\" }\n"
-      "  my2: { dsn: \"mysql://app@127.0.0.1/shop2\" }\n"
-      "checks:\n"
-      "  - " +
-      check + "\n";
-  auto loaded = load_suite_text(text, "suite.yaml", registry);
-  std::vector<std::string> errors;
-  if (loaded) return errors;
-  for (const Diagnostic& diagnostic : loaded.error())
-    errors.push_back(to_string(diagnostic));
-  return errors;
+      "  my2: { dsn: \"mysql://app@127.0.0.1/shop2\" }\n",
+      check);
 }
 
 TEST(MysqlReplication, FieldsOfTheOtherEngineAreLoadErrors) {
