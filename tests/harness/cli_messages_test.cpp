@@ -146,7 +146,8 @@ TEST(CliMessages, AnUnknownKindGetsDidYouMean) {
   EXPECT_EQ(result.out, "");
   EXPECT_TRUE(
       result.err.starts_with("cutover: error: unknown kind 'htp' (did you mean 'http'?); "
-                             "the kinds are db.connect, db.row_count, dns, http, "))
+                             "the kinds are db.connect, db.frozen, db.query, db.replication, "
+                             "db.row_count, db.smoke, dns, http, "))
       << result.err;
 }
 

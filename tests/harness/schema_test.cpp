@@ -232,6 +232,9 @@ std::map<std::string, json> samples(const loopback::Certificate& client,
       {"postgres.connect.settings", {{"ssl", "on"}}},
       {"postgres.query.rows", 1},
       {"postgres.query.empty", false},
+      {"db.query.rows", 1},
+      {"db.query.empty", false},
+      {"db.smoke.steps", json::array({{{"sql", "SELECT 1"}, {"expect", "1"}}})},
       {"postgres.row_count.expect", {{"public.orders", 1200}}},
       {"db.row_count.expect", {{"public.orders", 1200}}},
       {"db.connect.min_version", "15.4"},
@@ -258,6 +261,9 @@ const std::map<std::string, std::vector<std::set<std::string>>> kLeftOut{
       {"steps", "ca_file"}}},
     {"postgres.checksum", {{"columns"}, {"exclude_columns"}}},
     {"postgres.query", {{"expect_null"}, {"expect", "expect_min", "expect_max"}}},
+    {"db.query", {{"expect_null"}, {"expect", "expect_min", "expect_max"}}},
+    {"db.frozen", {{"users", "require_read_only"}}},
+    {"db.replication", {{"max_lag_transactions"}}},
     {"postgres.row_count", {{"database", "expect"}, {"source", "target", "tables", "exclude"}}},
     {"db.connect", {{"min_tls_version", "auth_plugins"}}},
     {"db.row_count",
@@ -268,6 +274,9 @@ const std::map<std::string, std::vector<std::set<std::string>>> kLeftOut{
 const std::map<std::string, std::vector<std::set<std::string>>> kLeftOutOnMysql{
     {"db.connect", {{}}},
     {"db.row_count", {{"source", "target", "tables", "exclude"}}},
+    {"db.frozen", {{"tables", "exclude", "roles", "max_wal_bytes"}}},
+    {"db.replication", {{"mode", "subscription", "max_lag_bytes"}}},
+    {"db.smoke", {{"commit"}}},
 };
 
 // One suite with a check of `kind` that has every field but `left_out`.
