@@ -1,5 +1,6 @@
 #include "checks/query.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -14,6 +15,7 @@
 
 #include "checks/database/attempt.hpp"
 #include "checks/database/query_result.hpp"
+#include "checks/database/smoke_steps.hpp"
 #include "checks/mysql/query_run.hpp"
 #include "checks/postgres/pool.hpp"
 #include "checks/postgres/query_run.hpp"
@@ -278,6 +280,31 @@ class QueryAttempt : public database::Attempt<QueryAttempt> {
 
 }  // namespace
 
+namespace {
+
+// What MySQL/MariaDB would run in a read-only transaction but still changes something: a
+// statement other than a query (CALL, DO, SET GLOBAL, KILL), or SELECT ... INTO a file or a
+// variable. The connector sends one statement, so the first word says what it is.
+std::optional<std::string> mysql_refusal(std::string_view sql) {
+  static const std::vector<std::string> kQueries{"select", "with",     "show", "table",
+                                                 "values", "describe", "desc", "explain"};
+  const std::string word = database::first_word(sql);
+  if (std::find(kQueries.begin(), kQueries.end(), word) == kQueries.end()) {
+    return fmt::format(
+        "on MySQL/MariaDB, expected one query (SELECT, WITH, SHOW, TABLE, VALUES, DESCRIBE or "
+        "EXPLAIN), got {}",
+        word.empty() ? std::string("nothing") : word);
+  }
+  const std::vector<std::string> words = database::leading_words(sql, sql.size());
+  if (std::find(words.begin(), words.end(), "into") != words.end()) {
+    return std::string(
+        "on MySQL/MariaDB, SELECT ... INTO writes a file or sets variables: leave INTO out");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 KindSpec QueryCheck::postgres_spec() {
   KindSpec spec = QueryCheck::spec();
   spec.description =
@@ -387,6 +414,11 @@ QueryCheck::QueryCheck(Fields& fields) {
   }
   if (target->empty == false && target->rows == 0) {
     fields.error("empty", "empty: false contradicts rows: 0");
+  }
+  const bool on_mysql = (target->database && target->database->engine == Engine::mysql) ||
+                        (target->same_as && target->same_as->engine == Engine::mysql);
+  if (on_mysql && fields.has("sql")) {
+    if (auto refusal = mysql_refusal(target->sql)) fields.error("sql", *refusal);
   }
   if (target->same_as && target->same_as == target->database) {
     fields.error("same_as",

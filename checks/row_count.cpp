@@ -84,7 +84,9 @@ struct Side {
     tables.emplace();
     for (Table& table : found) {
       Table named = table;
-      if (named.schema == schema_from) named.schema = schema_to;
+      if (!schema_from.empty() && !schema_to.empty() && named.schema == schema_from) {
+        named.schema = schema_to;
+      }
       const std::string name = named.qualified();
       if (auto [it, added] = real.emplace(name, table); !added) {
         clashes.push_back(fmt::format("{} and {} both stand for {}", it->second.qualified(),
@@ -349,15 +351,26 @@ RowCountCheck::RowCountCheck(Fields& fields) {
   const std::shared_ptr<const Database>& reference =
       target->database ? target->database : target->source;
   const std::string schema = reference ? default_schema(*reference) : "public";
+  // A MySQL side whose DSN names no database lists every database: a name without one would
+  // match whatever database holds it.
+  const std::shared_ptr<const Database>& unnamed =
+      schema.empty()                                                ? reference
+      : (target->target && default_schema(*target->target).empty()) ? target->target
+                                                                    : nullptr;
   const auto qualified = [&](const std::string& name, std::string_view field) {
-    if (schema.empty() && name.find('.') == std::string::npos) {
+    if (unnamed && name.find('.') == std::string::npos) {
       fields.error(std::string(field),
                    fmt::format("{}: '{}' names no database, and the DSN of '{}' names none: "
                                "write database.{}",
-                               field, name, reference->name, name));
+                               field, name, unnamed->name, name));
     }
     return qualified_in(name, schema);
   };
+  if (target->source && target->target && target->source->dsn == target->target->dsn) {
+    fields.error("target", fmt::format("'{}' and '{}' are the same database: a count compared "
+                                       "with itself always passes",
+                                       target->source->name, target->target->name));
+  }
   if (target->database && compare) {
     fields.error("database", "database: give either database (with expect) or source and target");
   } else if (target->database) {

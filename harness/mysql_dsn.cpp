@@ -114,12 +114,8 @@ Expected<MysqlDsn> parse_mysql_dsn(std::string_view text) {
     return outcome::failure(error("expected mysql://user:password@host:port/database"));
   }
   std::string_view rest = text.substr(scheme_end + 3);
-  const std::size_t query_start = rest.find('?');
-  const std::string_view query =
-      query_start == std::string_view::npos ? std::string_view() : rest.substr(query_start + 1);
-  rest = rest.substr(0, query_start);
-
-  // The user-info ends at the first '@' before any '/', as for a PostgreSQL URI.
+  // The user-info ends at the first '@' before any '/', as for a PostgreSQL URI (and as
+  // dsn_passwords reads it): a '?' in a password is the password's.
   const std::size_t info_end = rest.find_first_of("@/");
   if (info_end != std::string_view::npos && rest[info_end] == '@') {
     const std::string_view info = rest.substr(0, info_end);
@@ -128,6 +124,10 @@ Expected<MysqlDsn> parse_mysql_dsn(std::string_view text) {
     if (colon != std::string_view::npos) dsn.password = percent_decoded(info.substr(colon + 1));
     rest.remove_prefix(info_end + 1);
   }
+  const std::size_t query_start = rest.find('?');
+  const std::string_view query =
+      query_start == std::string_view::npos ? std::string_view() : rest.substr(query_start + 1);
+  rest = rest.substr(0, query_start);
   const std::size_t slash = rest.find('/');
   if (auto failure = read_host_port(rest.substr(0, slash), dsn)) {
     return outcome::failure(std::move(*failure));

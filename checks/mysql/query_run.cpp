@@ -27,8 +27,10 @@ database::QueryResult run_query(const std::string& sql, Session& session) {
     throw;
   }
   session.execute("ROLLBACK");
+  // A query may still have changed the session (a lock taken with GET_LOCK, a variable): the
+  // connection serves no other job.
+  session.close();
   if (out.columns == 0) {
-    session.close();
     throw database::JobError(
         "the statement returned no rows to check: db.query runs one query (SELECT, WITH ..., "
         "SHOW ...)");

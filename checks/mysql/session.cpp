@@ -80,6 +80,9 @@ std::unique_ptr<Handle> connect(const MysqlDsn& dsn, Duration budget) {
       std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::seconds>(budget).count()));
   set_option(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
   set_option(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  // "localhost" would mean the default Unix socket, whatever the port: another server.
+  const unsigned tcp = MYSQL_PROTOCOL_TCP;
+  set_option(mysql, MYSQL_OPT_PROTOCOL, &tcp);
   const unsigned no_local_files = 0;
   set_option(mysql, MYSQL_OPT_LOCAL_INFILE, &no_local_files);
   set_tls_options(mysql, dsn);
@@ -380,9 +383,17 @@ bool connects_without_tls(const Database& database, Duration budget) {
   try {
     connect(dsn, budget);
     return true;
-  } catch (const std::exception&) {
-    // Whatever the reason given, the server did not take it: that is what is asked.
-    return false;
+  } catch (const Failure& failure) {
+    // Refused for being plain: the account requires TLS (access denied), or the server does
+    // (MySQL's ER_SECURE_TRANSPORT_REQUIRED; MariaDB refuses as access denied). Anything else
+    // (too many connections, a timeout, a lost network) says nothing of TLS.
+    constexpr unsigned kSecureTransportRequired = 3159;
+    if (failure.code == ER_ACCESS_DENIED_ERROR || failure.code == kSecureTransportRequired) {
+      return false;
+    }
+    throw database::JobError(
+        fmt::format("could not tell whether a connection with ssl-mode=DISABLED is rejected: {}",
+                    describe_error(failure, database)));
   }
 }
 

@@ -158,7 +158,9 @@ void run(CheckContext& context, const std::shared_ptr<const Database>& database,
 }
 
 // Whether a connection to `database` with ssl-mode=DISABLED (the DSN's own TLS settings aside) is
-// accepted, trying for about `budget`; any failure counts as refused. For require_tls.
+// accepted, trying for about `budget`. Only "access denied" (an account that REQUIREs SSL, or
+// MariaDB's require_secure_transport) and MySQL's ER_SECURE_TRANSPORT_REQUIRED count as refused;
+// any other failure throws JobError, since it says nothing of TLS. For require_tls.
 bool connects_without_tls(const Database& database, Duration budget);
 
 // `Name`, `shop`.`orders`: an identifier quoted as MySQL writes it (a backtick doubled).

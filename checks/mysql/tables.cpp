@@ -13,11 +13,11 @@ std::string Table::sql() const {
 
 std::vector<Table> list_tables(Session& session) {
   std::vector<Table> tables;
-  for (const Row& row :
-       session.query("SELECT table_schema, table_name FROM information_schema.tables "
-                     "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN "
-                     "('mysql', 'sys', 'information_schema', 'performance_schema') "
-                     "AND (DATABASE() IS NULL OR table_schema = DATABASE()) ORDER BY 1, 2")) {
+  for (const Row& row : session.query(
+           "SELECT table_schema, table_name FROM information_schema.tables "
+           "WHERE table_type IN ('BASE TABLE', 'SYSTEM VERSIONED') AND table_schema NOT IN "
+           "('mysql', 'sys', 'information_schema', 'performance_schema') "
+           "AND (DATABASE() IS NULL OR table_schema = DATABASE()) ORDER BY 1, 2")) {
     tables.push_back({{row.at(0).value_or(""), row.at(1).value_or(""), false}});
   }
   return tables;

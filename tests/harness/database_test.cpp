@@ -126,6 +126,18 @@ TEST(MysqlDsn, ReadsEveryPart) {
   EXPECT_EQ(ssl_mode_name(dsn.value().ssl_mode), "VERIFY_IDENTITY");
 }
 
+// As dsn_passwords reads it: the user-info ends at the first '@' before any '/', a '?' included.
+TEST(MysqlDsn, AQuestionMarkInThePasswordIsThePasswords) {
+  const Expected<MysqlDsn> dsn =
+      parse_mysql_dsn("mysql://app:se?cret@db:3307/shop?ssl-mode=REQUIRED");
+  ASSERT_TRUE(dsn) << dsn.error().message;
+  EXPECT_EQ(dsn.value().password, "se?cret");
+  EXPECT_EQ(dsn.value().host, "db");
+  EXPECT_EQ(dsn.value().port, 3307u);
+  EXPECT_EQ(dsn.value().ssl_mode, SslMode::required);
+  EXPECT_EQ(dsn_passwords("mysql://app:se?cret@db/shop"), (std::vector<std::string>{"se?cret"}));
+}
+
 TEST(MysqlDsn, DefaultsToPort3306AndPreferredTls) {
   const Expected<MysqlDsn> dsn = parse_mysql_dsn("mariadb://[::1]");
   ASSERT_TRUE(dsn) << dsn.error().message;

@@ -134,6 +134,31 @@ TEST(MysqlConnect, TlsVersionAndRequiredTls) {
             std::string::npos);
 }
 
+// The server's own refusal counts; a refusal for another reason says nothing of TLS.
+TEST(MysqlConnect, RequiredTlsTellsARefusalForTlsFromOtherFailures) {
+  shared_mariadb().create_database("myc_transport");
+  shared_mariadb().execute("SET GLOBAL require_secure_transport = ON");
+  const test::Completed refused =
+      run_check({{"database", database("myc_transport", verified_tls())}, {"require_tls", true}});
+  shared_mariadb().execute("SET GLOBAL require_secure_transport = OFF");
+  EXPECT_EQ(refused.result.outcome, Outcome::passed) << refused.result.message;
+
+  // One connection at most: the plain one is refused for that, not for being plain.
+  shared_mariadb().execute(
+      "CREATE OR REPLACE USER 'single'@'%' IDENTIFIED BY 'single-pass-5r1m' WITH "
+      "MAX_USER_CONNECTIONS 1; GRANT SELECT ON myc_transport.* TO 'single'@'%'");
+  const test::Completed unknown = run_check(
+      {{"database",
+        declare("source", shared_mariadb().dsn("myc_transport", "single", "single-pass-5r1m") +
+                              verified_tls())},
+       {"require_tls", true}});
+  EXPECT_EQ(unknown.result.outcome, Outcome::error);
+  EXPECT_EQ(unknown.result.message.rfind(
+                "could not tell whether a connection with ssl-mode=DISABLED is rejected: ", 0),
+            0u)
+      << unknown.result.message;
+}
+
 TEST(MysqlConnect, TheAccountsAuthenticationPluginIsChecked) {
   shared_mariadb().create_database("myc_auth");
   shared_mariadb().execute(

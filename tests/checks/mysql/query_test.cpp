@@ -57,20 +57,41 @@ TEST(MysqlQuery, AssertionsOnAValuePassAndFail) {
                 "'shop' returned 1 row");
 }
 
-TEST(MysqlQuery, AStatementThatWritesOrReturnsNoRowsIsAnError) {
+TEST(MysqlQuery, AQueryThatWouldWriteFailsAndNothingItTookOutlivesIt) {
   auto database = shop("myq_write");
-  const test::Completed deleted = run(database, "DELETE FROM items", {{"empty", true}});
-  expect_result(deleted, Outcome::error,
+  // The client splits statements at ';' unless told otherwise.
+  shared_mariadb().execute(
+      "DELIMITER //\nCREATE FUNCTION add_item() RETURNS INT DETERMINISTIC MODIFIES SQL DATA "
+      "BEGIN INSERT INTO items VALUES (9, 'kiwi', NULL); RETURN 1; END//\nDELIMITER ;\n",
+      "myq_write");
+  expect_result(run(database, "SELECT add_item()", {{"rows", std::int64_t{1}}}), Outcome::error,
                 "query failed: Cannot execute statement in a READ ONLY transaction (error 1792)");
   const test::Completed two =
       run(database, "SELECT 1; DELETE FROM items", {{"rows", std::int64_t{1}}});
   EXPECT_EQ(two.result.outcome, Outcome::error) << two.result.message;
-  const test::Completed set =
-      run(database, "SET SESSION TRANSACTION READ WRITE", {{"empty", true}});
-  expect_result(set, Outcome::error,
-                "the statement returned no rows to check: db.query runs one query (SELECT, WITH "
-                "..., SHOW ...)");
   EXPECT_EQ(shared_mariadb().query_value("SELECT COUNT(*) FROM items", "myq_write"), "3");
+
+  // A lock a query takes ends with the check: its connection serves no other job.
+  expect_result(run(database, "SELECT GET_LOCK('myq_lock', 0)", {{"expect", std::string("1")}}),
+                Outcome::passed, "'shop' returned 1 row: 1");
+  EXPECT_EQ(shared_mariadb().query_value("SELECT IS_FREE_LOCK('myq_lock')"), "1");
+}
+
+TEST(MysqlQuery, WhatIsNotAQueryIsALoadErrorOnMysql) {
+  auto database = declare("shop", "mysql://app@127.0.0.1/shop");
+  const auto errors = [&](const std::string& sql) {
+    return test::construction_errors<QueryCheck>(
+        {{"database", database}, {"sql", sql}, {"empty", true}});
+  };
+  EXPECT_EQ(errors("CALL refresh()"),
+            std::vector<std::string>{"suite.yaml:7:5: error: on MySQL/MariaDB, expected one query "
+                                     "(SELECT, WITH, SHOW, TABLE, VALUES, DESCRIBE or EXPLAIN), "
+                                     "got call"});
+  EXPECT_EQ(errors("/* x */ SET GLOBAL read_only = ON").size(), 1u);
+  EXPECT_EQ(errors("SELECT id INTO @last FROM items"),
+            std::vector<std::string>{"suite.yaml:7:5: error: on MySQL/MariaDB, SELECT ... INTO "
+                                     "writes a file or sets variables: leave INTO out"});
+  EXPECT_EQ(errors("SELECT 'into' AS word"), std::vector<std::string>{});
 }
 
 TEST(MysqlQuery, TheSameQueryOnMariadbAndPostgres) {

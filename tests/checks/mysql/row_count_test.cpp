@@ -107,6 +107,36 @@ TEST(MysqlRowCount, TwoTablesStandingForOneNameAreAnError) {
                 "name the tables with their schemas, or leave one out");
 }
 
+// MariaDB lists a system-versioned table apart from base tables: it is a table all the same.
+TEST(MysqlRowCount, ASystemVersionedTableIsCountedToo) {
+  auto source = mariadb("source", "myrc_versioned_a", 2);
+  shared_mariadb().execute(
+      "CREATE TABLE prices (id INT PRIMARY KEY) WITH SYSTEM VERSIONING; "
+      "INSERT INTO prices VALUES (1), (2)",
+      "myrc_versioned_a");
+  const test::Completed run = run_check({{"source", source},
+                                         {"target", mariadb("target", "myrc_versioned_b", 2)},
+                                         {"tables", std::vector<std::string>{"*"}}});
+  expect_result(run, Outcome::failed, "myrc_versioned_a.prices is missing on target");
+}
+
+TEST(MysqlRowCount, ACountComparedWithItselfOrAnyDatabaseIsALoadError) {
+  auto same = declare("target", "mysql://app@127.0.0.1/shop");
+  EXPECT_EQ(test::construction_errors<RowCountCheck>(
+                {{"source", declare("source", "mysql://app@127.0.0.1/shop")},
+                 {"target", same},
+                 {"tables", std::vector<std::string>{"orders"}}}),
+            std::vector<std::string>{"suite.yaml:7:5: error: 'source' and 'target' are the same "
+                                     "database: a count compared with itself always passes"});
+  EXPECT_EQ(test::construction_errors<RowCountCheck>(
+                {{"source", declare("source", "mysql://app@127.0.0.1/shop")},
+                 {"target", declare("target", "mysql://app@127.0.0.2")},
+                 {"tables", std::vector<std::string>{"orders"}}}),
+            std::vector<std::string>{
+                "suite.yaml:7:5: error: tables: 'orders' names no database, and the DSN of "
+                "'target' names none: write database.orders"});
+}
+
 TEST(MysqlRowCount, OneDatabaseAgainstExpectedCounts) {
   auto database = mariadb("shop", "myrc_expect", 3);
   expect_result(run_check({{"database", database}, {"expect", json{{"orders", 3}, {"items", 2}}}}),

@@ -195,6 +195,19 @@ TEST(MysqlSession, AServerThatDoesNotAnswerTimesOut) {
   EXPECT_LT(answer.elapsed, 1500ms);
 }
 
+// "localhost" is not the default Unix socket (another server, whatever the port): always TCP.
+TEST(MysqlSession, LocalhostIsReachedOverTcpAtItsPort) {
+  shared_mariadb().create_database("my_localhost");
+  auto database = declare(
+      "local", "mysql://root:" + std::string(loopback::MariadbServer::kRootPassword) +
+                   "@localhost:" + std::to_string(shared_mariadb().port()) + "/my_localhost");
+  JobRunner runner;
+  Answer<std::string> answer;
+  submit<std::string>(runner, 5s, database, value_of("SELECT @@port"), answer);
+  runner.run();
+  EXPECT_EQ(answer.value, std::to_string(shared_mariadb().port())) << answer.error;
+}
+
 TEST(MysqlSession, RequiredTlsIsUsedAndVerifiedAgainstTheCa) {
   shared_mariadb().create_database("my_tls");
   const std::string dsn = shared_mariadb().dsn("my_tls");
